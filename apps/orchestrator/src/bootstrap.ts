@@ -1,0 +1,171 @@
+import 'reflect-metadata';
+import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { DataSource } from 'typeorm';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../libs/broker/src/index.js';
+import { openDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../../../libs/persistence/src/index.js';
+import {
+  openDatabaseWhenReachable,
+  redactUrl,
+  retryWhileUnreachable,
+  type WaitOptions,
+} from '../../../libs/persistence/src/wait-for-database.js';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './common/config.js';
+import { HttpErrorFilter } from './common/http-exception.filter.js';
+import { mountConsole } from './console/console-static.js';
+import { MqttConnection } from './mqtt/mqtt-connection.js';
+
+export interface Orchestrator {
+  app: INestApplication;
+  /** Base URL of the REST API. */
+  httpUrl: string;
+  mqttUrl: string;
+  databaseUrl: string;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+};
+
+export interface StartOptions {
+  /** Aborts the start while it waits for the database or the broker (a signal during a long wait). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Starts the service: the database (embedded unless DATABASE_URL), migrations,
+ * the broker (in-process unless MQTT_URL), the MQTT client, the REST API and the loop.
+ * An external database or broker not reachable yet is waited for, up to
+ * DATABASE_WAIT_S and MQTT_WAIT_S, each retry logged.
+ */
+export async function startOrchestrator(config: AppConfig, options: StartOptions = {}): Promise<Orchestrator> {
+  const logger = new Logger('hakken');
+  Logger.overrideLogger(LEVELS[config.logLevel]);
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: Error) => logger.warn(`shutdown: ${e.message}`));
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    let embeddedDb: EmbeddedDatabase | undefined;
+    if (!databaseUrl) {
+      embeddedDb = await startEmbeddedPostgres({ dataDir: config.dataDir });
+      cleanups.push(() => embeddedDb!.stop());
+      databaseUrl = embeddedDb.url;
+      logger.log(`database: embedded PostgreSQL in ${config.dataDir}/postgres (port ${embeddedDb.port})`);
+    } else {
+      logger.log(`database: ${redactUrl(databaseUrl)}`);
+    }
+    const wait = (waitS: number, setting: string): WaitOptions => ({
+      waitS,
+      log: (message) => logger.warn(message),
+      signal: options.signal,
+      hint: `${setting}=${waitS}; set ${setting} to wait longer`,
+    });
+    // The embedded database is up once started: only an external one is waited for.
+    const { dataSource, applied } = embeddedDb
+      ? await openDatabase({ url: databaseUrl })
+      : await openDatabaseWhenReachable({ url: databaseUrl, wait: wait(config.databaseWaitS, 'DATABASE_WAIT_S') });
+    cleanups.push(() => dataSource.destroy());
+    logger.log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'schema up to date');
+
+    let mqttUrl = config.mqttUrl;
+    let broker: EmbeddedBroker | undefined;
+    if (!mqttUrl) {
+      broker = await startEmbeddedBroker({ port: config.mqttPort });
+      cleanups.push(() => broker!.close());
+      mqttUrl = broker.url;
+      logger.log(`broker: in-process MQTT 3.1.1 broker on ${mqttUrl}`);
+    } else {
+      logger.log(`broker: ${redactUrl(mqttUrl)} (MQTT ${config.mqttProtocolVersion === 5 ? '5' : '3.1.1'})`);
+    }
+    const connectOptions = {
+      url: mqttUrl,
+      clientId: `hakken-${config.instanceId}`,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      protocolVersion: config.mqttProtocolVersion,
+    };
+    const mqtt = broker
+      ? await MqttConnection.connect(connectOptions)
+      : await retryWhileUnreachable(
+          { what: `MQTT broker at ${redactUrl(mqttUrl)}`, retryReason: mqttRetryReason },
+          () => connectMqttWithin(connectOptions, MQTT_ATTEMPT_TIMEOUT_MS),
+          wait(config.mqttWaitS, 'MQTT_WAIT_S'),
+        ).catch((e: unknown) => {
+          throw e instanceof Error ? Object.assign(e, { message: redactUrl(e.message) }) : e;
+        });
+    cleanups.push(() => mqtt.close());
+
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, dataSource, mqtt }), {
+      logger: LEVELS[config.logLevel],
+      abortOnError: false,
+    });
+    // An explicit body limit (express's default is 100 kB): larger bodies get a 413 through HttpErrorFilter.
+    app.useBodyParser('json', { limit: config.httpBodyLimitBytes });
+    app.useGlobalFilters(new HttpErrorFilter());
+    mountConsole(app);
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('hakken')
+        .setDescription('Closed-loop experiment orchestrator: campaigns, batches, experiments, devices')
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A token from HAKKEN_TOKENS (token:role:name)' })
+        .build(),
+    );
+    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });
+    await app.listen(config.httpPort, config.httpHost);
+    const httpUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    cleanups.push(() => app.close());
+    logger.log(`REST API on ${httpUrl}/api (OpenAPI at ${httpUrl}/api/docs), operator console at ${httpUrl}/console/`);
+    return { app, httpUrl, mqttUrl, databaseUrl, dataSource, close: cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/**
+ * MqttConnection.connect fails on the first socket error (ECONNREFUSED and
+ * the like) or on a CONNACK timeout (10 s), which are retried here; a broker
+ * that refuses the client (bad credentials, not authorised) fails at once.
+ */
+export function mqttRetryReason(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND)\b/.exec(message)?.[1];
+  if (code) return code;
+  if (/connack timeout|no CONNACK within/i.test(message)) return 'no CONNACK in time';
+  if (/server unavailable|server busy/i.test(message)) return message.replace(/^.*: /, '');
+  return undefined;
+}
+
+/**
+ * A broker that accepts the TCP connection and drops it before its CONNACK
+ * makes mqtt.js reconnect without ever failing: one attempt is bounded here,
+ * and a connection that still comes up after it is closed.
+ */
+const MQTT_ATTEMPT_TIMEOUT_MS = 15_000;
+async function connectMqttWithin(options: Parameters<typeof MqttConnection.connect>[0], timeoutMs: number): Promise<MqttConnection> {
+  const connecting = MqttConnection.connect(options);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void connecting.then((late) => late.close()).catch(() => undefined);
+      reject(new Error(`no CONNACK within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([connecting, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import {
+  constraintProblems,
+  constraintsSchema,
+  DesignError,
+  formatIssues,
+  linearConstraintSchema,
+  parameterProblems,
+  parameterSchema,
+  Space,
+} from '../../../../libs/optimizer/src/index.js';
+import { DESIGN_MODELS, LinearModel } from '../../../../libs/optimizer/src/design/model.js';
+import { centerPoint, MAX_CENTER_POINTS, MAX_REPLICATES } from '../../../../libs/optimizer/src/design/runs.js';
+import { DomainError } from '../common/errors.js';
+import { APPROVAL_POLICIES } from './approval-policy.js';
+
+/**
+ * The strategies a campaign can name: `default` lets hakken choose from the
+ * space and the data; `bayesian` is a GP with log expected improvement;
+ * `trees` an extremely-randomised-trees ensemble (thousands of observations);
+ * `sobol`, `lhs` and `random` are space-filling designs for the whole budget;
+ * `doptimal` is a D-optimal design of `runs` runs for a stated `model`, after
+ * which the default strategy goes on with the rest of the budget.
+ */
+export const STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'sobol', 'lhs', 'random', 'doptimal'] as const;
+/** The kinds that take the design options replicates, centerPoints and randomizeOrder. */
+export const DESIGN_STRATEGY_KINDS = ['sobol', 'lhs', 'random', 'doptimal'] as const;
+
+const strategySchema = z
+  .object({
+    kind: z.enum(STRATEGY_KINDS).default('default'),
+    /** doptimal: the linear model the design estimates (linear, interactions or quadratic). */
+    model: z.enum(DESIGN_MODELS).optional(),
+    /** doptimal: distinct design runs, before replication. */
+    runs: z.number().int().min(1, 'a design needs at least 1 run').max(100_000).optional(),
+    /** Design kinds: each design point is run this many times, as separate experiments. */
+    replicates: z.number().int().min(1, 'replicates must be at least 1').max(MAX_REPLICATES).optional(),
+    /** Design kinds: runs at the centre of the space (numeric parameters only), to estimate pure error. */
+    centerPoints: z.number().int().min(0, 'centerPoints must not be negative').max(MAX_CENTER_POINTS).optional(),
+    /** Design kinds: shuffle the run order with the campaign's seed (default: on for doptimal and for replicated designs). */
+    randomizeOrder: z.boolean().optional(),
+  })
+  .strict();
+
+export const campaignDefinitionSchema = z
+  .object({
+    name: z.string().min(1, 'a campaign needs a name').max(200),
+    description: z.string().max(10_000).optional(),
+    parameters: z.array(parameterSchema).min(1, 'a campaign needs at least one parameter').max(1000),
+    /**
+     * Linear constraints on continuous and integer parameters, e.g.
+     * `{ "coefficients": { "x1": 1, "x2": 1 }, "op": "<=", "rhs": 10 }`:
+     * every proposal satisfies all of them.
+     */
+    constraints: constraintsSchema.optional(),
+    objective: z
+      .object({
+        name: z.string().min(1).max(64),
+        direction: z.enum(['minimize', 'maximize']),
+        /** Plausible range: a value outside it fails the experiment, not the campaign. */
+        low: z.number().finite().optional(),
+        high: z.number().finite().optional(),
+        /** Stop the campaign once a value this good is measured. */
+        target: z.number().finite().optional(),
+      })
+      .strict(),
+    /** Experiments to run in total (rejected proposals do not count). */
+    budget: z.number().int().min(1).max(100_000),
+    batchSize: z.number().int().min(1, 'batch size must be at least 1').max(1000),
+    approval: z.enum(APPROVAL_POLICIES).default('auto'),
+    strategy: strategySchema.default({ kind: 'default' }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
+    /** Only devices of this kind run the campaign's experiments; absent: any device. */
+    deviceKind: z.string().min(1).max(64).optional(),
+    /**
+     * Batches may overlap: the next batch is proposed once half of the current
+     * one has finished (its running experiments are given to the strategy as
+     * pending), so devices do not idle through a batch's slowest experiment.
+     * At most batchSize experiments are in flight; default: one batch at a time.
+     */
+    asynchronous: z.boolean().default(false),
+    /** Dispatches per experiment before a device failure counts as the experiment's failure. */
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    /**
+     * Seconds an experiment may stay on a device (from dispatch) before it is
+     * taken as a device failure and re-dispatched elsewhere, within maxAttempts;
+     * absent: no limit.
+     */
+    experimentTimeoutS: z
+      .number()
+      .min(0.1)
+      .max(30 * 24 * 3600)
+      .optional(),
+  })
+  .strict();
+
+export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+
+/**
+ * Validates a campaign definition and names every problem: schema errors and
+ * the semantic ones (empty ranges, duplicate names, a batch larger than the
+ * budget, constraints on unknown or non-numeric parameters, or that no point
+ * satisfies).
+ */
+export function parseCampaignDefinition(input: unknown): CampaignDefinition {
+  const r = campaignDefinitionSchema.safeParse(input);
+  const problems = r.success ? [] : formatIssues(r.error.issues);
+  // Semantic checks run on every parameter that parsed, so one request reports everything.
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  if (Array.isArray(raw.parameters)) {
+    const parsed = raw.parameters.flatMap((p, index) => {
+      const one = parameterSchema.safeParse(p);
+      return one.success ? [{ index, parameter: one.data }] : [];
+    });
+    for (const { index, message } of parameterProblems(parsed)) problems.push(`parameters[${index}]: ${message}`);
+    // Constraints name parameters: checked against the parameters only when every one of them parsed.
+    if (parsed.length === raw.parameters.length && Array.isArray(raw.constraints)) {
+      const constraints = raw.constraints.flatMap((c, index) => {
+        const one = linearConstraintSchema.safeParse(c);
+        return one.success ? [{ index, constraint: one.data }] : [];
+      });
+      const own = constraintProblems(
+        parsed.map((p) => p.parameter),
+        constraints.map((c) => c.constraint),
+      );
+      for (const { index, message } of own) problems.push(`constraints[${constraints[index ?? 0].index}]: ${message}`);
+    }
+  }
+  if (r.success) {
+    const d = r.data;
+    // Schema errors would have failed the parse: anything found so far is a parameter's problem.
+    const spaceValid = problems.length === 0;
+    if (d.batchSize > d.budget) problems.push(`batchSize (${d.batchSize}) exceeds budget (${d.budget})`);
+    if (d.parameters.some((p) => p.name === d.objective.name)) problems.push(`objective "${d.objective.name}" has the name of a parameter`);
+    if (d.objective.low !== undefined && d.objective.high !== undefined && !(d.objective.low < d.objective.high)) {
+      problems.push(`objective range is empty: low (${d.objective.low}) must be below high (${d.objective.high})`);
+    }
+    // Each constraint satisfiable alone, yet none of a few thousand points satisfies all:
+    // no strategy could propose anything, so the definition is refused.
+    if (spaceValid) for (const { message } of spaceOf(d).constraintProblems()) problems.push(`constraints: ${message}`);
+    // The space-dependent strategy checks need a valid space; the others run regardless.
+    problems.push(...strategyProblems(d, spaceValid));
+  }
+  if (problems.length > 0 || !r.success) {
+    throw new DomainError(
+      'invalid_definition',
+      `invalid campaign definition: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      [...new Set(problems)],
+    );
+  }
+  return r.data;
+}
+
+/**
+ * The search space of a (valid) definition: its parameters and constraints.
+ * Every place that proposes or checks points of a campaign builds its space
+ * here, so that none forgets the constraints.
+ */
+export function spaceOf(definition: Pick<CampaignDefinition, 'parameters' | 'constraints'>): Space {
+  return new Space(definition.parameters, definition.constraints ?? []);
+}
+
+/**
+ * Problems of the strategy's options given the rest of a valid definition:
+ * options the kind does not use, a D-optimal design without model or runs,
+ * with more runs than the budget or fewer runs than model terms, centre
+ * points in a space without a centre.
+ */
+function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] {
+  const s = d.strategy;
+  const out: string[] = [];
+  const isDesign = (DESIGN_STRATEGY_KINDS as readonly string[]).includes(s.kind);
+  for (const option of ['model', 'runs'] as const) {
+    if (s.kind !== 'doptimal' && s[option] !== undefined)
+      out.push(`strategy.${option} is used by kind "doptimal" only, not by "${s.kind}"`);
+  }
+  for (const option of ['replicates', 'centerPoints', 'randomizeOrder'] as const) {
+    if (!isDesign && s[option] !== undefined) {
+      out.push(`strategy.${option} applies to the design kinds (${DESIGN_STRATEGY_KINDS.join(', ')}) only, not to "${s.kind}"`);
+    }
+  }
+  if (!isDesign) return out;
+
+  const replicates = s.replicates ?? 1;
+  const centerPoints = s.centerPoints ?? 0;
+  if (replicates > d.budget) out.push(`strategy.replicates (${replicates}) exceeds budget (${d.budget})`);
+  if (s.kind === 'doptimal') {
+    if (s.model === undefined) out.push(`strategy kind "doptimal" needs a model: one of ${DESIGN_MODELS.join(', ')}`);
+    if (s.runs === undefined) out.push('strategy kind "doptimal" needs runs: the number of design runs before replication');
+    if (s.runs !== undefined) {
+      const total = s.runs * replicates + centerPoints;
+      if (total > d.budget) {
+        out.push(
+          `the D-optimal design has ${total} runs (${s.runs} runs x ${replicates} replicates + ${centerPoints} centre points), more than the budget (${d.budget})`,
+        );
+      }
+    }
+  }
+  if (!spaceValid) return out;
+  const space = spaceOf(d);
+  if (centerPoints > 0) {
+    try {
+      centerPoint(space);
+    } catch (e) {
+      out.push(`strategy.centerPoints: ${(e as Error).message}`);
+    }
+  }
+  if (s.kind !== 'doptimal' || s.model === undefined || s.runs === undefined) return out;
+  try {
+    const terms = new LinearModel(space, s.model).size;
+    if (terms > s.runs) {
+      out.push(
+        `strategy: the ${s.model} model has ${terms} terms for these parameters but runs is ${s.runs}; a D-optimal design needs at least as many runs as terms`,
+      );
+    }
+  } catch (e) {
+    if (!(e instanceof DesignError)) throw e;
+    out.push(`strategy.model: ${e.message}`);
+  }
+  return out;
+}

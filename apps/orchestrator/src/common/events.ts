@@ -1,0 +1,31 @@
+import { EventEmitter } from 'node:events';
+import type { CampaignStatus, DeviceStatus, ExperimentStatus } from '../../../../libs/persistence/src/index.js';
+
+/** Typed map of the internal event bus: event name -> payload. */
+export interface HakkenEventMap {
+  'campaign.updated': { campaignId: string; status: CampaignStatus };
+  'batch.proposed': { campaignId: string; batchId: string; index: number; size: number; approved: boolean };
+  'batch.decided': { campaignId: string; batchId: string; decision: 'approved' | 'rejected' };
+  'experiment.updated': { campaignId: string; experimentId: string; status: ExperimentStatus };
+  'device.updated': { deviceId: string; status: DeviceStatus };
+}
+
+export type HakkenEvent = keyof HakkenEventMap;
+
+/** The internal bus: the loop wakes on it; the console (later) relays it. */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(100);
+  }
+
+  emit<E extends HakkenEvent>(event: E, payload: HakkenEventMap[E]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  on<E extends HakkenEvent>(event: E, listener: (payload: HakkenEventMap[E]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+}

@@ -1,0 +1,219 @@
+import { Space } from '../../../../libs/optimizer/src/index.js';
+import { GaussianProcess, type GpHyperparameters } from '../../../../libs/optimizer/src/surrogates/gp.js';
+import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
+import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './insights-math.js';
+
+export type PointState = 'observed' | 'failed' | 'pending' | 'in-progress';
+
+/**
+ * The console's figures (insights.service.ts) as a pure function of plain
+ * data, so the strategy pool can compute them on a worker thread: a GP fit
+ * with hyperparameter search on up to 150 results, its cross-validation and
+ * permutation importance take up to seconds of CPU.
+ */
+
+/** What the console draws for a campaign. */
+export interface CampaignInsights {
+  campaignId: string;
+  objective: { name: string; direction: 'minimize' | 'maximize' };
+  /** The cross-validated model; null (with `note`) until there are enough results. */
+  model: {
+    kind: 'gaussian-process';
+    validation: string;
+    folds: number;
+    observations: number;
+    rmse: number;
+    r2: number;
+    lengthscales: Record<string, number>;
+    /** Results the hyperparameters were last fitted to (they are reused until the results grow by a quarter). */
+    hyperparametersFittedTo: number;
+  } | null;
+  note: string | null;
+  /** Best value so far against experiment number (completed experiments, in order). */
+  progress: { experimentId: string; index: number; value: number; best: number }[];
+  /** Predicted (out of fold) against observed, with the predictive sd. */
+  crossValidation: { experimentId: string; index: number; observed: number; predicted: number; sd: number }[];
+  /** The explored space: PCA of the unit-cube encoded parameters. */
+  projection: {
+    axes: { explained: number; loadings: Record<string, number> }[];
+    points: { experimentId: string; index: number; x: number; y: number; state: PointState; value: number | null }[];
+  };
+  /** Permutation importance on the cross-validated model, most important first. */
+  importance: { parameter: string; importance: number; sd: number }[];
+  /** The model's view of the proposals waiting for approval. */
+  pending: { experimentId: string; index: number; mean: number; sd: number; extrapolation: string | null }[];
+}
+
+const MIN_OBSERVATIONS = 3;
+/** The model sees the most recent results only: the page must stay cheap to update. */
+const MAX_MODEL_POINTS = 150;
+/** Hyperparameters are fitted again once the results grew by this factor; in between they are reused (a fit is the costly part). */
+const REFIT_GROWTH = 1.25;
+
+/** GP hyperparameters with the number of results they were fitted to. */
+export interface FittedHyperparameters {
+  hp: GpHyperparameters;
+  observations: number;
+}
+
+/** What the figures read of an experiment: a copy of the entity's fields, cheap to send to a worker thread. */
+export type InsightsExperiment = Pick<ExperimentEntity, 'id' | 'index' | 'status' | 'params' | 'objective'> & {
+  prediction: { extrapolation?: string } | null;
+};
+
+/**
+ * The console's figures for a campaign, as plain data: it crosses to a
+ * worker thread of the strategy pool by structured clone, as an ask does.
+ */
+export interface InsightsJob {
+  campaignId: string;
+  seed: number;
+  definition: CampaignDefinition;
+  experiments: InsightsExperiment[];
+  /** The hyperparameters of the last answer, reused until the results grew by REFIT_GROWTH. */
+  previous?: FittedHyperparameters;
+}
+
+export interface InsightsOutcome {
+  value: CampaignInsights;
+  /** The hyperparameters to reuse next time (`previous` itself while it is reused). */
+  fitted?: FittedHyperparameters;
+  /** Time the computation took, in ms, without any wait for a worker. */
+  elapsedMs: number;
+}
+
+const PENDING: readonly string[] = ['queued', 'dispatched', 'running'];
+
+/** The fields of the experiments that computeInsights reads, and no more (an entity also holds dates, values, failure notes). */
+export function insightsExperiment(e: ExperimentEntity): InsightsExperiment {
+  const extrapolation = e.prediction?.extrapolation;
+  return {
+    id: e.id,
+    index: e.index,
+    status: e.status,
+    params: e.params,
+    objective: e.objective,
+    prediction: e.prediction ? (extrapolation === undefined ? {} : { extrapolation }) : null,
+  };
+}
+
+/** Computes a campaign's figures; the same code runs in a worker and on the main thread. */
+export function computeInsights(job: InsightsJob): InsightsOutcome {
+  const started = performance.now();
+  return { ...figures(job, job.previous), elapsedMs: performance.now() - started };
+}
+
+function figures(
+  campaign: InsightsJob,
+  previous: FittedHyperparameters | undefined,
+): { value: CampaignInsights; fitted?: FittedHyperparameters } {
+  const definition = campaign.definition;
+  const space = spaceOf(definition);
+  const direction = definition.objective.direction;
+  const completed = campaign.experiments.filter(
+    (e): e is InsightsExperiment & { objective: number } =>
+      e.status === 'completed' && typeof e.objective === 'number' && Number.isFinite(e.objective),
+  );
+  const best = bestSoFar(
+    completed.map((e) => e.objective),
+    direction,
+  );
+  const out: CampaignInsights = {
+    campaignId: campaign.campaignId,
+    objective: { name: definition.objective.name, direction },
+    model: null,
+    note: null,
+    progress: completed.map((e, i) => ({ experimentId: e.id, index: e.index, value: e.objective, best: best[i] })),
+    crossValidation: [],
+    projection: projection(space, campaign.experiments),
+    importance: [],
+    pending: [],
+  };
+  const train = completed.slice(-MAX_MODEL_POINTS);
+  if (train.length < MIN_OBSERVATIONS) {
+    out.note = `the model needs at least ${MIN_OBSERVATIONS} results (${train.length} so far)`;
+    return { value: out, fitted: previous };
+  }
+  const X = train.map((e) => space.toUnit(e.params));
+  const y = train.map((e) => e.objective);
+  const reuse = previous && previous.hp.lengthscales.length === space.dimension && y.length < previous.observations * REFIT_GROWTH;
+  const full = new GaussianProcess(reuse ? { fixed: previous.hp } : { seed: campaign.seed, restarts: 1, candidates: 8 });
+  full.fit(X, y);
+  const hp = full.hyperparameters;
+  const fitted = reuse ? previous : { hp, observations: y.length };
+  const fit = (Xt: number[][], yt: number[]): Regressor => {
+    const gp = new GaussianProcess({ fixed: hp });
+    gp.fit(Xt, yt);
+    return regressor(gp, true);
+  };
+  const k = y.length <= 20 ? y.length : 10;
+  const cv = crossValidate(X, y, fit, k);
+  const importance = permutationImportance(X, y, cv, { repeats: 5, seed: campaign.seed });
+  out.model = {
+    kind: 'gaussian-process',
+    validation: k === y.length ? 'leave-one-out' : `${k}-fold`,
+    folds: k,
+    observations: y.length,
+    rmse: cv.rmse,
+    r2: cv.r2,
+    lengthscales: Object.fromEntries(space.names.map((n, i) => [n, hp.lengthscales[i]])),
+    hyperparametersFittedTo: fitted.observations,
+  };
+  out.crossValidation = train.map((e, i) => ({ experimentId: e.id, index: e.index, observed: y[i], predicted: cv.mean[i], sd: cv.sd[i] }));
+  out.importance = importance.map((m) => ({ parameter: space.names[m.index], importance: m.importance, sd: m.sd }));
+  const proposed = campaign.experiments.filter((e) => e.status === 'proposed');
+  if (proposed.length) {
+    const latent = regressor(full, false).predict(proposed.map((e) => space.toUnit(e.params)));
+    const priorSd = Math.sqrt(hp.outputscale) * full.standardisation.scale;
+    out.pending = proposed.map((e, i) => ({
+      experimentId: e.id,
+      index: e.index,
+      mean: latent.mean[i],
+      sd: latent.sd[i],
+      extrapolation:
+        e.prediction?.extrapolation ??
+        (latent.sd[i] > 0.9 * priorSd ? 'far from every result: the model is about as unsure here as it was before any data' : null),
+    }));
+  }
+  return { value: out, fitted };
+}
+
+/** A GP as a Regressor; `withNoise` adds the observation noise (for predicted vs observed). */
+function regressor(gp: GaussianProcess, withNoise: boolean): Regressor {
+  return {
+    predict(Xs) {
+      const p = gp.posterior(Xs.map((r) => [...r]));
+      const noise = withNoise ? gp.hyperparameters.noise * gp.standardisation.scale ** 2 : 0;
+      return { mean: Array.from(p.mean), sd: Array.from(p.variance, (v) => Math.sqrt(v + noise)) };
+    },
+  };
+}
+
+function projection(space: Space, experiments: readonly InsightsExperiment[]): CampaignInsights['projection'] {
+  const shown = experiments.flatMap((e) => {
+    const state: PointState | undefined =
+      e.status === 'completed'
+        ? 'observed'
+        : e.status === 'failed'
+          ? 'failed'
+          : e.status === 'proposed'
+            ? 'pending'
+            : PENDING.includes(e.status)
+              ? 'in-progress'
+              : undefined;
+    return state && space.check(e.params).length === 0 ? [{ e, state }] : [];
+  });
+  const p = pca2(shown.map(({ e }) => space.toUnit(e.params)));
+  return {
+    axes: p.axes.map((axis, k) => ({ explained: p.explained[k], loadings: Object.fromEntries(space.names.map((n, j) => [n, axis[j]])) })),
+    points: shown.map(({ e, state }, i) => ({
+      experimentId: e.id,
+      index: e.index,
+      x: p.scores[i][0],
+      y: p.scores[i][1],
+      state,
+      value: state === 'observed' ? e.objective : null,
+    })),
+  };
+}

@@ -1,0 +1,69 @@
+import { Injectable, Optional } from '@nestjs/common';
+import { StrategyPool } from '../loop/strategy-pool.js';
+import { CampaignsService } from '../campaigns/campaigns.service.js';
+import {
+  computeInsights,
+  insightsExperiment,
+  type CampaignInsights,
+  type FittedHyperparameters,
+  type InsightsJob,
+} from './insights-compute.js';
+
+export type { CampaignInsights, PointState } from './insights-compute.js';
+
+interface Cached {
+  key: string;
+  value: CampaignInsights;
+  fitted?: FittedHyperparameters;
+}
+
+/**
+ * Analytics for the console: a Gaussian process (libs/optimizer) on the
+ * unit-cube encoded parameters, cross-validated (leave-one-out up to 20
+ * results, else 10-fold, hyperparameters fitted once on all results), its
+ * permutation importance, and a PCA of the explored space. Cached until the
+ * campaign's experiments change. Computed on a worker of the strategy pool
+ * (insights-compute.ts), so a refit does not stall MQTT results, the API and
+ * the console socket; without a pool, or with PROPOSAL_WORKERS=0, on the
+ * calling thread.
+ */
+@Injectable()
+export class InsightsService {
+  /** Per campaign: the last answer and the GP hyperparameters, with the number of results they were fitted to. */
+  private readonly cache = new Map<string, Cached>();
+  /** Per campaign: the computation under way, so requests for the same experiments share it. */
+  private readonly computing = new Map<string, { key: string; done: Promise<CampaignInsights> }>();
+
+  constructor(
+    private readonly campaigns: CampaignsService,
+    @Optional() private readonly pool?: StrategyPool,
+  ) {}
+
+  async forCampaign(id: string): Promise<CampaignInsights> {
+    const campaign = await this.campaigns.get(id);
+    const key = campaign.experiments.map((e) => `${e.id}:${e.status}:${e.objective ?? ''}:${JSON.stringify(e.params)}`).join('|');
+    const hit = this.cache.get(id);
+    if (hit?.key === key) return hit.value;
+    const running = this.computing.get(id);
+    if (running?.key === key) return running.done;
+    const job: InsightsJob = {
+      campaignId: campaign.id,
+      seed: campaign.seed,
+      definition: campaign.definition,
+      experiments: campaign.experiments.map(insightsExperiment),
+      previous: hit?.fitted,
+    };
+    const done = (this.pool ? this.pool.insights(job) : Promise.resolve().then(() => computeInsights(job))).then(({ value, fitted }) => {
+      this.cache.delete(id);
+      this.cache.set(id, { key, value, fitted });
+      if (this.cache.size > 50) this.cache.delete(this.cache.keys().next().value as string);
+      return value;
+    });
+    this.computing.set(id, { key, done });
+    try {
+      return await done;
+    } finally {
+      if (this.computing.get(id)?.done === done) this.computing.delete(id);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { Capabilities, ParameterLimit } from '../../../../libs/protocol/src/index.js';
+
+/** What the scheduler knows of a device when it matches experiments to it. */
+export interface DeviceProfile {
+  id: string;
+  kind: string | null;
+  capabilities: Capabilities | null;
+}
+
+/** What an experiment needs of a device. */
+export interface Requirements {
+  /** The campaign's deviceKind; null: any kind. */
+  deviceKind: string | null;
+  /** Name of the campaign's objective (a device that declares objectives must measure it). */
+  objective: string;
+  params: Record<string, number | string>;
+}
+
+const LISTED = 5;
+
+/**
+ * Why a device cannot run an experiment, or undefined when it can: the kind
+ * must match when the campaign names one, every parameter must lie within the
+ * device's declared safe limits, and a device that declares its objectives
+ * must measure the campaign's. Limits follow the device SDK's check: a device
+ * that declares `parameters` takes only those; a number lies within [low,
+ * high] (either bound optional) or matches a choice spelling the same number;
+ * a string must be one of the choices.
+ */
+export function incompatibility(device: DeviceProfile, req: Requirements): string | undefined {
+  if (req.deviceKind !== null && device.kind !== req.deviceKind) return `is of kind "${device.kind ?? 'none'}", not "${req.deviceKind}"`;
+  const objectives = device.capabilities?.objectives;
+  if (objectives && !objectives.includes(req.objective)) return `does not measure "${req.objective}" (it measures ${list(objectives)})`;
+  return limitProblem(req.params, device.capabilities);
+}
+
+/** The first parameter outside the declared limits, in words; undefined when all are within them (or none are declared). */
+export function limitProblem(params: Record<string, number | string>, capabilities: Capabilities | null | undefined): string | undefined {
+  const declared = capabilities?.parameters;
+  if (!declared) return undefined;
+  for (const name of Object.keys(params).sort()) {
+    const limit = declared[name];
+    if (!limit) return `does not take parameter "${name}" (it takes ${list(Object.keys(declared))})`;
+    const problem = valueProblem(name, params[name], limit);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function valueProblem(name: string, value: number | string, limit: ParameterLimit): string | undefined {
+  const unit = limit.unit ? ` ${limit.unit}` : '';
+  if (limit.choices) {
+    const match =
+      typeof value === 'string' ? limit.choices.includes(value) : limit.choices.some((c) => c.trim() !== '' && Number(c) === value);
+    return match ? undefined : `allows ${name} only in {${list(limit.choices)}}, not ${JSON.stringify(value)}`;
+  }
+  if (limit.low === undefined && limit.high === undefined) return undefined;
+  if (typeof value !== 'number') return `takes ${name} as a number, not ${JSON.stringify(value)}`;
+  if (limit.low !== undefined && value < limit.low) return `allows ${name} >= ${limit.low}${unit}, not ${value}${unit}`;
+  if (limit.high !== undefined && value > limit.high) return `allows ${name} <= ${limit.high}${unit}, not ${value}${unit}`;
+  return undefined;
+}
+
+export interface Waiting {
+  reason: string;
+  /** True when online devices of the right kind exist but their declared capabilities exclude the experiment. */
+  limits: boolean;
+  /** Each online device of the right kind and why it cannot run the experiment. */
+  devices: { id: string; problem: string }[];
+}
+
+/** Why no online device can run the experiment (call it only when none can). */
+export function explainWaiting(req: Requirements, online: DeviceProfile[]): Waiting {
+  const ofKind = online.filter((d) => req.deviceKind === null || d.kind === req.deviceKind).sort((a, b) => a.id.localeCompare(b.id));
+  if (ofKind.length === 0) {
+    return {
+      reason: req.deviceKind === null ? 'no device is online' : `no device of kind "${req.deviceKind}" is online`,
+      limits: false,
+      devices: [],
+    };
+  }
+  const devices = ofKind.map((d) => ({ id: d.id, problem: incompatibility(d, req) ?? 'can run it' }));
+  const shown = devices.slice(0, LISTED).map((d) => `${d.id} ${d.problem}`);
+  const more = devices.length > LISTED ? `; and ${devices.length - LISTED} more` : '';
+  return { reason: `outside the declared capabilities of every online device: ${shown.join('; ')}${more}`, limits: true, devices };
+}
+
+function list(items: string[]): string {
+  return items.length <= 12 ? items.join(', ') : `${items.slice(0, 12).join(', ')}, … ${items.length - 12} more`;
+}

@@ -1,0 +1,242 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import {
+  DeviceEntity,
+  type DeviceStatus,
+  type ExperimentStatus,
+  type JsonObject,
+  type OfflineCause,
+  queryRows,
+} from '../../../../libs/persistence/src/index.js';
+import type { Availability, Heartbeat } from '../../../../libs/protocol/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/errors.js';
+import { EventBus } from '../common/events.js';
+import { CLOCK, type Clock } from '../common/ports.js';
+
+/** A device as the REST API shows it. */
+export interface DeviceView {
+  id: string;
+  kind: string | null;
+  status: DeviceStatus;
+  /** Why it is offline (null when online). */
+  statusReason: string | null;
+  statusChangedAt: Date | null;
+  capacity: number;
+  /** Experiments the service has on it now (dispatched or running). */
+  running: number;
+  /** Experiments in progress by the device's own count (last heartbeat). */
+  reportedRunning: number | null;
+  capabilities: JsonObject | null;
+  heartbeatIntervalS: number | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  lastHeartbeatAt: Date | null;
+}
+
+export interface DeviceDetail extends DeviceView {
+  experiments: {
+    id: string;
+    campaignId: string;
+    status: ExperimentStatus;
+    attempt: number;
+    dispatchedAt: Date | null;
+    acceptedAt: Date | null;
+  }[];
+}
+
+const ANNOUNCED_OFFLINE = 'the device announced offline (its Last Will or a shutdown)';
+
+/**
+ * The device registry, fed by retained availability messages (with their
+ * capabilities and Last Will), heartbeats and any other message (last seen).
+ * Silence is judged by the device monitor (loop/device-monitor.service.ts).
+ */
+/** How often an event may refresh its device's last-seen time in the database. */
+const SEEN_WRITE_INTERVAL_MS = 1000;
+
+@Injectable()
+export class DevicesService {
+  private readonly lastSeenWrite = new Map<string, number>();
+  private readonly logger = new Logger('devices');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * An availability message. `retained`: replayed by the broker on subscribe,
+   * so it says what the device last declared but is no sign that it is alive
+   * now: it updates the declaration, not last_seen_at, and does not bring back
+   * a device found silent.
+   */
+  async onAvailability(deviceId: string, message: Availability, retained = false): Promise<void> {
+    const now = this.clock.now();
+    const transition = await this.dataSource.transaction(async (m) => {
+      const [prev] = await queryRows<{ status: DeviceStatus; offline_cause: OfflineCause | null }>(
+        m,
+        `SELECT status, offline_cause FROM devices WHERE id = $1 FOR UPDATE`,
+        [deviceId],
+      );
+      const staysSilent = message.status === 'online' && retained && prev?.status === 'offline' && prev.offline_cause === 'silent';
+      const status: DeviceStatus = staysSilent ? 'offline' : message.status;
+      const cause: OfflineCause | null = status === 'online' ? null : staysSilent ? 'silent' : 'announced';
+      const changed = prev === undefined || prev.status !== status;
+      const online = message.status === 'online';
+      await m.query(
+        `INSERT INTO devices (id, kind, status, capacity, capabilities, heartbeat_interval_s, offline_cause, status_reason, status_changed_at,
+                              first_seen_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::float8, $7, $8, $9, $9, $9)
+         ON CONFLICT (id) DO UPDATE SET
+           status = EXCLUDED.status,
+           kind = COALESCE(EXCLUDED.kind, devices.kind),
+           capacity = CASE WHEN $10::boolean THEN EXCLUDED.capacity ELSE devices.capacity END,
+           capabilities = CASE WHEN $11::boolean THEN EXCLUDED.capabilities ELSE devices.capabilities END,
+           heartbeat_interval_s = CASE WHEN $11::boolean THEN EXCLUDED.heartbeat_interval_s ELSE devices.heartbeat_interval_s END,
+           offline_cause = EXCLUDED.offline_cause,
+           status_reason = CASE WHEN $13::boolean THEN devices.status_reason ELSE EXCLUDED.status_reason END,
+           status_changed_at = CASE WHEN $12::boolean THEN EXCLUDED.status_changed_at ELSE devices.status_changed_at END,
+           last_seen_at = CASE WHEN $14::boolean THEN devices.last_seen_at ELSE EXCLUDED.last_seen_at END`,
+        [
+          deviceId,
+          message.kind ?? null,
+          status,
+          message.capacity ?? 1,
+          online && message.capabilities ? JSON.stringify(message.capabilities) : null,
+          online ? (message.heartbeatIntervalS ?? null) : null,
+          cause,
+          status === 'online' ? null : ANNOUNCED_OFFLINE,
+          now,
+          message.capacity !== undefined,
+          online, // an online announcement is the device's whole declaration; an offline one (a Last Will) declares nothing
+          changed,
+          staysSilent,
+          // Retained: no sign of life now. An offline message is the broker's (Last Will) or a goodbye: not a sign of life either.
+          retained || !online,
+        ],
+      );
+      if (changed && prev !== undefined) {
+        await this.audit.record(
+          {
+            actor: retained ? 'service' : `device:${deviceId}`,
+            action: status === 'online' ? 'device.online' : 'device.offline',
+            deviceId,
+            details: { reason: status === 'online' ? 'announced online' : ANNOUNCED_OFFLINE, retained },
+          },
+          m,
+        );
+      }
+      return changed;
+    });
+    const what = message.kind ? ` (${message.kind}, capacity ${message.capacity ?? 1})` : '';
+    if (transition || !retained) this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`);
+    this.bus.emit('device.updated', { deviceId, status: message.status });
+  }
+
+  /**
+   * Any message from a device shows it is alive; a heartbeat also records its
+   * own running count. A device taken offline for silence comes back online
+   * (one taken offline by its Last Will must announce itself again).
+   */
+  /**
+   * An event shows its device is alive. A device seen less than a second ago
+   * is not written again: under load every event would otherwise take the
+   * device row's lock, one after the other. Heartbeats always go to touch().
+   */
+  async seen(deviceId: string): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - (this.lastSeenWrite.get(deviceId) ?? -Infinity) < SEEN_WRITE_INTERVAL_MS) return;
+    this.lastSeenWrite.set(deviceId, now);
+    if (this.lastSeenWrite.size > 100_000) this.lastSeenWrite.clear();
+    await this.touch(deviceId);
+  }
+
+  async touch(deviceId: string, heartbeat?: Heartbeat): Promise<void> {
+    const now = this.clock.now();
+    const rows = await queryRows<{ previous_status: DeviceStatus; previous_cause: OfflineCause | null }>(
+      this.dataSource,
+      `UPDATE devices d SET
+         last_seen_at = $2,
+         last_heartbeat_at = CASE WHEN $3::boolean THEN $2 ELSE d.last_heartbeat_at END,
+         reported_running = COALESCE($4::int, d.reported_running),
+         status = CASE WHEN old.offline_cause = 'silent' THEN 'online' ELSE d.status END,
+         status_reason = CASE WHEN old.offline_cause = 'silent' THEN NULL ELSE d.status_reason END,
+         status_changed_at = CASE WHEN old.offline_cause = 'silent' THEN $2 ELSE d.status_changed_at END,
+         offline_cause = CASE WHEN old.offline_cause = 'silent' THEN NULL ELSE d.offline_cause END
+       FROM (SELECT status, offline_cause FROM devices WHERE id = $1 FOR UPDATE) old
+       WHERE d.id = $1
+       RETURNING old.status AS previous_status, old.offline_cause AS previous_cause`,
+      [deviceId, now, heartbeat !== undefined, heartbeat?.running ?? null],
+    );
+    if (rows[0]?.previous_cause === 'silent') {
+      await this.audit.record({
+        actor: `device:${deviceId}`,
+        action: 'device.online',
+        deviceId,
+        details: { reason: heartbeat ? 'heartbeat after silence' : 'message after silence' },
+      });
+      this.logger.log(`device ${deviceId} is back online after silence`);
+      this.bus.emit('device.updated', { deviceId, status: 'online' });
+    }
+  }
+
+  async list(): Promise<DeviceView[]> {
+    const devices = await this.dataSource.getRepository(DeviceEntity).find({ order: { id: 'ASC' } });
+    const counts = await queryRows<{ device_id: string; n: number }>(
+      this.dataSource,
+      `SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ('dispatched', 'running') AND device_id IS NOT NULL GROUP BY device_id`,
+    );
+    const running = new Map(counts.map((c) => [c.device_id, c.n]));
+    return devices.map((d) => view(d, running.get(d.id) ?? 0));
+  }
+
+  async get(id: string): Promise<DeviceDetail> {
+    const device = await this.dataSource.getRepository(DeviceEntity).findOne({ where: { id } });
+    if (!device) throw new DomainError('not_found', `device ${id} not found`);
+    const experiments = await queryRows<{
+      id: string;
+      campaign_id: string;
+      status: ExperimentStatus;
+      attempt: number;
+      dispatched_at: Date | null;
+      accepted_at: Date | null;
+    }>(
+      this.dataSource,
+      `SELECT id, campaign_id, status, attempt, dispatched_at, accepted_at FROM experiments
+       WHERE device_id = $1 AND status IN ('dispatched', 'running') ORDER BY dispatched_at`,
+      [id],
+    );
+    return {
+      ...view(device, experiments.length),
+      experiments: experiments.map((e) => ({
+        id: e.id,
+        campaignId: e.campaign_id,
+        status: e.status,
+        attempt: e.attempt,
+        dispatchedAt: e.dispatched_at,
+        acceptedAt: e.accepted_at,
+      })),
+    };
+  }
+}
+
+function view(d: DeviceEntity, running: number): DeviceView {
+  return {
+    id: d.id,
+    kind: d.kind,
+    status: d.status,
+    statusReason: d.statusReason,
+    statusChangedAt: d.statusChangedAt,
+    capacity: d.capacity,
+    running,
+    reportedRunning: d.reportedRunning,
+    capabilities: d.capabilities,
+    heartbeatIntervalS: d.heartbeatIntervalS,
+    firstSeenAt: d.firstSeenAt,
+    lastSeenAt: d.lastSeenAt,
+    lastHeartbeatAt: d.lastHeartbeatAt,
+  };
+}

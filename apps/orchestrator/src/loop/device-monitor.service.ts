@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '../../../../libs/persistence/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { APP_CONFIG, type AppConfig } from '../common/config.js';
+import { EventBus } from '../common/events.js';
+import { CLOCK, type Clock } from '../common/ports.js';
+import { RedispatchService } from './redispatch.service.js';
+
+/** A device silent for this many of its declared heartbeat intervals is taken as offline (protocol v1). */
+export const SILENT_INTERVALS = 3;
+
+/** Experiments looked at per pass. */
+const BATCH = 200;
+
+interface ActiveRow {
+  id: string;
+  campaign_id: string;
+  device_id: string;
+  attempt: number;
+}
+
+/**
+ * Watches devices and the experiments on them, once per loop step:
+ * - a device silent (no heartbeat or other message) for 3 × its declared
+ *   heartbeat interval, or DEVICE_SILENT_AFTER_MS when it declares none, is
+ *   marked offline;
+ * - experiments dispatched to or running on an offline device (Last Will,
+ *   announced offline, silent) are taken off it as a device failure;
+ * - experiments on a device longer than their campaign's experimentTimeoutS
+ *   are taken off it likewise.
+ * Silence and time on a device are counted from when this service instance
+ * started at the earliest: what happened while it was down, it did not see
+ * (a device's result may be waiting in its outbox).
+ */
+@Injectable()
+export class DeviceMonitorService {
+  private readonly logger = new Logger('device-monitor');
+  private readonly startedAt: Date;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly redispatch: RedispatchService,
+    private readonly audit: AuditService,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  async check(): Promise<void> {
+    await this.markSilent();
+    await this.takeOffOfflineDevices();
+    await this.expireTimedOut();
+  }
+
+  /** Marks silent devices offline; returns their ids. */
+  async markSilent(): Promise<string[]> {
+    const now = this.clock.now();
+    const rows = await queryRows<{ id: string; silent_after_s: number; last_seen_at: Date }>(
+      this.dataSource,
+      `UPDATE devices d SET status = 'offline', offline_cause = 'silent', status_changed_at = $1,
+         status_reason = format('silent: no heartbeat or other message for more than %s s', round(s.after_s::numeric, 1))
+       FROM (SELECT id, COALESCE(heartbeat_interval_s * $3::float8, NULLIF($4::float8, 0)) AS after_s FROM devices WHERE status = 'online') s
+       WHERE d.id = s.id AND d.status = 'online' AND s.after_s IS NOT NULL
+         AND GREATEST(d.last_seen_at, $2::timestamptz) < $1::timestamptz - make_interval(secs => s.after_s)
+       RETURNING d.id, s.after_s AS silent_after_s, d.last_seen_at`,
+      [now, this.startedAt, SILENT_INTERVALS, this.config.deviceSilentAfterMs / 1000],
+    );
+    for (const r of rows) {
+      const reason = `silent: no heartbeat or other message for more than ${Math.round(r.silent_after_s * 10) / 10} s`;
+      this.logger.warn(`device ${r.id} taken offline: ${reason}`);
+      await this.audit.record({
+        actor: 'service',
+        action: 'device.offline',
+        deviceId: r.id,
+        details: { reason, lastSeenAt: r.last_seen_at.toISOString() },
+      });
+      this.bus.emit('device.updated', { deviceId: r.id, status: 'offline' });
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /** Experiments still on a device that is offline go to another device (or fail, past maxAttempts). */
+  async takeOffOfflineDevices(): Promise<number> {
+    const rows = await queryRows<ActiveRow & { status_reason: string | null }>(
+      this.dataSource,
+      `SELECT e.id, e.campaign_id, e.device_id, e.attempt, d.status_reason
+       FROM experiments e JOIN devices d ON d.id = e.device_id
+       WHERE e.status IN ('dispatched', 'running') AND d.status = 'offline'
+       ORDER BY e.dispatched_at LIMIT $1`,
+      [BATCH],
+    );
+    let moved = 0;
+    for (const r of rows) {
+      const outcome = await this.redispatch.deviceFailure(
+        { id: r.id, campaignId: r.campaign_id, deviceId: r.device_id, attempt: r.attempt },
+        { cause: 'offline', reason: `device ${r.device_id} went offline: ${r.status_reason ?? 'offline'}`, actor: 'service' },
+      );
+      if (outcome) moved++;
+    }
+    return moved;
+  }
+
+  /** Experiments on a device for longer than their campaign's experimentTimeoutS are a device failure. */
+  async expireTimedOut(): Promise<number> {
+    const now = this.clock.now();
+    const rows = await queryRows<ActiveRow & { timeout_s: number; dispatched_at: Date }>(
+      this.dataSource,
+      `SELECT e.id, e.campaign_id, e.device_id, e.attempt, e.dispatched_at, (c.definition->>'experimentTimeoutS')::float8 AS timeout_s
+       FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
+       WHERE e.status IN ('dispatched', 'running') AND e.device_id IS NOT NULL
+         AND c.definition->>'experimentTimeoutS' IS NOT NULL
+         AND GREATEST(e.dispatched_at, $2::timestamptz) < $1::timestamptz - make_interval(secs => (c.definition->>'experimentTimeoutS')::float8)
+       ORDER BY e.dispatched_at LIMIT $3`,
+      [now, this.startedAt, BATCH],
+    );
+    let moved = 0;
+    for (const r of rows) {
+      const outcome = await this.redispatch.deviceFailure(
+        { id: r.id, campaignId: r.campaign_id, deviceId: r.device_id, attempt: r.attempt },
+        {
+          cause: 'timeout',
+          reason: `no result from device ${r.device_id} within the experiment timeout of ${r.timeout_s} s (dispatched ${r.dispatched_at.toISOString()})`,
+          actor: 'service',
+        },
+      );
+      if (outcome) moved++;
+    }
+    return moved;
+  }
+}

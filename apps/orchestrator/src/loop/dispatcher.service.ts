@@ -1,0 +1,218 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '../../../../libs/persistence/src/index.js';
+import { PROTOCOL_VERSION, type Capabilities } from '../../../../libs/protocol/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { APP_CONFIG, type AppConfig } from '../common/config.js';
+import { EventBus } from '../common/events.js';
+import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
+import { explainWaiting, incompatibility, limitProblem, type Requirements } from '../devices/compatibility.js';
+import { RedispatchService } from './redispatch.service.js';
+
+interface QueuedRow {
+  id: string;
+  campaign_id: string;
+  params: Record<string, number | string>;
+  device_kind: string | null;
+  objective: string;
+  failed_on: string[];
+  waiting_reason: string | null;
+}
+
+interface OnlineDevice {
+  id: string;
+  kind: string | null;
+  capabilities: Capabilities | null;
+  free: number;
+}
+
+interface SentRow {
+  id: string;
+  campaign_id: string;
+  device_id: string;
+  params: Record<string, number | string>;
+  attempt: number;
+}
+
+/** Queued experiments looked at per pass (oldest first). */
+const QUEUE_WINDOW = 500;
+
+/**
+ * Sends queued experiments to free, compatible devices: of the campaign's
+ * deviceKind, declaring limits that cover the parameters (the safety envelope:
+ * a command outside a device's limits is never sent to it), and preferably not
+ * one the experiment already failed on. The assignment is committed before the
+ * command is published, and only if the device is still online with the same
+ * declared capabilities; a command not yet accepted is re-sent (same
+ * experiment id: the device de-duplicates) until it is. An experiment that no
+ * online device can run says why (waiting_reason), once.
+ */
+@Injectable()
+export class DispatcherService {
+  private readonly logger = new Logger('dispatcher');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly redispatch: RedispatchService,
+    private readonly bus: EventBus,
+    @Inject(COMMAND_PUBLISHER) private readonly publisher: CommandPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async dispatchQueued(): Promise<number> {
+    const sends: Promise<void>[] = [];
+    const queued = await queryRows<QueuedRow>(
+      this.dataSource,
+      `SELECT e.id, e.campaign_id, e.params, e.failed_on, e.waiting_reason,
+              c.definition->>'deviceKind' AS device_kind, c.definition->'objective'->>'name' AS objective
+       FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
+       WHERE e.status = 'queued' AND c.status = 'running'
+       ORDER BY e.created_at, e.index
+       LIMIT $1`,
+      [QUEUE_WINDOW],
+    );
+    if (queued.length === 0) return 0;
+    const devices = await queryRows<OnlineDevice>(
+      this.dataSource,
+      `SELECT d.id, d.kind, d.capabilities, d.capacity - COALESCE(a.n, 0) AS free
+       FROM devices d
+       LEFT JOIN (SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ('dispatched', 'running') GROUP BY device_id) a ON a.device_id = d.id
+       WHERE d.status = 'online'
+       ORDER BY d.id`,
+    );
+    const planned: { e: QueuedRow; device: OnlineDevice }[] = [];
+    for (const e of queued) {
+      const req: Requirements = { deviceKind: e.device_kind, objective: e.objective, params: e.params };
+      const compatible = devices.filter((d) => incompatibility(d, req) === undefined);
+      if (compatible.length === 0) {
+        await this.markWaiting(e, req, devices);
+        continue;
+      }
+      // A device the experiment failed on (crashed, hung, timed out) gets it again only when no other can run it.
+      const fresh = compatible.filter((d) => !e.failed_on.includes(d.id));
+      const eligible = fresh.length > 0 ? fresh : compatible;
+      // The most free device first, which spreads a batch over the fleet.
+      const device = eligible.filter((d) => d.free > 0).sort((a, b) => b.free - a.free || a.id.localeCompare(b.id))[0];
+      if (!device) {
+        if (e.waiting_reason !== null) await this.setWaiting(e, null); // it can run: it only waits for a free device
+        continue;
+      }
+      device.free -= 1;
+      planned.push({ e, device });
+    }
+    if (planned.length === 0) return 0;
+    // One statement assigns the whole plan; each row still only if it is queued, its campaign
+    // running and its device online with the capabilities the plan was made against.
+    const now = this.clock.now();
+    const assigned = await queryRows<{ id: string; attempt: number; device_id: string }>(
+      this.dataSource,
+      `UPDATE experiments e SET status = 'dispatched', device_id = v.device_id, attempt = e.attempt + 1, dispatched_at = $1,
+         last_sent_at = $1, accepted_at = NULL, waiting_reason = NULL
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS v(id, device_id, kind, capabilities)
+       WHERE e.id = v.id AND e.status = 'queued'
+         AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.campaign_id AND c.status = 'running')
+         AND EXISTS (SELECT 1 FROM devices d WHERE d.id = v.device_id AND d.status = 'online'
+                     AND d.kind IS NOT DISTINCT FROM v.kind AND d.capabilities IS NOT DISTINCT FROM v.capabilities)
+       RETURNING e.id, e.attempt, e.device_id`,
+      [
+        now,
+        planned.map((p) => p.e.id),
+        planned.map((p) => p.device.id),
+        planned.map((p) => p.device.kind),
+        planned.map((p) => (p.device.capabilities === null ? null : JSON.stringify(p.device.capabilities))),
+      ],
+    );
+    const byId = new Map(planned.map((p) => [p.e.id, p.e]));
+    for (const a of assigned) {
+      const e = byId.get(a.id)!;
+      this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: 'dispatched' });
+      // Not awaited one by one: each publish waits for its broker acknowledgement; they go out together.
+      sends.push(this.send({ id: e.id, campaign_id: e.campaign_id, device_id: a.device_id, params: e.params, attempt: a.attempt }, now));
+    }
+    await Promise.all(sends);
+    return assigned.length;
+  }
+
+  /** Re-sends commands that no device has accepted yet (lost on the way, or sent before a restart). */
+  async resendUnaccepted(): Promise<number> {
+    const sends: Promise<void>[] = [];
+    const before = new Date(this.clock.now().getTime() - this.config.commandResendMs);
+    const rows = await queryRows<SentRow & { capabilities: Capabilities | null }>(
+      this.dataSource,
+      `SELECT e.id, e.campaign_id, e.device_id, e.params, e.attempt, d.capabilities
+       FROM experiments e JOIN devices d ON d.id = e.device_id
+       WHERE e.status = 'dispatched' AND d.status = 'online' AND (e.last_sent_at IS NULL OR e.last_sent_at < $1)
+       ORDER BY e.last_sent_at NULLS FIRST LIMIT 500`,
+      [before],
+    );
+    for (const r of rows) {
+      // The device may have announced narrower limits since the dispatch: never re-send outside them.
+      const problem = limitProblem(r.params, r.capabilities);
+      if (problem !== undefined) {
+        await this.redispatch.deviceFailure(
+          { id: r.id, campaignId: r.campaign_id, deviceId: r.device_id, attempt: r.attempt },
+          { cause: 'limits', reason: `device ${r.device_id} now ${problem}`, actor: 'service' },
+        );
+        continue;
+      }
+      const now = this.clock.now();
+      const still = await queryRows<{ id: string }>(
+        this.dataSource,
+        `UPDATE experiments SET last_sent_at = $3 WHERE id = $1 AND device_id = $2 AND status = 'dispatched' RETURNING id`,
+        [r.id, r.device_id, now],
+      );
+      if (still.length === 0) continue;
+      this.logger.debug?.(`re-sending experiment ${r.id} to ${r.device_id}`);
+      sends.push(this.send(r, now));
+    }
+    await Promise.all(sends);
+    return rows.length;
+  }
+
+  /** Records why no online device can run the experiment; the audit entry is written once per new reason, not once per pass. */
+  private async markWaiting(e: QueuedRow, req: Requirements, online: OnlineDevice[]): Promise<void> {
+    const waiting = explainWaiting(req, online);
+    if (waiting.reason === e.waiting_reason) return;
+    const changed = await this.setWaiting(e, waiting.reason);
+    if (changed && waiting.limits) {
+      await this.audit.record({
+        actor: 'service',
+        action: 'experiment.waiting',
+        campaignId: e.campaign_id,
+        experimentId: e.id,
+        details: { reason: waiting.reason, params: e.params, devices: waiting.devices },
+      });
+      this.logger.warn(`experiment ${e.id} waits: ${waiting.reason}`);
+    }
+  }
+
+  private async setWaiting(e: QueuedRow, reason: string | null): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE experiments SET waiting_reason = $2 WHERE id = $1 AND status = 'queued' AND waiting_reason IS DISTINCT FROM $2 RETURNING id`,
+      [e.id, reason],
+    );
+    e.waiting_reason = reason;
+    if (r.length > 0) this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: 'queued' });
+    return r.length > 0;
+  }
+
+  private async send(r: SentRow, now: Date): Promise<void> {
+    try {
+      await this.publisher.send(r.device_id, {
+        v: PROTOCOL_VERSION,
+        type: 'run',
+        experimentId: r.id,
+        campaignId: r.campaign_id,
+        attempt: r.attempt,
+        params: r.params,
+        issuedAt: now.toISOString(),
+      });
+    } catch (e) {
+      // The assignment is stored: the command goes out again with the next re-send.
+      this.logger.warn(`could not send experiment ${r.id} to ${r.device_id}: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,325 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { CampaignEntity, queryRows } from '../../../../libs/persistence/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { APP_CONFIG, type AppConfig } from '../common/config.js';
+import { EventBus } from '../common/events.js';
+import { CLOCK, type Clock } from '../common/ports.js';
+import { DeviceMonitorService } from './device-monitor.service.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { LeasesService } from './leases.service.js';
+import { ProposerService } from './proposer.service.js';
+
+/** Campaigns advanced at once in a step (bounded by the database pool, which the rest of the service shares). */
+const ADVANCE_LANES = 4;
+
+/** What the campaign pass reads of a running campaign to decide what it needs. */
+interface CampaignHead {
+  id: string;
+  name: string;
+  budget: number;
+  batch_size: number;
+  objective: CampaignDefinition['objective'];
+  asynchronous: boolean;
+}
+
+interface Progress {
+  /** Open batches (proposed or approved) with their experiments not yet finished. */
+  open: { id: string; status: string; unfinished: number }[];
+  counts: Record<string, number>;
+  /** Smallest and largest objective measured. */
+  min: number | null;
+  max: number | null;
+}
+
+/**
+ * A pass that never overlaps itself: woken while running, it runs once more
+ * right after; many wakes in between make one pass.
+ */
+class SerialPass {
+  private running?: Promise<void>;
+  private again = false;
+  stopped = false;
+
+  constructor(
+    private readonly pass: () => Promise<void>,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch(this.onError)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          setImmediate(() => this.wake());
+        }
+      });
+  }
+
+  /** Stops waking and waits for the pass in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
+
+/**
+ * The closed loop, as two passes that run side by side, each on a timer and
+ * woken early by events, neither overlapping itself:
+ * - the campaign pass: for every running campaign this replica holds, close
+ *   finished batches, stop at budget or target, propose the next batch; then
+ *   take experiments back from offline, silent or timed-out devices;
+ * - the dispatch pass: send queued experiments to free devices and re-send
+ *   unaccepted commands. It is woken as soon as a device slot frees or a
+ *   batch is queued, so a device does not wait for the campaign pass.
+ */
+@Injectable()
+export class LoopService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('loop');
+  private timer?: NodeJS.Timeout;
+  private readonly campaignPass: SerialPass;
+  private readonly dispatchPass: SerialPass;
+  /** Campaigns with changes since the last step. */
+  private readonly dirty = new Set<string>();
+  private sweepDue = true;
+  /** A device came, went or changed since the last check of what dead devices hold. */
+  private devicesChanged = true;
+  /** Campaigns held at the last lease renewal; undefined before the first. */
+  private heldCache?: Set<string>;
+  private lastHeld = new Set<string>();
+  private stopped = false;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly proposer: ProposerService,
+    private readonly dispatcher: DispatcherService,
+    private readonly devices: DeviceMonitorService,
+    private readonly leases: LeasesService,
+    private readonly audit: AuditService,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const failed = (what: string) => (e: unknown) =>
+      this.logger.error(`${what} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    this.campaignPass = new SerialPass(() => this.campaignStep(), failed('campaign pass'));
+    this.dispatchPass = new SerialPass(() => this.dispatchStep(), failed('dispatch pass'));
+  }
+
+  onApplicationBootstrap(): void {
+    const touch = (e: { campaignId: string }) => {
+      this.dirty.add(e.campaignId);
+      this.campaignPass.wake();
+    };
+    this.unsubscribe.push(
+      this.bus.on('campaign.updated', (e) => {
+        touch(e);
+        this.dispatchPass.wake(); // resumed: its queued experiments can go out
+      }),
+      this.bus.on('batch.decided', (e) => {
+        touch(e);
+        this.dispatchPass.wake();
+      }),
+      this.bus.on('batch.proposed', (e) => {
+        if (e.approved) this.dispatchPass.wake();
+      }),
+      this.bus.on('experiment.updated', (e) => {
+        // Only a finished experiment can change what its campaign needs (close, stop, propose).
+        if (e.status !== 'running' && e.status !== 'dispatched' && e.status !== 'queued') touch(e);
+        // A finished or re-queued experiment frees a slot or waits for one.
+        if (e.status !== 'running' && e.status !== 'dispatched') this.dispatchPass.wake();
+      }),
+      this.bus.on('device.updated', () => {
+        this.devicesChanged = true;
+        this.wake();
+      }),
+    );
+    // The timer's steps look at every held campaign (work done by other replicas,
+    // leases gained); steps woken by events look only at the campaigns that changed.
+    this.timer = setInterval(() => {
+      this.sweepDue = true;
+      this.wake();
+    }, this.config.loopIntervalMs);
+    this.wake();
+  }
+
+  // Before the HTTP server closes and before leases are released (onApplicationShutdown): no new work from the first moment of shutdown.
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unsubscribe.forEach((u) => u());
+    await Promise.all([this.campaignPass.stop(), this.dispatchPass.stop()]);
+  }
+
+  /** Runs both passes now, or right after the ones in progress. */
+  wake(): void {
+    this.campaignPass.wake();
+    this.dispatchPass.wake();
+  }
+
+  /** Both passes, one after the other; exposed for tests. */
+  async step(): Promise<void> {
+    await this.campaignStep();
+    await this.dispatchStep();
+  }
+
+  /** The campaigns that changed (all held ones on a sweep): close batches, stop, propose; then free what dead devices hold. */
+  private async campaignStep(): Promise<void> {
+    const sweep = this.sweepDue;
+    this.sweepDue = false;
+    // Only the campaigns this replica holds the lease of: other replicas run the rest. Leases are
+    // renewed on the timer's sweeps, and at once when a campaign this replica does not hold changes
+    // (a new one); passes woken by events in between use the set of the last renewal.
+    const unknown = [...this.dirty].some((id) => !this.heldCache?.has(id));
+    if (sweep || unknown || this.heldCache === undefined) this.heldCache = await this.leases.acquire();
+    const held = this.heldCache;
+    const ids = [...held].filter((id) => sweep || this.dirty.has(id) || !this.lastHeld.has(id));
+    this.dirty.clear();
+    this.lastHeld = held;
+    // The figures that decide (budget, objective) are read without the definitions' parameters;
+    // whole campaigns are loaded only for those that propose.
+    const heads = ids.length
+      ? await queryRows<CampaignHead>(
+          this.dataSource,
+          `SELECT id, name, (definition->>'budget')::int AS budget, (definition->>'batchSize')::int AS batch_size,
+                  definition->'objective' AS objective, COALESCE((definition->>'asynchronous')::boolean, false) AS asynchronous
+           FROM campaigns WHERE id = ANY($1::uuid[]) AND status = 'running' ORDER BY created_at`,
+          [ids],
+        )
+      : [];
+    const progress = await this.progress(heads.map((h) => h.id));
+    // Approved batches with every experiment finished are closed in one statement for all campaigns.
+    const finished = [...progress.values()].flatMap((p) =>
+      p.open.filter((b) => b.status === 'approved' && b.unfinished === 0).map((b) => b.id),
+    );
+    if (finished.length > 0) {
+      await this.dataSource.query(`UPDATE batches SET status = 'completed' WHERE id = ANY($1::uuid[]) AND status = 'approved'`, [finished]);
+    }
+    const proposals = new Map<string, number>();
+    for (const head of heads) {
+      try {
+        const next = this.decide(head, progress.get(head.id)!);
+        if (next?.finish !== undefined) await this.finish(head, next.finish);
+        else if (next?.propose !== undefined) proposals.set(head.id, next.propose);
+      } catch (e) {
+        this.logger.error(`campaign ${head.id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const campaigns = proposals.size
+      ? await this.dataSource
+          .getRepository(CampaignEntity)
+          .find({ where: { id: In([...proposals.keys()]), status: 'running' }, order: { createdAt: 'ASC' } })
+      : [];
+    // Campaigns propose side by side (a few at a time), so one campaign's database
+    // round trips and strategy do not wait behind another's; each campaign is in one lane only.
+    let next = 0;
+    const lane = async () => {
+      while (next < campaigns.length && !this.stopped) {
+        const campaign = campaigns[next++];
+        try {
+          await this.proposer.propose(campaign, proposals.get(campaign.id)!);
+        } catch (e) {
+          this.logger.error(`campaign ${campaign.id}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ADVANCE_LANES, campaigns.length) }, lane));
+    // Experiments on offline, silent or timed-out devices go back to the queue (and wake the dispatch pass):
+    // on the sweeps (timeouts are a matter of time) and when a device changed.
+    if (sweep || this.devicesChanged) {
+      this.devicesChanged = false;
+      await this.devices.check();
+    }
+  }
+
+  private async dispatchStep(): Promise<void> {
+    await this.dispatcher.dispatchQueued();
+    await this.dispatcher.resendUnaccepted();
+  }
+
+  /** What a campaign needs now: to stop (with the reason), a batch of n proposals, or nothing. */
+  private decide(head: CampaignHead, progress: Progress): { finish?: string; propose?: number } | undefined {
+    const c = progress.counts;
+    const done = (c.completed ?? 0) + (c.failed ?? 0);
+    const active = (c.proposed ?? 0) + (c.queued ?? 0) + (c.dispatched ?? 0) + (c.running ?? 0);
+    const objective = head.objective;
+    const target = objective.target;
+    const best = objective.direction === 'minimize' ? progress.min : progress.max;
+    if (target !== undefined && best !== null && (objective.direction === 'minimize' ? best <= target : best >= target)) {
+      return { finish: `target reached: ${objective.name} = ${best}` };
+    }
+    if (done >= head.budget) return { finish: `budget of ${head.budget} experiments spent` };
+    // A batch waiting for an operator holds the next one back in either mode.
+    if (progress.open.some((b) => b.status === 'proposed')) return undefined;
+    if (head.asynchronous) {
+      // Batches overlap: refill once at most half of batchSize is still in flight, never past the budget.
+      const room = Math.min(head.batch_size - active, head.budget - done - active);
+      return active <= Math.floor(head.batch_size / 2) && room > 0 ? { propose: room } : undefined;
+    }
+    // One batch at a time: the next is proposed once the current one has finished.
+    if (active > 0 || progress.open.some((b) => b.unfinished > 0)) return undefined;
+    return { propose: Math.min(head.batch_size, head.budget - done) };
+  }
+
+  /** Progress of many campaigns in two queries, whatever their number. */
+  private async progress(ids: string[]): Promise<Map<string, Progress>> {
+    const out = new Map<string, Progress>(ids.map((id) => [id, { open: [], counts: {}, min: null, max: null }]));
+    if (ids.length === 0) return out;
+    const open = await queryRows<{ id: string; campaign_id: string; status: string; unfinished: number }>(
+      this.dataSource,
+      `SELECT b.id, b.campaign_id, b.status,
+              (SELECT count(*)::int FROM experiments e WHERE e.batch_id = b.id AND e.status NOT IN ('completed', 'failed', 'rejected', 'cancelled')) AS unfinished
+       FROM batches b WHERE b.campaign_id = ANY($1::uuid[]) AND b.status IN ('proposed', 'approved') ORDER BY b.index`,
+      [ids],
+    );
+    for (const b of open) out.get(b.campaign_id)!.open.push({ id: b.id, status: b.status, unfinished: b.unfinished });
+    const counts = await queryRows<{ campaign_id: string; status: string; n: number; min: number | null; max: number | null }>(
+      this.dataSource,
+      `SELECT campaign_id, status, count(*)::int AS n, MIN(objective) AS min, MAX(objective) AS max
+       FROM experiments WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id, status`,
+      [ids],
+    );
+    for (const r of counts) {
+      const p = out.get(r.campaign_id)!;
+      p.counts[r.status] = r.n;
+      if (r.status === 'completed') {
+        p.min = r.min;
+        p.max = r.max;
+      }
+    }
+    return out;
+  }
+
+  private async finish(campaign: { id: string; name: string }, reason: string): Promise<void> {
+    const now = this.clock.now();
+    const changed = await this.dataSource.transaction(async (m) => {
+      const r = await m.update(
+        CampaignEntity,
+        { id: campaign.id, status: 'running' },
+        { status: 'completed', stopReason: reason, completedAt: now, updatedAt: now },
+      );
+      if (!r.affected) return false;
+      // Proposals not yet sent are not needed any more; experiments on devices finish and are stored.
+      await m.query(
+        `UPDATE experiments SET status = 'cancelled', finished_at = $2 WHERE campaign_id = $1 AND status IN ('proposed', 'queued')`,
+        [campaign.id, now],
+      );
+      await m.query(`UPDATE batches SET status = 'completed' WHERE campaign_id = $1 AND status IN ('proposed', 'approved')`, [campaign.id]);
+      await this.audit.record({ actor: 'service', action: 'campaign.completed', campaignId: campaign.id, details: { reason } }, m);
+      return true;
+    });
+    if (changed) {
+      this.logger.log(`campaign ${campaign.name} completed: ${reason}`);
+      this.bus.emit('campaign.updated', { campaignId: campaign.id, status: 'completed' });
+    }
+  }
+}

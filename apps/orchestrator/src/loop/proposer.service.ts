@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type Observation, type Params } from '../../../../libs/optimizer/src/index.js';
+import { type CampaignEntity, type JsonObject, queryRows } from '../../../../libs/persistence/src/index.js';
+import { policyApproves } from '../campaigns/approval-policy.js';
+import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { EventBus } from '../common/events.js';
+import { APP_CONFIG, type AppConfig } from '../common/config.js';
+import { CLOCK, type Clock } from '../common/ports.js';
+import { StrategyPool } from './strategy-pool.js';
+
+interface ExperimentRow {
+  params: Params;
+  status: string;
+  objective: number | null;
+  failure_scope: string | null;
+}
+
+/** Asks a campaign's strategy for the next batch and persists it before anything acts on it. */
+@Injectable()
+export class ProposerService {
+  private readonly logger = new Logger('proposer');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly strategies: StrategyPool,
+  ) {}
+
+  async propose(campaign: CampaignEntity, n: number): Promise<void> {
+    const definition = campaign.definition as unknown as CampaignDefinition;
+    const space = spaceOf(definition);
+    const rows = await queryRows<ExperimentRow>(
+      this.dataSource,
+      `SELECT params, status, objective, failure_scope FROM experiments WHERE campaign_id = $1 ORDER BY index`,
+      [campaign.id],
+    );
+    const observations: Observation[] = [];
+    const pending: Params[] = [];
+    const rejected: Params[] = [];
+    for (const r of rows) {
+      if (r.status === 'completed' && r.objective !== null) observations.push({ params: r.params, value: r.objective });
+      // A device failure says nothing about the condition: it is not data for the optimizer.
+      else if (r.status === 'failed' && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
+      else if (r.status === 'rejected') rejected.push(r.params);
+      else if (r.status === 'queued' || r.status === 'dispatched' || r.status === 'running' || r.status === 'proposed')
+        pending.push(r.params);
+    }
+    // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
+    const asked = await this.strategies.ask({
+      definition,
+      direction: definition.objective.direction,
+      observations,
+      pending,
+      rejected,
+      n,
+      seed: campaign.seed,
+    });
+    const { proposals, info, waitedMs } = asked;
+    const elapsedMs = Math.round(asked.elapsedMs);
+    if (proposals.length === 0) {
+      this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`);
+      return;
+    }
+    for (const p of proposals) {
+      const problems = space.check(p.params);
+      if (problems.length) throw new Error(`strategy ${info.name} proposed an invalid point: ${problems.join('; ')}`);
+    }
+
+    // Campaigns stored before the policy existed have none: they were `auto`.
+    const policy = definition.approval ?? 'auto';
+    const auto = policyApproves(policy, proposals);
+    const policyActor = `policy:${policy}`;
+    const now = this.clock.now();
+    const batchId = randomUUID();
+    const strategyRecord = {
+      ...info,
+      settings: info.settings as JsonObject,
+      seed: campaign.seed,
+      observations: observations.length,
+      pending: pending.length,
+      elapsedMs,
+    };
+    const audit = {
+      batchId,
+      size: proposals.length,
+      strategy: info.name,
+      replica: this.config.instanceId,
+      approvedBy: auto ? policyActor : null,
+      flagged: proposals.filter((p) => p.extrapolation).length,
+    };
+    // The batch, its experiments and the audit entry in one statement (atomic by itself, one round trip);
+    // the batch's index is the next free one of the campaign, which only this replica's lease advances.
+    const [{ index: batchIndex }] = await queryRows<{ index: number }>(
+      this.dataSource,
+      `WITH b AS (
+         INSERT INTO batches (id, campaign_id, index, status, strategy, proposed_at, decided_at, decided_by, decision_note)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(index) + 1, 0) FROM batches WHERE campaign_id = $2), $3, $4, $5, $6, $7, NULL)
+         RETURNING index
+       ), e AS (
+         INSERT INTO experiments (id, campaign_id, batch_id, index, params, status, attempt, prediction, created_at)
+         SELECT v.id, $2, $1, v.index, v.params, $8, 0, v.prediction, $5
+         FROM unnest($9::uuid[], $10::int[], $11::jsonb[], $12::jsonb[]) AS v(id, index, params, prediction)
+       ), a AS (
+         INSERT INTO audit_log (at, actor, action, campaign_id, details)
+         SELECT $5, 'service', 'batch.proposed', $2, $13::jsonb || jsonb_build_object('index', b.index) FROM b
+       )
+       SELECT index FROM b`,
+      [
+        batchId,
+        campaign.id,
+        auto ? 'approved' : 'proposed',
+        JSON.stringify(strategyRecord),
+        now,
+        auto ? now : null,
+        auto ? policyActor : null,
+        auto ? 'queued' : 'proposed',
+        proposals.map(() => randomUUID()),
+        proposals.map((_, i) => rows.length + i),
+        proposals.map((p) => JSON.stringify(p.params)),
+        proposals.map((p) =>
+          p.prediction || p.acquisition !== undefined || p.extrapolation
+            ? JSON.stringify({ mean: p.prediction?.mean, sd: p.prediction?.sd, acquisition: p.acquisition, extrapolation: p.extrapolation })
+            : null,
+        ),
+        JSON.stringify(audit),
+      ],
+    );
+    this.logger.log(
+      `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
+    );
+    this.bus.emit('batch.proposed', {
+      campaignId: campaign.id,
+      batchId,
+      index: batchIndex,
+      size: proposals.length,
+      approved: auto,
+    });
+  }
+}

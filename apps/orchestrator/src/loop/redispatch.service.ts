@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type CampaignStatus, queryRows } from '../../../../libs/persistence/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { EventBus } from '../common/events.js';
+import { CLOCK, type Clock } from '../common/ports.js';
+
+/** What took an experiment away from its device. */
+export type DeviceFailureCause =
+  /** The device reported `failed` with scope "device". */
+  | 'failed'
+  /** The device refused the command. */
+  | 'rejected'
+  /** The device went offline (Last Will, announced offline, or silent). */
+  | 'offline'
+  /** No result within the campaign's experimentTimeoutS. */
+  | 'timeout'
+  /** The device now declares limits that exclude the experiment. */
+  | 'limits';
+
+/** The experiment as the caller saw it on its device; the update applies only if it is still so. */
+export interface AssignedExperiment {
+  id: string;
+  campaignId: string;
+  deviceId: string;
+  attempt: number;
+}
+
+export interface DeviceFailure {
+  cause: DeviceFailureCause;
+  reason: string;
+  /** Who noticed: "device:<id>" for its own reports, "service" for silence, Last Will and timeouts. */
+  actor: string;
+}
+
+/** queued: it goes to another device; failed: its retry budget is spent (or its campaign is over). */
+export type DeviceFailureOutcome = 'queued' | 'failed';
+
+/**
+ * A device failure takes the experiment off its device: it is queued again
+ * (attempt + 1 at the next dispatch, preferably on another device) while the
+ * campaign's maxAttempts allow, else it fails with scope "device". Either way
+ * the optimizer never learns from it. The update is conditional on the
+ * experiment still being on that device at that attempt, so a failure noticed
+ * twice (a Last Will and a timeout, two replicas) acts once.
+ */
+@Injectable()
+export class RedispatchService {
+  private readonly logger = new Logger('redispatch');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Returns what happened, or undefined when the experiment was no longer on that device (nothing changed). */
+  async deviceFailure(e: AssignedExperiment, failure: DeviceFailure): Promise<DeviceFailureOutcome | undefined> {
+    const outcome = await this.dataSource.transaction(async (m) => {
+      const [campaign] = await queryRows<{ status: CampaignStatus; max_attempts: number | null }>(
+        m,
+        `SELECT status, (definition->>'maxAttempts')::int AS max_attempts FROM campaigns WHERE id = $1`,
+        [e.campaignId],
+      );
+      if (!campaign) return undefined;
+      const maxAttempts = campaign.max_attempts ?? 3;
+      const over = campaign.status === 'completed' || campaign.status === 'cancelled';
+      const exhausted = e.attempt >= maxAttempts;
+      const now = this.clock.now();
+      let next: DeviceFailureOutcome;
+      let changed: { id: string }[];
+      if (over || exhausted) {
+        next = 'failed';
+        const why = over
+          ? `device failure after the campaign was ${campaign.status}, not re-dispatched: ${failure.reason}`
+          : `device failure after ${e.attempt} attempt${e.attempt === 1 ? '' : 's'}: ${failure.reason}`;
+        changed = await queryRows<{ id: string }>(
+          m,
+          `UPDATE experiments SET status = 'failed', failure_scope = 'device', failure_reason = $4, finished_at = $5,
+             failed_on = array_append(failed_on, device_id)
+           WHERE id = $1 AND device_id = $2 AND attempt = $3 AND status IN ('dispatched', 'running') RETURNING id`,
+          [e.id, e.deviceId, e.attempt, why.slice(0, 2000), now],
+        );
+      } else {
+        next = 'queued';
+        changed = await queryRows<{ id: string }>(
+          m,
+          `UPDATE experiments SET status = 'queued', device_id = NULL, accepted_at = NULL, last_sent_at = NULL, waiting_reason = NULL,
+             failed_on = array_append(failed_on, device_id)
+           WHERE id = $1 AND device_id = $2 AND attempt = $3 AND status IN ('dispatched', 'running') RETURNING id`,
+          [e.id, e.deviceId, e.attempt],
+        );
+      }
+      if (changed.length === 0) return undefined;
+      await this.audit.record(
+        {
+          actor: failure.actor,
+          action: next === 'queued' ? 'experiment.redispatch' : 'experiment.failed',
+          campaignId: e.campaignId,
+          experimentId: e.id,
+          deviceId: e.deviceId,
+          details: { scope: 'device', cause: failure.cause, reason: failure.reason, attempt: e.attempt, maxAttempts, next },
+        },
+        m,
+      );
+      return next;
+    });
+    if (outcome) {
+      this.logger.log(
+        `experiment ${e.id} taken off ${e.deviceId} (${failure.cause}: ${failure.reason}); ${outcome === 'queued' ? 'queued for another device' : 'failed'}`,
+      );
+      this.bus.emit('experiment.updated', { campaignId: e.campaignId, experimentId: e.id, status: outcome });
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,33 @@
+import { DesignStrategy, type Strategy } from '../../../../libs/optimizer/src/index.js';
+import { DefaultStrategy } from '../../../../libs/optimizer/src/bo/default-strategy.js';
+import { BayesianStrategy } from '../../../../libs/optimizer/src/bo/strategy.js';
+import { TreeEnsembleStrategy } from '../../../../libs/optimizer/src/bo/tree-strategy.js';
+import { DOptimalStrategy } from '../../../../libs/optimizer/src/design/doptimal-strategy.js';
+import { assertNever } from '../common/errors.js';
+import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
+
+/** Builds the strategy a campaign definition names. */
+export function strategyFor(definition: CampaignDefinition): Strategy {
+  const { kind, replicates, centerPoints, randomizeOrder } = definition.strategy;
+  switch (kind) {
+    case 'default':
+      return new DefaultStrategy();
+    case 'bayesian':
+      return new BayesianStrategy();
+    case 'trees':
+      return new TreeEnsembleStrategy();
+    case 'sobol':
+    case 'lhs':
+    case 'random':
+      return new DesignStrategy({ kind, replicates, centerPoints, randomizeOrder });
+    case 'doptimal': {
+      const { model, runs } = definition.strategy;
+      // parseCampaignDefinition requires both for this kind.
+      if (model === undefined || runs === undefined) throw new Error('a doptimal strategy needs a model and runs');
+      // The design spends its runs first; the rest of the budget goes to the default strategy.
+      return new DOptimalStrategy({ model, runs, replicates, centerPoints, randomizeOrder, then: new DefaultStrategy() });
+    }
+    default:
+      return assertNever(kind, 'strategy kind');
+  }
+}

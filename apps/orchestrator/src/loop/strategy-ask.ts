@@ -1,0 +1,78 @@
+import { type Direction, type Observation, type Params, type Proposal, type StrategyInfo } from '../../../../libs/optimizer/src/index.js';
+import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import type { InsightsJob, InsightsOutcome } from '../console/insights-compute.js';
+import { strategyFor } from './strategies.js';
+
+/**
+ * One ask of a campaign's strategy, as plain data: it crosses to a worker
+ * thread by structured clone, so it holds the definition rather than a
+ * `Space` or a strategy object, which are rebuilt on the side that asks.
+ */
+export interface AskJob {
+  definition: CampaignDefinition;
+  direction: Direction;
+  observations: Observation[];
+  pending: Params[];
+  rejected: Params[];
+  n: number;
+  seed: number;
+}
+
+export interface AskOutcome {
+  proposals: Proposal[];
+  /** The strategy's provenance as it stands after the ask (the default strategy names the one it chose). */
+  info: StrategyInfo;
+  /** Time the strategy took, in ms, without any wait for a worker. */
+  elapsedMs: number;
+}
+
+/**
+ * Messages between the pool and a worker: one job at a time per worker,
+ * matched by id. Besides asks, a worker computes the console's insights
+ * (console/insights-compute.ts), the other GP fit that takes seconds of CPU.
+ */
+export interface AskMessage {
+  id: number;
+  kind: 'ask';
+  job: AskJob;
+}
+
+export interface InsightsMessage {
+  id: number;
+  kind: 'insights';
+  job: InsightsJob;
+}
+
+export type PoolMessage = AskMessage | InsightsMessage;
+
+/** An error in a worker, as data (a thrown object does not keep its class across threads). */
+export interface AskFailure {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export type PoolReply<Outcome> = { id: number; ok: true; outcome: Outcome } | { id: number; ok: false; error: AskFailure };
+export type AskReply = PoolReply<AskOutcome>;
+export type InsightsReply = PoolReply<InsightsOutcome>;
+
+/** Builds the campaign's strategy and asks it; the same code runs in a worker and on the main thread. */
+export async function askStrategy(job: AskJob): Promise<AskOutcome> {
+  const space = spaceOf(job.definition);
+  const strategy = strategyFor(job.definition);
+  const started = performance.now();
+  const proposals = await strategy.ask({
+    space,
+    direction: job.direction,
+    observations: job.observations,
+    pending: job.pending,
+    rejected: job.rejected,
+    n: job.n,
+    seed: job.seed,
+  });
+  return { proposals, info: strategy.info, elapsedMs: performance.now() - started };
+}
+
+export function askFailure(e: unknown): AskFailure {
+  return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: 'Error', message: String(e) };
+}

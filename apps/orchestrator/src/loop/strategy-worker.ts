@@ -1,0 +1,29 @@
+/**
+ * A worker thread of the strategy pool (strategy-pool.ts): answers asks, and
+ * computes the console's insights, one job at a time, so a GP fit that takes
+ * seconds of CPU does not hold up the service's main thread. Errors come
+ * back as replies; the worker lives on.
+ */
+import { parentPort } from 'node:worker_threads';
+import { computeInsights } from '../console/insights-compute.js';
+import { askFailure, askStrategy, type PoolMessage, type PoolReply } from './strategy-ask.js';
+
+if (!parentPort) throw new Error('strategy-worker runs as a worker thread of the strategy pool, not as a program of its own');
+const port = parentPort;
+
+port.on('message', async (message: PoolMessage) => {
+  const { id } = message;
+  let reply: PoolReply<unknown>;
+  try {
+    const outcome = message.kind === 'insights' ? computeInsights(message.job) : await askStrategy(message.job);
+    reply = { id, ok: true, outcome };
+  } catch (e) {
+    reply = { id, ok: false, error: askFailure(e) };
+  }
+  try {
+    port.postMessage(reply);
+  } catch (e) {
+    // An answer that cannot be cloned (a strategy returning more than data): the job fails, not the worker.
+    port.postMessage({ id, ok: false, error: askFailure(e) } satisfies PoolReply<unknown>);
+  }
+});

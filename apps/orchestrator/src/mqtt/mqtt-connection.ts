@@ -1,0 +1,54 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { encodeMessage, topics, type Command } from '../../../../libs/protocol/src/index.js';
+import type { CommandPublisher } from '../common/ports.js';
+
+export interface MqttConnectionOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  protocolVersion: 4 | 5;
+}
+
+/**
+ * The service's MQTT client. A persistent session (clean: false) with QoS 1,
+ * so a broker that keeps sessions queues what arrives while we are away; what
+ * a broker loses, the application-level re-sends recover.
+ */
+export class MqttConnection implements CommandPublisher {
+  private constructor(readonly client: MqttClient) {}
+
+  static async connect(options: MqttConnectionOptions): Promise<MqttConnection> {
+    const client = mqtt.connect(options.url, {
+      clientId: options.clientId,
+      username: options.username,
+      password: options.password,
+      protocolVersion: options.protocolVersion,
+      clean: false,
+      ...(options.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+      reconnectPeriod: 500,
+      connectTimeout: 10_000,
+      keepalive: 30,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => {
+        client.end(true);
+        reject(new Error(`cannot connect to the MQTT broker at ${options.url}: ${e.message}`));
+      };
+      client.once('connect', () => {
+        client.off('error', onError);
+        resolve();
+      });
+      client.once('error', onError);
+    });
+    return new MqttConnection(client);
+  }
+
+  async send(deviceId: string, command: Command): Promise<void> {
+    await this.client.publishAsync(topics.commands(deviceId), encodeMessage('commands', command), { qos: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+}

@@ -1,0 +1,214 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  parseMessage,
+  parseTopic,
+  PROTOCOL_VERSION,
+  topics,
+  type AckCommand,
+  type DeviceEvent,
+} from '../../../../libs/protocol/src/index.js';
+import { DomainError, assertNever } from '../common/errors.js';
+import { MqttEdgeLimits } from '../common/rate-limiter.js';
+import { COMMAND_PUBLISHER, type CommandPublisher } from '../common/ports.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { ResultsService } from '../experiments/results.service.js';
+import { MqttConnection } from './mqtt-connection.js';
+
+export const MQTT_CONNECTION = Symbol('MQTT_CONNECTION');
+
+/**
+ * The MQTT edge: parses every payload with the protocol's schemas, routes it to
+ * a service, and answers results and failures with an ack (the protocol's
+ * reply envelope). Domain errors become `ack` errors; anything else (the
+ * database is away) is left unacknowledged, so the device sends it again.
+ */
+@Injectable()
+export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('mqtt');
+  readonly counters = { received: 0, malformed: 0 };
+  private readonly inflight = new Set<Promise<void>>();
+  private closing = false;
+  /** Per device, the availability and heartbeat being handled: they are applied in the order they arrived. */
+  private readonly lanes = new Map<string, Promise<void>>();
+
+  constructor(
+    @Inject(MQTT_CONNECTION) private readonly connection: MqttConnection,
+    @Inject(COMMAND_PUBLISHER) private readonly publisher: CommandPublisher,
+    private readonly devices: DevicesService,
+    private readonly results: ResultsService,
+    private readonly limits: MqttEdgeLimits,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const client = this.connection.client;
+    client.on('message', (topic, payload, packet) => {
+      if (this.closing) return;
+      if (this.limits.check(topic, payload) !== 'accept') return; // oversized or over the device's event rate: dropped, counted
+      const p = this.handle(topic, payload, packet.retain).catch((e: unknown) =>
+        this.logger.error(`handling ${topic}: ${e instanceof Error ? e.stack : String(e)}`),
+      );
+      this.inflight.add(p);
+      void p.finally(() => this.inflight.delete(p));
+    });
+    // Subscribing again on every reconnect covers brokers that forgot our session.
+    const subscribe = () =>
+      client.subscribeAsync({ [topics.allAvailability]: { qos: 1 }, [topics.allEvents]: { qos: 1 }, [topics.allHeartbeats]: { qos: 0 } });
+    client.on('connect', (ack) => {
+      if (!ack.sessionPresent) void subscribe().catch((e: Error) => this.logger.error(`subscribe failed: ${e.message}`));
+    });
+    await subscribe();
+    this.logger.log(`listening on ${topics.allAvailability} and ${topics.allEvents}`);
+  }
+
+  /** Stops taking messages and waits for those being stored. */
+  // Before the HTTP server closes (not after it, in onApplicationShutdown): no new messages from the first moment of shutdown.
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** `retained`: a retained message replayed by the broker on subscribe. */
+  async handle(topic: string, payload: Buffer, retained = false): Promise<void> {
+    this.counters.received++;
+    const parsed = parseTopic(topic);
+    if (!parsed) return;
+    switch (parsed.kind) {
+      case 'availability': {
+        // An empty retained payload is how MQTT deletes a retained message (a device taken out of service): nothing to record.
+        if (payload.length === 0) return;
+        const m = parseMessage('availability', payload);
+        if (!m.ok) return this.malformed(topic, m.error);
+        const availability = m.value;
+        return this.inLane(parsed.deviceId, () =>
+          this.untilStored(`availability of ${parsed.deviceId}`, () => this.devices.onAvailability(parsed.deviceId, availability, retained)),
+        );
+      }
+      case 'events': {
+        const m = parseMessage('events', payload);
+        if (!m.ok) return this.malformedEvent(parsed.deviceId, topic, payload, m.error);
+        await this.devices.seen(parsed.deviceId); // any message shows the device is alive
+        return this.onEvent(parsed.deviceId, m.value);
+      }
+      case 'heartbeat': {
+        const m = parseMessage('heartbeat', payload);
+        if (!m.ok) return this.malformed(topic, m.error);
+        const heartbeat = m.value;
+        return this.inLane(parsed.deviceId, () => this.devices.touch(parsed.deviceId, heartbeat));
+      }
+      case 'commands':
+        return; // our own commands, if a broker echoes them
+      default:
+        return assertNever(parsed.kind, 'topic kind');
+    }
+  }
+
+  private async onEvent(deviceId: string, event: DeviceEvent): Promise<void> {
+    try {
+      switch (event.type) {
+        case 'accepted':
+          return await this.results.onAccepted(deviceId, event);
+        case 'progress':
+          return; // last seen is recorded for every event
+        case 'rejected':
+          await this.results.onRejected(deviceId, event);
+          return;
+        case 'result':
+          await this.results.onResult(deviceId, event);
+          return await this.ack(deviceId, event.experimentId, event.attempt);
+        case 'failed':
+          await this.results.onFailed(deviceId, event);
+          return await this.ack(deviceId, event.experimentId, event.attempt);
+        default:
+          return assertNever(event, 'event');
+      }
+    } catch (e) {
+      if (e instanceof DomainError) {
+        if (event.type === 'result' || event.type === 'failed')
+          return this.ack(deviceId, event.experimentId, event.attempt, { code: e.code, message: e.message });
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * An availability is published once per connection, never re-sent: one that
+   * arrives while the database is away is retried (in its device's lane, so
+   * the order holds) until stored, else a device back online would stay
+   * offline in the registry. Only an unreachable database is waited for;
+   * any other error, or shutting down, ends it.
+   */
+  private async untilStored(what: string, fn: () => Promise<void>): Promise<void> {
+    for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!databaseUnreachable(e) || this.closing) throw e;
+        this.logger.warn(`${what} not stored (${e instanceof Error ? e.message : String(e)}); retrying in ${delayMs} ms`);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  }
+
+  /** Runs fn after the previous availability or heartbeat of this device was handled (a Last Will must not overtake an "online"). */
+  private inLane(deviceId: string, fn: () => Promise<void>): Promise<void> {
+    const previous = this.lanes.get(deviceId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.lanes.set(deviceId, tail);
+    void tail.then(() => {
+      if (this.lanes.get(deviceId) === tail) this.lanes.delete(deviceId);
+    });
+    return next;
+  }
+
+  private malformed(topic: string, error: string): void {
+    this.counters.malformed++;
+    this.logger.warn(`refused a message on ${topic}: ${error}`);
+  }
+
+  /**
+   * A final report we cannot read would be re-sent forever: tell the device why
+   * it is refused, and record the experiment as failed with that reason.
+   */
+  private async malformedEvent(deviceId: string, topic: string, payload: Buffer, error: string): Promise<void> {
+    this.malformed(topic, error);
+    let raw: { experimentId?: unknown; type?: unknown } = {};
+    try {
+      raw = JSON.parse(payload.toString('utf8')) as typeof raw;
+    } catch {
+      return;
+    }
+    if (typeof raw !== 'object' || raw === null || typeof raw.experimentId !== 'string' || raw.experimentId.length > 128) return;
+    if (raw.type !== 'result' && raw.type !== 'failed') return;
+    try {
+      await this.results.onUnreadableReport(deviceId, raw.experimentId, error);
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+    }
+    await this.ack(deviceId, raw.experimentId, undefined, { code: 'malformed', message: error });
+  }
+
+  private async ack(deviceId: string, experimentId: string, attempt?: number, error?: AckCommand['error']): Promise<void> {
+    await this.publisher.send(deviceId, {
+      v: PROTOCOL_VERSION,
+      type: 'ack',
+      experimentId,
+      ...(attempt !== undefined ? { attempt } : {}),
+      status: error ? 'error' : 'ok',
+      ...(error ? { error } : {}),
+    });
+  }
+}
+
+/** Connection refused, reset or cut by a server shutting down (SQLSTATE class 08, 57P01-57P03): worth waiting for. */
+function databaseUnreachable(e: unknown): boolean {
+  const driver = (e as { driverError?: unknown } | null)?.driverError;
+  for (const err of [e, driver]) {
+    if (!(err instanceof Error)) continue;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|57P0[123])$/.test(code) || code.startsWith('08'))) return true;
+    if (/Connection terminated|Connection ended|connection timeout|timeout exceeded when trying to connect/i.test(err.message)) return true;
+  }
+  return false;
+}

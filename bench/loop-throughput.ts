@@ -1,0 +1,216 @@
+/**
+ * Loop throughput: many campaigns, instant simulated devices, a real
+ * PostgreSQL and MQTT broker. Prints results ingested per second and the
+ * latency from a result's publication (its `ts`) to its row being stored
+ * (`finished_at`), with the count of lost and doubled results, and a baseline
+ * measured in the same run: the broker's own QoS 1 publish rate and the
+ * database's own single-row update rate on this machine.
+ *
+ *   npm run bench:loop -- [--campaigns 100] [--budget 100] [--batch 10] [--devices 20] [--capacity 8] [--strategy sobol] [--asynchronous]
+ *
+ * DATABASE_URL / MQTT_URL select the servers (default: the local PostgreSQL
+ * and Mosquitto on their standard ports). `--strategy bayesian` (or another
+ * kind that needs no options) makes every proposal a GP fit, to
+ * see what the loop's proposals cost the ingestion of results;
+ * PROPOSAL_WORKERS=0 runs them on the service's main thread.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { startOrchestrator } from '../apps/orchestrator/src/bootstrap.js';
+import { CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
+import { loadConfig } from '../apps/orchestrator/src/common/config.js';
+import { StrategyPool } from '../apps/orchestrator/src/loop/strategy-pool.js';
+import { parseMessage, topics } from '../libs/protocol/src/index.js';
+import { round, summarise } from './support/stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    campaigns: { type: 'string', default: '100' },
+    budget: { type: 'string', default: '100' },
+    batch: { type: 'string', default: '10' },
+    devices: { type: 'string', default: '20' },
+    capacity: { type: 'string', default: '8' },
+    strategy: { type: 'string', default: 'sobol' },
+    /** Campaigns whose batches overlap (see the campaign definition's `asynchronous`). */
+    asynchronous: { type: 'boolean', default: false },
+  },
+});
+const campaigns = Number(args.campaigns);
+const budget = Number(args.budget);
+const batchSize = Number(args.batch);
+const deviceCount = Number(args.devices);
+const capacity = Number(args.capacity);
+const strategyKind = args.strategy;
+const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const mqttUrl = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function baselineBroker(): Promise<number> {
+  const topic = `hakken-bench/${randomUUID()}`;
+  const sub = await mqtt.connectAsync(mqttUrl, { clean: true });
+  const pub = await mqtt.connectAsync(mqttUrl, { clean: true });
+  await sub.subscribeAsync(topic, { qos: 1 });
+  // In windows of 200: a broker drops QoS 1 messages beyond a subscriber's queue (Mosquitto: 1000).
+  const n = 5000;
+  const window = 200;
+  let got = 0;
+  sub.on('message', () => void ++got);
+  const t0 = performance.now();
+  for (let sent = 0; sent < n; sent += window) {
+    await Promise.all(Array.from({ length: window }, (_, i) => pub.publishAsync(topic, `{"i":${sent + i}}`, { qos: 1 })));
+    const deadline = Date.now() + 10_000;
+    while (got < sent + window && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  }
+  const rate = got / ((performance.now() - t0) / 1000);
+  await sub.endAsync();
+  await pub.endAsync();
+  return rate;
+}
+
+async function baselineDatabase(url: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  await pool.query(`CREATE TABLE IF NOT EXISTS bench_baseline (id int PRIMARY KEY, v double precision)`);
+  await pool.query(`INSERT INTO bench_baseline SELECT g, 0 FROM generate_series(1, 5000) g ON CONFLICT DO NOTHING`);
+  const n = 5000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => pool.query(`UPDATE bench_baseline SET v = $2 WHERE id = $1`, [i + 1, Math.random()])),
+  );
+  const rate = n / ((performance.now() - t0) / 1000);
+  await pool.query(`DROP TABLE bench_baseline`);
+  await pool.end();
+  return rate;
+}
+
+const admin = new pg.Client({ connectionString: serverUrl });
+await admin.connect();
+const dbName = `hakken_bench_${randomUUID().slice(0, 8)}`;
+await admin.query(`CREATE DATABASE ${dbName}`);
+const dbUrl = new URL(serverUrl);
+dbUrl.pathname = `/${dbName}`;
+
+const brokerRate = await baselineBroker();
+const dbRate = await baselineDatabase(dbUrl.toString());
+out(`baseline: broker ${round(brokerRate, 0)} QoS 1 messages/s end to end; database ${round(dbRate, 0)} single-row updates/s`);
+
+const kind = `bench-${randomUUID().slice(0, 6)}`;
+const orchestrator = await startOrchestrator({
+  ...loadConfig({ PROPOSAL_WORKERS: process.env.PROPOSAL_WORKERS }),
+  databaseUrl: dbUrl.toString(),
+  mqttUrl,
+  httpPort: 0,
+  logLevel: 'warn',
+  loopIntervalMs: 100,
+  instanceId: `bench-${kind}`,
+});
+const fleet = spawn(
+  process.execPath,
+  [resolve(import.meta.dirname, 'support/instant-fleet.js'), mqttUrl, String(deviceCount), kind, String(capacity)],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+await new Promise<void>((r) => fleet.stdout!.once('data', () => r()));
+
+// Publication time of each result, as the device stamped it (the first delivery of each).
+const published = new Map<string, number>();
+const monitor = await mqtt.connectAsync(mqttUrl, { clean: true });
+monitor.on('message', (topic, payload) => {
+  const m = parseMessage('events', payload);
+  if (m.ok && m.value.type === 'result' && !published.has(m.value.experimentId))
+    published.set(m.value.experimentId, Date.parse(m.value.ts));
+});
+await monitor.subscribeAsync(topics.allEvents, { qos: 0 });
+
+const service = orchestrator.app.get(CampaignsService);
+const t0 = performance.now();
+for (let i = 0; i < campaigns; i++) {
+  await service.create(
+    {
+      name: `bench ${i}`,
+      parameters: [
+        { name: 'x1', type: 'continuous', low: -5, high: 10 },
+        { name: 'x2', type: 'continuous', low: 0, high: 15 },
+      ],
+      objective: { name: 'y', direction: 'minimize' },
+      budget,
+      batchSize,
+      approval: 'auto',
+      strategy: { kind: strategyKind },
+      asynchronous: args.asynchronous,
+      deviceKind: kind,
+      seed: i,
+    },
+    'bench',
+  );
+}
+const total = campaigns * budget;
+const q = async <T>(sql: string): Promise<T[]> => orchestrator.dataSource.query(sql);
+for (;;) {
+  const [{ open }] = await q<{ open: string }>(`SELECT count(*) AS open FROM campaigns WHERE status = 'running'`);
+  if (Number(open) === 0) break;
+  if (performance.now() - t0 > 600_000) throw new Error('timed out after 600 s');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const seconds = (performance.now() - t0) / 1000;
+
+const rows = await q<{ id: string; status: string; attempt: number; finished: number }>(
+  `SELECT id, status, attempt, EXTRACT(EPOCH FROM finished_at) * 1000 AS finished FROM experiments`,
+);
+const stored = rows.filter((r) => r.status === 'completed');
+const latencies = stored.flatMap((r) => (published.has(r.id) ? [Number(r.finished) - published.get(r.id)!] : []));
+const lat = summarise(latencies);
+const [{ results }] = await q<{ results: string }>(`SELECT count(*) AS results FROM experiments WHERE "values" IS NOT NULL`);
+const figures = {
+  machine: `${os.cpus().length} cores, ${round(os.totalmem() / 2 ** 30, 0)} GiB, ${os.cpus()[0]?.model ?? 'unknown cpu'}`,
+  database: serverUrl.replace(/:[^:@/]+@/, ':***@'),
+  broker: mqttUrl,
+  campaigns,
+  budget,
+  batchSize,
+  devices: deviceCount,
+  capacity,
+  strategy: strategyKind,
+  asynchronous: args.asynchronous,
+  proposalWorkers: orchestrator.app.get(StrategyPool).size,
+  experiments: total,
+  stored: stored.length,
+  lost: total - stored.length,
+  doubled: Number(results) - stored.length - rows.filter((r) => r.status === 'failed').length,
+  redispatched: rows.filter((r) => r.attempt > 1).length,
+  seconds: round(seconds, 2),
+  resultsPerSecond: round(stored.length / seconds, 0),
+  latencyMs: { p50: round(lat.p50), p95: round(lat.p95), p99: round(lat.p99), max: round(lat.max), measured: lat.n },
+  baseline: { brokerMessagesPerSecond: round(brokerRate, 0), databaseUpdatesPerSecond: round(dbRate, 0) },
+  ratios: {
+    resultsPerBrokerMessage: round(stored.length / seconds / brokerRate, 3),
+    resultsPerDatabaseUpdate: round(stored.length / seconds / dbRate, 3),
+  },
+};
+out(
+  `loop throughput: ${figures.stored}/${total} results from ${campaigns} campaigns on ${deviceCount} devices in ${figures.seconds} s (strategy ${strategyKind}${args.asynchronous ? ', asynchronous campaigns' : ''}, ${figures.proposalWorkers} proposal workers)`,
+);
+out(
+  `  ${figures.resultsPerSecond} results/s (${figures.ratios.resultsPerBrokerMessage} of the broker's own rate, ${figures.ratios.resultsPerDatabaseUpdate} of the database's single-row update rate)`,
+);
+out(
+  `  published -> stored latency: p50 ${figures.latencyMs.p50} ms, p95 ${figures.latencyMs.p95} ms, p99 ${figures.latencyMs.p99} ms (max ${figures.latencyMs.max} ms, ${lat.n} measured)`,
+);
+out(`  lost ${figures.lost}, doubled ${figures.doubled}, re-dispatched ${figures.redispatched}`);
+
+fleet.kill('SIGTERM');
+await monitor.endAsync();
+await orchestrator.close();
+await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await admin.end();
+const outDir = resolve(import.meta.dirname, '../../bench/out');
+await mkdir(outDir, { recursive: true });
+await writeFile(resolve(outDir, 'loop-throughput.json'), `${JSON.stringify(figures, null, 2)}\n`);
+out(`figures written to bench/out/loop-throughput.json`);
+process.exit(0);

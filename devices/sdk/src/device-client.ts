@@ -1,0 +1,399 @@
+import { Socket } from 'node:net';
+import { connect, type MqttClient } from 'mqtt';
+import {
+  encodeMessage,
+  now,
+  parseMessage,
+  topics,
+  type AckCommand,
+  type Availability,
+  type Capabilities,
+  type DeviceEvent,
+  type Heartbeat,
+  type RunCommand,
+} from '../../../libs/protocol/src/index.js';
+import { checkAgainstCapabilities } from './limits.js';
+import { assertNever, deviceClientOptions, emptyStats, resolveDeviceOptions, withTimeout, type ResolvedDeviceOptions } from './mqtt-options.js';
+import { outcomeToEvent, runContext, thrownToEvent, truncate, type FinalEventBase } from './outcome.js';
+import { Outbox, type FinalEvent } from './outbox.js';
+import type { DeviceClientOptions, DeviceClientStats, DeviceLogger, RunOutcome } from './device-client.types.js';
+
+const STOP_TIMEOUT_MS = 2000;
+
+interface ActiveRun {
+  command: RunCommand;
+  /** Latest attempt seen for this experiment. */
+  attempt: number;
+  phase: 'queued' | 'running';
+  controller?: AbortController;
+}
+
+/**
+ * Device side of protocol v1. Announces itself (retained availability with its
+ * capabilities and a Last Will), sends heartbeats, receives run commands,
+ * rejects those outside its declared limits, runs the others through the
+ * adapter's handler (at most `capacity` at once), and keeps every result or
+ * failure in an outbox that it re-sends until the service acknowledges it.
+ * Duplicated commands (re-sent by the service, redelivered by the broker) never
+ * run an experiment twice, also across a restart when `outboxFile` is set.
+ */
+export class DeviceClient {
+  readonly deviceId: string;
+  private readonly opts: DeviceClientOptions;
+  private readonly settings: ResolvedDeviceOptions;
+  private readonly commandsTopic: string;
+  private readonly eventsTopic: string;
+  private readonly availabilityTopic: string;
+  private readonly heartbeatTopic: string;
+  private readonly capabilities: Capabilities | undefined;
+  private readonly log: DeviceLogger;
+  private readonly outbox: Outbox;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly queue: string[] = [];
+  private readonly counters: DeviceClientStats = emptyStats();
+  private client: MqttClient | undefined;
+  private resendTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Set by freeze(): the device acts as a hung process (no heartbeats, no answers, no re-sends). */
+  private frozen = false;
+  private running = 0;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+  private connectionErrorLogged = false;
+  private linkUp = false;
+  /** Settles start(): resolved once the first subscription is granted. */
+  private firstReady: { resolve: () => void; reject: (message: string) => void } | undefined;
+
+  constructor(options: DeviceClientOptions) {
+    this.opts = options;
+    this.deviceId = options.deviceId;
+    this.commandsTopic = topics.commands(options.deviceId); // throws on an invalid device id
+    this.eventsTopic = topics.events(options.deviceId);
+    this.availabilityTopic = topics.availability(options.deviceId);
+    this.heartbeatTopic = topics.heartbeat(options.deviceId);
+    this.settings = resolveDeviceOptions(options); // throws on invalid settings
+    this.capabilities = options.capabilities;
+    this.log = options.logger ?? (() => undefined);
+    this.outbox = new Outbox(options.outboxFile, this.log, options.rememberCompleted ?? 10_000);
+  }
+
+  get stats(): Readonly<DeviceClientStats> {
+    return { ...this.counters };
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Results and failures not yet acknowledged by the service. */
+  get outboxSize(): number {
+    return this.outbox.size;
+  }
+
+  /** Experiments queued or running. */
+  get activeRuns(): number {
+    return this.active.size;
+  }
+
+  /** Experiments whose handler is running now. */
+  get runningNow(): number {
+    return this.running;
+  }
+
+  /**
+   * Makes the device behave as a hung process that keeps its connection: no
+   * more heartbeats, commands or acks are answered, nothing is re-sent, running
+   * handlers are left alone but their outcome is never reported. Meant for
+   * simulators and fault-injection tests of the service; stop() still works.
+   */
+  freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
+    clearInterval(this.heartbeatTimer);
+    this.log('warn', 'frozen: silent from now on (simulated hang)');
+  }
+
+  /**
+   * Loads the persisted outbox, connects, and resolves once subscribed to its
+   * commands and announced online (so a command sent now is received).
+   * Rejects if the broker refuses the connection (bad credentials, unsupported
+   * protocol version) or stop() is called first; an unreachable broker is retried.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`device ${this.deviceId}: start() called twice`);
+    this.state = 'started';
+    const loaded = await this.outbox.load();
+    if (loaded > 0) this.log('info', `loaded ${loaded} unacknowledged event(s) from ${this.opts.outboxFile}`);
+
+    const client = connect(this.opts.url, deviceClientOptions(this.opts, this.availabilityTopic));
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('close', () => {
+      if (this.linkUp && this.state === 'started') this.log('warn', 'disconnected from the broker; reconnecting');
+      this.linkUp = false;
+    });
+    client.on('error', (err) => {
+      if (this.connectionErrorLogged) return;
+      this.connectionErrorLogged = true; // log one error per outage, not one per reconnect attempt
+      this.log('error', `MQTT error: ${err.message}`);
+    });
+    this.resendTimer = setInterval(() => this.resendDue(), Math.max(20, Math.floor(this.settings.resendIntervalMs / 4)));
+    this.resendTimer.unref();
+    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.settings.heartbeatIntervalS * 1000);
+    this.heartbeatTimer.unref();
+
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error & { code?: unknown }) => {
+        if (typeof err.code === 'number') fail(`broker ${this.opts.url} refused device ${this.deviceId}: ${err.message}`); // else: mqtt.js reconnects
+      };
+      const fail = (message: string) => {
+        this.firstReady = undefined;
+        client.off('error', onError);
+        void this.stop().finally(() => reject(new Error(message)));
+      };
+      this.firstReady = {
+        resolve: () => {
+          this.firstReady = undefined;
+          client.off('error', onError);
+          resolve();
+        },
+        reject: fail,
+      };
+      client.on('error', onError);
+    });
+  }
+
+  /** Publishes offline (retained), aborts running handlers and disconnects. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.state !== 'started') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    this.firstReady?.reject(`device ${this.deviceId} was stopped before it connected`);
+    clearInterval(this.resendTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const run of this.active.values()) run.controller?.abort(new Error('device client stopped'));
+    this.queue.length = 0;
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      const offline: Availability = { v: 1, status: 'offline', ts: now() };
+      await withTimeout(client.publishAsync(this.availabilityTopic, encodeMessage('availability', offline), { qos: 1, retain: true }), STOP_TIMEOUT_MS).catch(
+        (err: unknown) => this.log('warn', `could not publish offline: ${(err as Error).message}`),
+      );
+    }
+    await this.outbox.flush();
+    const ended = await withTimeout(client.endAsync(!client.connected), STOP_TIMEOUT_MS).then(
+      () => true,
+      () => false,
+    );
+    if (!ended) await client.endAsync(true);
+  }
+
+  private onConnect(): void {
+    // Small QoS 1 writes otherwise wait ~40 ms on Nagle + delayed ACK (brokers without TCP_NODELAY).
+    const stream = this.client?.stream;
+    if (stream instanceof Socket) stream.setNoDelay(true);
+    this.counters.connects++;
+    this.connectionErrorLogged = false;
+    this.linkUp = true;
+    this.log('info', `connected to ${this.opts.url} as hakken-device-${this.deviceId}`);
+    // Subscribe first: "online" then means commands are received, and acks of re-sent results are not missed.
+    this.client?.subscribe(this.commandsTopic, { qos: 1 }, (err, granted) => {
+      if (err) {
+        this.log('warn', `subscription to ${this.commandsTopic} not confirmed: ${err.message}`); // retried on the next connect
+        return;
+      }
+      const code = granted?.[0]?.qos ?? 0;
+      if (code >= 0x80) {
+        const message = `broker ${this.opts.url} refused the subscription of device ${this.deviceId} to ${this.commandsTopic} (code ${code})`;
+        this.log('error', message);
+        this.firstReady?.reject(message);
+        return;
+      }
+      if (this.frozen) return;
+      const online: Availability = {
+        v: 1,
+        status: 'online',
+        ts: now(),
+        kind: this.opts.kind,
+        capacity: this.settings.capacity,
+        heartbeatIntervalS: this.settings.heartbeatIntervalS,
+        ...(this.capabilities ? { capabilities: this.capabilities } : {}),
+      };
+      this.publish(this.availabilityTopic, encodeMessage('availability', online), true);
+      this.sendHeartbeat();
+      for (const event of this.outbox.events()) this.publishFinal(event);
+      this.firstReady?.resolve();
+    });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (this.frozen) return;
+    try {
+      if (topic !== this.commandsTopic) {
+        this.counters.malformedIgnored++;
+        this.log('warn', `ignoring a message on unexpected topic ${topic}`);
+        return;
+      }
+      const parsed = parseMessage('commands', payload);
+      if (!parsed.ok) {
+        this.counters.malformedIgnored++;
+        this.log('warn', `ignoring a malformed command: ${parsed.error}`);
+        return;
+      }
+      const command = parsed.value;
+      switch (command.type) {
+        case 'run':
+          return this.onRun(command);
+        case 'ack':
+          return this.onAck(command);
+        default:
+          return assertNever(command);
+      }
+    } catch (err) {
+      this.log('error', `error while handling a command: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private onRun(command: RunCommand): void {
+    const id = command.experimentId;
+    const active = this.active.get(id);
+    if (active) {
+      this.counters.duplicatesIgnored++;
+      if (command.attempt > active.attempt) {
+        this.log('info', `${id}: re-dispatched as attempt ${command.attempt} while ${active.phase}; keeping the current run`);
+        active.attempt = command.attempt;
+      }
+      this.publishEvent({ v: 1, type: 'accepted', experimentId: id, attempt: active.attempt, ts: now() });
+      return;
+    }
+    const final = this.outbox.get(id);
+    const finishedAttempt = final ? (final.attempt ?? 1) : this.outbox.ackedAttempt(id);
+    if (finishedAttempt !== undefined) {
+      if (command.attempt <= finishedAttempt) {
+        this.counters.duplicatesIgnored++;
+        this.log('debug', `${id}: duplicate run command (already finished)`);
+        this.publishEvent({ v: 1, type: 'accepted', experimentId: id, attempt: finishedAttempt, ts: now() });
+        if (final) this.publishFinal(final);
+        return;
+      }
+      // The service explicitly re-dispatched a finished experiment: run it again.
+      this.log('info', `${id}: re-dispatched as attempt ${command.attempt} after attempt ${finishedAttempt} finished; running again`);
+      this.outbox.forget(id);
+    }
+    const limits = checkAgainstCapabilities(command.params, this.capabilities);
+    if (!limits.ok) {
+      this.counters.rejected++;
+      this.log('warn', `${id}: rejected: ${limits.reason}`);
+      this.publishEvent({ v: 1, type: 'rejected', experimentId: id, attempt: command.attempt, ts: now(), reason: truncate(limits.reason) });
+      return;
+    }
+    this.active.set(id, { command, attempt: command.attempt, phase: 'queued' });
+    this.publishEvent({ v: 1, type: 'accepted', experimentId: id, attempt: command.attempt, ts: now() });
+    this.queue.push(id);
+    this.pump();
+  }
+
+  private onAck(ack: AckCommand): void {
+    const event = this.outbox.get(ack.experimentId);
+    if (!event) {
+      this.counters.acksIgnored++;
+      this.log('debug', `${ack.experimentId}: ack for nothing in the outbox (duplicate?)`);
+      return;
+    }
+    if (ack.attempt !== undefined && ack.attempt !== (event.attempt ?? 1)) {
+      // A late ack of another attempt must not clear this attempt's report.
+      this.counters.acksIgnored++;
+      this.log('debug', `${ack.experimentId}: ack of attempt ${ack.attempt} ignored, the outbox holds attempt ${event.attempt ?? 1}`);
+      return;
+    }
+    this.outbox.acknowledge(ack.experimentId);
+    this.counters.acksReceived++;
+    if (ack.status === 'error') {
+      const why = ack.error ? `${ack.error.code}: ${ack.error.message}` : 'no reason given';
+      this.log('error', `${ack.experimentId}: the service refused the ${event.type} event (${why}); not re-sending it`);
+    } else {
+      this.log('debug', `${ack.experimentId}: ${event.type} acknowledged`);
+    }
+  }
+
+  private pump(): void {
+    while (this.state === 'started' && this.running < this.settings.capacity && this.queue.length > 0) {
+      const id = this.queue.shift() as string;
+      const run = this.active.get(id);
+      if (run?.phase === 'queued') this.execute(run);
+    }
+  }
+
+  private execute(run: ActiveRun): void {
+    const id = run.command.experimentId;
+    run.phase = 'running';
+    run.controller = new AbortController();
+    this.running++;
+    this.counters.runsStarted++;
+    const ctx = runContext(run, run.controller.signal, (e) => this.publishEvent(e), this.log);
+    Promise.resolve()
+      .then(() => this.opts.run(run.command, ctx))
+      .then(
+        (outcome: RunOutcome) => outcomeToEvent(eventBase(run), outcome),
+        (err: unknown) => thrownToEvent(eventBase(run), err),
+      )
+      .then((event) => this.finish(run, event))
+      .catch((err: unknown) => this.log('error', `${id}: ${(err as Error).stack ?? String(err)}`));
+  }
+
+  private async finish(run: ActiveRun, event: FinalEvent): Promise<void> {
+    this.running--;
+    this.counters.runsFinished++;
+    this.active.delete(run.command.experimentId);
+    this.pump();
+    this.log('info', `${event.experimentId}: ${event.type === 'result' ? `result ${JSON.stringify(event.values)}` : `failed (${event.scope}): ${event.reason}`}`);
+    await this.outbox.add(event); // on disk before it leaves the device
+    this.publishFinal(event);
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.connected || this.state !== 'started' || this.frozen) return;
+    const heartbeat: Heartbeat = { v: 1, ts: now(), running: this.running, queued: this.active.size - this.running };
+    this.counters.heartbeatsSent++;
+    // QoS 0: a lost heartbeat is replaced by the next one; nothing piles up while disconnected.
+    this.client?.publish(this.heartbeatTopic, encodeMessage('heartbeat', heartbeat), { qos: 0, retain: false });
+  }
+
+  private resendDue(): void {
+    if (!this.connected || this.state !== 'started' || this.frozen) return;
+    for (const event of this.outbox.due(Date.now(), this.settings.resendIntervalMs)) this.publishFinal(event);
+  }
+
+  private publishFinal(event: FinalEvent): void {
+    if (!this.connected || this.state !== 'started' || this.frozen) return; // sent on the next (re)connect
+    if (!this.outbox.has(event.experimentId)) return; // acknowledged meanwhile
+    if (this.outbox.markSent(event.experimentId, Date.now())) this.counters.resultsResent++;
+    this.publishEvent(event);
+  }
+
+  private publishEvent(event: DeviceEvent): void {
+    let payload: string;
+    try {
+      payload = encodeMessage('events', event);
+    } catch (err) {
+      this.log('error', `${event.experimentId}: ${(err as Error).message}`);
+      return;
+    }
+    this.publish(this.eventsTopic, payload, false);
+  }
+
+  private publish(topic: string, payload: string, retain: boolean): void {
+    const client = this.client;
+    if (!client || this.state !== 'started' || this.frozen) return;
+    client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      if (err && this.state === 'started') this.log('debug', `publish on ${topic} not confirmed: ${err.message}`);
+    });
+  }
+}
+
+function eventBase(run: ActiveRun): FinalEventBase {
+  return { v: 1, experimentId: run.command.experimentId, attempt: run.attempt, ts: now() };
+}

@@ -1,0 +1,138 @@
+/**
+ * Bayesian optimisation over a finite pool of candidates (e.g. molecules with
+ * numeric descriptors): every unobserved, non-pending row is scored by log
+ * EI on a GP over the row's encoded vector; batches use the Kriging believer.
+ * The first rows are a farthest-point (maximin) design in the encoded space.
+ */
+import { logEI } from '../acquisition/analytic.js';
+import { Rng } from '../rng.js';
+import { type Params, Space } from '../space.js';
+import type { Direction, Prediction } from '../strategy.js';
+import { GaussianProcess } from '../surrogates/gp.js';
+import { Encoder } from './encoding.js';
+
+export interface PoolRow {
+  id: string;
+  params: Params;
+  features?: Record<string, number>;
+}
+
+export interface PoolObservation {
+  id: string;
+  value?: number;
+  failed?: boolean;
+}
+
+export interface PoolAskRequest {
+  direction: Direction;
+  observations: readonly PoolObservation[];
+  pending: readonly string[];
+  n: number;
+  seed: number;
+}
+
+export interface PoolProposal {
+  id: string;
+  prediction?: Prediction;
+  acquisition?: number;
+}
+
+/**
+ * Encodes pool rows: each numeric feature min-max scaled over the pool, then
+ * the encoding of the row's parameters (one-hot for categorical ones). With
+ * features present, categorical parameters of more than `maxOneHot` choices
+ * are left to the features (a one-hot block that wide adds dimensions the
+ * model cannot learn from a few dozen rows).
+ */
+export function encodePool(space: Space, rows: readonly PoolRow[], maxOneHot = 10): number[][] {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.features ?? {})))].sort();
+  const lo = names.map((f) => Math.min(...rows.map((r) => r.features?.[f] ?? 0)));
+  const hi = names.map((f) => Math.max(...rows.map((r) => r.features?.[f] ?? 0)));
+  const kept = names.length === 0 ? space.parameters : space.parameters.filter((p) => p.type !== 'categorical' || p.choices.length <= maxOneHot);
+  const enc = kept.length > 0 ? new Encoder(new Space(kept)) : undefined;
+  return rows.map((r) => [
+    ...names.map((f, k) => (hi[k] > lo[k] ? ((r.features?.[f] ?? 0) - lo[k]) / (hi[k] - lo[k]) : 0.5)),
+    ...(enc ? enc.encode(r.params) : []),
+  ]);
+}
+
+export class PoolStrategy {
+  private readonly gp = new GaussianProcess();
+  private readonly index: Map<string, number>;
+
+  constructor(private readonly ids: readonly string[], private readonly X: readonly number[][], private readonly initialDesign = 6) {
+    this.index = new Map(ids.map((id, i) => [id, i]));
+  }
+
+  ask(request: PoolAskRequest): PoolProposal[] {
+    const taken = new Set<number>();
+    const known = request.observations.filter((o) => this.index.has(o.id));
+    for (const o of known) taken.add(this.index.get(o.id) as number);
+    for (const id of request.pending) if (this.index.has(id)) taken.add(this.index.get(id) as number);
+    const free = Array.from(this.ids.keys()).filter((i) => !taken.has(i));
+    const n = Math.min(request.n, free.length);
+    const rng = new Rng((Math.trunc(request.seed) * 1_000_003 + known.length * 31 + request.pending.length) >>> 0);
+    const ok = known.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
+    if (ok.length < Math.max(2, this.initialDesign)) return this.maximin([...taken], free, n, rng);
+
+    const sign = request.direction === 'maximize' ? 1 : -1;
+    const Xo = ok.map((o) => this.X[this.index.get(o.id) as number] as number[]);
+    this.gp.fit(Xo, ok.map((o) => sign * (o.value as number)));
+    let model = this.gp;
+    // Plug-in incumbent: the best posterior mean at an observed row (robust to noise).
+    let best = Math.max(...this.gp.posterior(Xo).mean);
+    const pendingX = request.pending.filter((id) => this.index.has(id)).map((id) => this.X[this.index.get(id) as number] as number[]);
+    if (pendingX.length > 0) {
+      const mu = Array.from(this.gp.posterior(pendingX).mean);
+      model = this.gp.conditioned(pendingX, mu);
+      best = Math.max(best, ...mu);
+    }
+    const out: PoolProposal[] = [];
+    const left = new Set(free);
+    for (let b = 0; b < n; b++) {
+      const cand = [...left];
+      const v = logEI(model, best).evaluate(cand.map((i) => this.X[i] as number[]));
+      let k = 0;
+      for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
+      const row = cand[k];
+      left.delete(row);
+      const x = this.X[row] as number[];
+      const post = this.gp.posterior([x]);
+      out.push({ id: this.ids[row], acquisition: v[k], prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
+      if (b < n - 1) {
+        const mu = model.posterior([x]).mean[0];
+        model = model.conditioned([x], [mu]);
+        best = Math.max(best, mu);
+      }
+    }
+    return out;
+  }
+
+  /** Farthest-point picks: each new row maximises its distance to the taken ones (random first row). */
+  private maximin(taken: number[], free: number[], n: number, rng: Rng): PoolProposal[] {
+    const chosen = [...taken];
+    const out: PoolProposal[] = [];
+    const left = new Set(free);
+    for (let b = 0; b < n; b++) {
+      let pick = -1;
+      if (chosen.length === 0) pick = free[rng.int(free.length)];
+      else {
+        let bestD = -1;
+        for (const i of left) {
+          const d = Math.min(...chosen.map((c) => sqDist(this.X[i], this.X[c]))) + 1e-9 * rng.next();
+          if (d > bestD) [bestD, pick] = [d, i];
+        }
+      }
+      left.delete(pick);
+      chosen.push(pick);
+      out.push({ id: this.ids[pick] });
+    }
+    return out;
+  }
+}
+
+function sqDist(a: readonly number[], b: readonly number[]): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
+  return s;
+}

@@ -1,0 +1,79 @@
+import { AskTellSession } from './protocol.js';
+
+const branin = (x1: number, x2: number) => {
+  const b = 5.1 / (4 * Math.PI ** 2);
+  const c = 5 / Math.PI;
+  const t = 1 / (8 * Math.PI);
+  return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
+};
+
+describe('AskTellSession', () => {
+  it('speaks init / tell (warm start) / ask / tell failed / close', async () => {
+    const s = new AskTellSession({ rawSamples: 128 });
+    expect(await s.handle({ op: 'ask', n: 1 })).toEqual({ error: 'init first' });
+    const init = {
+      op: 'init',
+      problem: {
+        name: 'branin',
+        parameters: [
+          { name: 'x1', type: 'continuous', low: -5, high: 10 },
+          { name: 'x2', type: 'continuous', low: 0, high: 15 },
+        ],
+        objectives: [{ name: 'y', goal: 'minimize' }],
+        pool: null,
+      },
+      seed: 0,
+      budget: 20,
+      batchSize: 2,
+    };
+    expect(await s.handle(init)).toEqual({ ok: true });
+    // a warm start: results for points never proposed
+    const warm = [[0, 0], [5, 5], [-3, 12], [9, 2], [2, 8], [7, 13]].map(([x1, x2]) => ({ params: { x1, x2 }, values: { y: branin(x1, x2) } }));
+    expect(await s.handle({ op: 'tell', results: warm })).toEqual({ ok: true });
+    const reply = await s.handle({ op: 'ask', n: 2, pending: [{ x1: 3, x2: 3 }] });
+    const candidates = reply.candidates as Record<string, number>[];
+    expect(candidates).toHaveLength(2);
+    for (const c of candidates) {
+      expect(Object.keys(c).sort()).toEqual(['x1', 'x2']);
+      expect(c.x1).toBeGreaterThanOrEqual(-5);
+      expect(c.x1).toBeLessThanOrEqual(10);
+    }
+    expect(await s.handle({ op: 'tell', results: [{ params: candidates[0], failed: true }, { params: candidates[1], values: { y: 1 } }] })).toEqual({ ok: true });
+    expect(((await s.handle({ op: 'ask', n: 1 })).candidates as unknown[]).length).toBe(1);
+    expect(await s.handle({ op: 'close' })).toEqual({ ok: true });
+    expect(s.closed).toBe(true);
+  });
+
+  it('answers pool problems with row ids and never repeats a row', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      id: `r${i}`,
+      params: { core: i % 2 === 0 ? 'A' : 'B', sub: `S${i}` },
+      features: { f: i / 29, g: ((i * 7) % 30) / 29 },
+    }));
+    const value = (i: number) => -((i / 29 - 0.6) ** 2) - (i % 2 === 0 ? 0 : 0.05);
+    const s = new AskTellSession();
+    await s.handle({
+      op: 'init',
+      problem: {
+        name: 'pool',
+        parameters: [
+          { name: 'core', type: 'categorical', choices: ['A', 'B'] },
+          { name: 'sub', type: 'categorical', choices: rows.map((r) => r.params.sub) },
+        ],
+        objectives: [{ name: 'a', goal: 'maximize' }],
+        pool: rows,
+      },
+      seed: 1,
+    });
+    const seen = new Set<string>();
+    for (let t = 0; t < 12; t++) {
+      const reply = await s.handle({ op: 'ask', n: 1, pending: [] });
+      const [{ id }] = reply.candidates as { id: string }[];
+      expect(seen.has(id)).toBe(false);
+      seen.add(id);
+      await s.handle({ op: 'tell', results: [{ params: { id }, values: { a: value(Number(id.slice(1))) } }] });
+    }
+    // the best row, r18 (f = 0.621, core A: value -0.00043), is found within 12 picks of 30
+    expect(seen.has('r18')).toBe(true);
+  });
+});

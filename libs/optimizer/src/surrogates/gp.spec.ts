@@ -1,0 +1,119 @@
+import { Rng } from '../rng.js';
+import { GaussianProcess } from './gp.js';
+import { matern52 } from './kernel.js';
+import { defaultPriors, MllData } from './mll.js';
+
+/** Inverse of a symmetric 3x3 matrix by the adjugate (independent of the library's Cholesky). */
+function inverse3(m: number[][]): number[][] {
+  const [[a, b, c], [d, e, f], [g, h, i]] = m;
+  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+  return [
+    [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det],
+    [(f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det],
+    [(d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det],
+  ];
+}
+
+describe('Matérn-5/2 kernel', () => {
+  it('matches the closed form', () => {
+    expect(matern52(0)).toBe(1);
+    // r = 1: (1 + √5 + 5/3) e^{-√5}
+    expect(matern52(1)).toBeCloseTo((1 + Math.sqrt(5) + 5 / 3) * Math.exp(-Math.sqrt(5)), 14);
+  });
+});
+
+describe('GaussianProcess', () => {
+  // y = [-1, 0, 1] has mean 0 and sample sd 1, so the standardisation is the identity.
+  const X = [[0], [0.5], [1]];
+  const y = [-1, 0, 1];
+  const hp = { lengthscales: [0.5], outputscale: 1.5, noise: 1e-4, mean: 0.2 };
+
+  it('gives the closed-form posterior with fixed hyperparameters', () => {
+    const gp = new GaussianProcess({ fixed: hp });
+    gp.fit(X, y);
+    const k = (a: number, b: number) => hp.outputscale * matern52(Math.abs(a - b) / 0.5);
+    const K = X.map((a, i) => X.map((b, j) => k(a[0], b[0]) + (i === j ? hp.noise : 0)));
+    const Ki = inverse3(K);
+    const xs = 0.3;
+    const ks = X.map((a) => k(xs, a[0]));
+    const alpha = Ki.map((row) => row.reduce((s, v, j) => s + v * (y[j] - hp.mean), 0));
+    const mean = hp.mean + ks.reduce((s, v, i) => s + v * alpha[i], 0);
+    const kik = Ki.map((row) => row.reduce((s, v, j) => s + v * ks[j], 0)).reduce((s, v, i) => s + v * ks[i], 0);
+    const post = gp.posterior([[xs]]);
+    expect(post.mean[0]).toBeCloseTo(mean, 9);
+    expect(post.variance[0]).toBeCloseTo(hp.outputscale - kik, 9);
+  });
+
+  it('has variance of the order of the noise at training points and the prior far away', () => {
+    const gp = new GaussianProcess({ fixed: hp });
+    gp.fit(X, y);
+    const post = gp.posterior([[0.5], [40]]);
+    expect(post.variance[0]).toBeLessThan(2 * hp.noise);
+    expect(post.variance[0]).toBeGreaterThan(0);
+    expect(post.mean[0]).toBeCloseTo(0, 3);
+    expect(post.variance[1]).toBeCloseTo(hp.outputscale, 9);
+    expect(post.mean[1]).toBeCloseTo(hp.mean, 9);
+  });
+
+  it('returns the posterior in original units when outcomes are rescaled', () => {
+    const a = new GaussianProcess({ fixed: hp });
+    a.fit(X, y);
+    const b = new GaussianProcess({ fixed: hp });
+    b.fit(X, y.map((v) => 10 + 3 * v));
+    const pa = a.posterior([[0.7]]);
+    const pb = b.posterior([[0.7]]);
+    expect(pb.mean[0]).toBeCloseTo(10 + 3 * pa.mean[0], 9);
+    expect(pb.variance[0]).toBeCloseTo(9 * pa.variance[0], 9);
+  });
+
+  it('has a marginal-likelihood gradient that matches finite differences', () => {
+    const rng = new Rng(3);
+    const Xr = Array.from({ length: 12 }, () => [rng.next(), rng.next(), rng.next()]);
+    const yr = Float64Array.from(Xr, (x) => Math.sin(5 * x[0]) + x[1] * x[1] - x[2] + 0.1 * rng.normal());
+    const data = new MllData(Xr, yr);
+    const priors = defaultPriors(3);
+    const theta = Float64Array.from([Math.log(0.4), Math.log(0.9), Math.log(1.7), Math.log(1.3), Math.log(0.01), 0.1]);
+    const grad = new Float64Array(6);
+    data.objective(theta, grad, priors, 1e-6);
+    const scratch = new Float64Array(6);
+    for (let k = 0; k < 6; k++) {
+      const h = 1e-6;
+      const tp = Float64Array.from(theta);
+      const tm = Float64Array.from(theta);
+      tp[k] += h;
+      tm[k] -= h;
+      const fd = (data.objective(tp, scratch, priors, 1e-6) - data.objective(tm, scratch, priors, 1e-6)) / (2 * h);
+      expect(grad[k]).toBeCloseTo(fd, 5);
+    }
+  });
+
+  it('learns hyperparameters that interpolate a smooth function', () => {
+    const rng = new Rng(11);
+    const Xr = Array.from({ length: 20 }, () => [rng.next(), rng.next()]);
+    const f = (x: number[]) => Math.sin(6 * x[0]) + 0.2 * x[1];
+    const gp = new GaussianProcess();
+    gp.fit(Xr, Xr.map(f));
+    const h = gp.hyperparameters;
+    // x2 matters less than x1: a longer lengthscale.
+    expect(h.lengthscales[1]).toBeGreaterThan(h.lengthscales[0]);
+    const test = [[0.3, 0.4], [0.8, 0.1]];
+    const post = gp.posterior(test);
+    test.forEach((x, i) => expect(Math.abs(post.mean[i] - f(x))).toBeLessThan(0.1));
+  });
+
+  it('conditions on fantasies with fixed hyperparameters', () => {
+    const gp = new GaussianProcess({ fixed: hp });
+    gp.fit(X, y);
+    const before = gp.posterior([[0.25]]);
+    const c = gp.conditioned([[0.25]], [0.7]);
+    const post = c.posterior([[0.25]]);
+    // One Gaussian update: m' = m + v/(v+σ²)(y - m), v' = v σ²/(v+σ²).
+    const m = before.mean[0];
+    const v = before.variance[0];
+    expect(post.mean[0]).toBeCloseTo(m + (v / (v + hp.noise)) * (0.7 - m), 8);
+    expect(post.variance[0]).toBeCloseTo((v * hp.noise) / (v + hp.noise), 10);
+    const joint = c.jointPosterior([[0.25], [0.9]]);
+    expect(joint.covariance[0]).toBeCloseTo(post.variance[0], 12);
+    expect(joint.covariance[1]).toBeCloseTo(joint.covariance[2], 14);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Negative log marginal likelihood of a stationary ARD GP plus log-priors
+ * (a MAP objective), with its analytic gradient.
+ *
+ * Parameter vector θ (length d + 3):
+ *   θ[0..d-1] = log lengthscales, θ[d] = log outputscale,
+ *   θ[d+1] = log(noise variance - noiseFloor), θ[d+2] = constant mean.
+ */
+import { choleskyJitter, inverseFromCholesky, logDetFromCholesky, choleskySolve } from '../linalg/dense.js';
+import { type KernelShape, MATERN52 } from './kernel.js';
+
+/** A normal prior on a log-parameter (a log-normal prior on the parameter). */
+export interface LogNormalPrior {
+  loc: number;
+  scale: number;
+}
+
+export interface GpPriors {
+  lengthscale: LogNormalPrior;
+  outputscale: LogNormalPrior;
+  noise: LogNormalPrior;
+}
+
+/**
+ * Defaults in the spirit of BoTorch's current SingleTaskGP: a dimension-scaled
+ * log-normal lengthscale prior (Hvarfner et al. 2024, loc √2 + log(d)/2,
+ * scale √3) and a log-normal noise prior (loc -4, scale 1) on standardised
+ * outcomes; a weak log-normal prior keeps the outputscale near 1.
+ */
+export function defaultPriors(dim: number): GpPriors {
+  return {
+    lengthscale: { loc: Math.SQRT2 + Math.log(Math.max(1, dim)) / 2, scale: Math.sqrt(3) },
+    outputscale: { loc: 0, scale: 1.5 },
+    noise: { loc: -4, scale: 1 },
+  };
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** Training data prepared once per fit: pairwise squared differences per dimension. */
+export class MllData {
+  readonly n: number;
+  readonly dim: number;
+  /** diff2[k][i * n + j] = (X[i][k] - X[j][k])², i > j only. */
+  private readonly diff2: Float64Array[];
+
+  constructor(readonly X: readonly ArrayLike<number>[], readonly y: Float64Array, readonly shape: KernelShape = MATERN52) {
+    this.n = X.length;
+    this.dim = this.n > 0 ? X[0].length : 0;
+    this.diff2 = [];
+    for (let k = 0; k < this.dim; k++) {
+      const D = new Float64Array(this.n * this.n);
+      for (let i = 0; i < this.n; i++) {
+        for (let j = 0; j < i; j++) {
+          const d = X[i][k] - X[j][k];
+          D[i * this.n + j] = d * d;
+        }
+      }
+      this.diff2.push(D);
+    }
+  }
+
+  /** Negative (log marginal likelihood + log prior); writes the gradient into grad. */
+  objective(theta: ArrayLike<number>, grad: Float64Array, priors: GpPriors, noiseFloor: number): number {
+    const { n, dim, diff2 } = this;
+    const invL2 = new Float64Array(dim);
+    for (let k = 0; k < dim; k++) invL2[k] = Math.exp(-2 * theta[k]);
+    const s2 = Math.exp(theta[dim]);
+    const noiseExcess = Math.exp(theta[dim + 1]);
+    const noise = noiseFloor + noiseExcess;
+    const c = theta[dim + 2];
+
+    // K = s2 * M(r) + noise * I; keep r per pair for the gradient.
+    const K = new Float64Array(n * n);
+    const R = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        let r2 = 0;
+        for (let k = 0; k < dim; k++) r2 += diff2[k][i * n + j] * invL2[k];
+        const r = Math.sqrt(r2);
+        R[i * n + j] = r;
+        const v = s2 * this.shape.value(r);
+        K[i * n + j] = v;
+        K[j * n + i] = v;
+      }
+      K[i * n + i] = s2 + noise;
+    }
+    const { L } = choleskyJitter(K, n, { initial: 1e-9, max: 1e-2 });
+    const resid = new Float64Array(n);
+    for (let i = 0; i < n; i++) resid[i] = this.y[i] - c;
+    const alpha = choleskySolve(L, n, resid);
+    let fit = 0;
+    for (let i = 0; i < n; i++) fit += resid[i] * alpha[i];
+    let value = 0.5 * fit + 0.5 * logDetFromCholesky(L, n) + 0.5 * n * LOG_2PI;
+
+    // d(-mll)/dθ = -0.5 tr(W dK/dθ), W = α αᵀ - K⁻¹.
+    const Kinv = inverseFromCholesky(L, n);
+    grad.fill(0);
+    let trOut = 0;
+    let trNoise = 0;
+    for (let i = 0; i < n; i++) {
+      trNoise += alpha[i] * alpha[i] - Kinv[i * n + i];
+      trOut += (alpha[i] * alpha[i] - Kinv[i * n + i]) * s2;
+      for (let j = 0; j < i; j++) {
+        const w = alpha[i] * alpha[j] - Kinv[i * n + j];
+        const kij = K[i * n + j];
+        trOut += 2 * w * kij;
+        const f = 2 * w * s2 * this.shape.lengthscaleFactor(R[i * n + j]);
+        for (let k = 0; k < dim; k++) grad[k] += f * diff2[k][i * n + j] * invL2[k];
+      }
+    }
+    for (let k = 0; k < dim; k++) grad[k] *= -0.5;
+    grad[dim] = -0.5 * trOut;
+    grad[dim + 1] = -0.5 * trNoise * noiseExcess;
+    let sumAlpha = 0;
+    for (let i = 0; i < n; i++) sumAlpha += alpha[i];
+    grad[dim + 2] = -sumAlpha;
+
+    // Log-normal prior densities of the parameters themselves (as GPyTorch
+    // evaluates them): -log p(v) = log v + (log v - loc)² / (2 scale²) + const,
+    // whose mode is exp(loc - scale²).
+    const addPrior = (idx: number, p: LogNormalPrior, logValue: number, dLog: number) => {
+      const z = (logValue - p.loc) / p.scale;
+      value += 0.5 * z * z + logValue;
+      grad[idx] += (z / p.scale + 1) * dLog;
+    };
+    for (let k = 0; k < dim; k++) addPrior(k, priors.lengthscale, theta[k], 1);
+    addPrior(dim, priors.outputscale, theta[dim], 1);
+    // Noise prior on log(noise); d log(noise) / dθ = noiseExcess / noise.
+    addPrior(dim + 1, priors.noise, Math.log(noise), noiseExcess / noise);
+    return value;
+  }
+}

@@ -1,0 +1,33 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { CampaignStatus, JsonObject } from '../states.js';
+
+@Entity({ name: 'campaigns' })
+export class CampaignEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('text')
+  name!: string;
+
+  @Column('text')
+  status!: CampaignStatus;
+
+  /** The validated campaign definition (parameters, objective, budget, policy, strategy). */
+  @Column('jsonb')
+  definition!: JsonObject;
+
+  @Column('integer')
+  seed!: number;
+
+  @Column('text', { name: 'stop_reason', nullable: true })
+  stopReason!: string | null;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'updated_at' })
+  updatedAt!: Date;
+
+  @Column('timestamptz', { name: 'completed_at', nullable: true })
+  completedAt!: Date | null;
+}

@@ -1,0 +1,79 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ExperimentStatus, FailureScope } from '../states.js';
+
+export interface StoredPrediction {
+  mean?: number;
+  sd?: number;
+  acquisition?: number;
+  extrapolation?: string;
+}
+
+@Entity({ name: 'experiments' })
+export class ExperimentEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'campaign_id' })
+  campaignId!: string;
+
+  @Column('uuid', { name: 'batch_id' })
+  batchId!: string;
+
+  /** 0, 1, 2, ... within the campaign. */
+  @Column('integer')
+  index!: number;
+
+  @Column('jsonb')
+  params!: Record<string, number | string>;
+
+  @Column('text')
+  status!: ExperimentStatus;
+
+  @Column('text', { name: 'device_id', nullable: true })
+  deviceId!: string | null;
+
+  /** Number of dispatches so far (a device failure re-dispatches). */
+  @Column('integer', { default: 0 })
+  attempt!: number;
+
+  /** Every value the device reported, by name. */
+  @Column('jsonb', { nullable: true })
+  values!: Record<string, number | null> | null;
+
+  /** The campaign objective's value, when the experiment completed. */
+  @Column('double precision', { nullable: true })
+  objective!: number | null;
+
+  @Column('text', { name: 'failure_scope', nullable: true })
+  failureScope!: FailureScope | null;
+
+  @Column('text', { name: 'failure_reason', nullable: true })
+  failureReason!: string | null;
+
+  /** Why no online device can take this queued experiment (no device of the kind, outside every device's limits); null otherwise. */
+  @Column('text', { name: 'waiting_reason', nullable: true })
+  waitingReason?: string | null;
+
+  /** Devices on which it had a device failure (crash, silence, timeout): re-dispatch prefers others. */
+  @Column('text', { name: 'failed_on', array: true, default: () => "'{}'" })
+  failedOn?: string[];
+
+  /** What the strategy said of this proposal: predicted mean and sd, acquisition, extrapolation flag. */
+  @Column('jsonb', { nullable: true })
+  prediction!: StoredPrediction | null;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'dispatched_at', nullable: true })
+  dispatchedAt!: Date | null;
+
+  @Column('timestamptz', { name: 'last_sent_at', nullable: true })
+  lastSentAt!: Date | null;
+
+  @Column('timestamptz', { name: 'accepted_at', nullable: true })
+  acceptedAt!: Date | null;
+
+  @Column('timestamptz', { name: 'finished_at', nullable: true })
+  finishedAt!: Date | null;
+}

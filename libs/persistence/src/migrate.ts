@@ -1,0 +1,33 @@
+/**
+ * `npm run migrate`: applies pending migrations to DATABASE_URL (or to the
+ * embedded database in HAKKEN_DATA_DIR), with the data source the service uses.
+ * `npm run migrate -- --show` lists them without applying.
+ */
+import { createDataSource } from './data-source.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+
+const show = process.argv.includes('--show');
+let embedded: EmbeddedDatabase | undefined;
+let url = process.env.DATABASE_URL;
+if (!url) {
+  embedded = await startEmbeddedPostgres({ dataDir: process.env.HAKKEN_DATA_DIR || '.data' });
+  url = embedded.url;
+  process.stdout.write(`embedded PostgreSQL in ${process.env.HAKKEN_DATA_DIR || '.data'}/postgres\n`);
+}
+const dataSource = createDataSource({ url, logging: ['error'] });
+try {
+  await dataSource.initialize();
+  if (show) {
+    const pending = await dataSource.showMigrations();
+    process.stdout.write(pending ? 'there are pending migrations\n' : 'schema up to date\n');
+  } else {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    process.stdout.write(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}\n` : 'schema up to date\n');
+  }
+} catch (e) {
+  process.stderr.write(`migration failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+} finally {
+  if (dataSource.isInitialized) await dataSource.destroy();
+  await embedded?.stop();
+}

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import * as messages from './messages.js';
+import { PROTOCOL_VERSION, TOPIC_ROOT } from './topics.js';
+
+/**
+ * Builds the AsyncAPI 3 document of protocol v1 from the zod schemas, so the
+ * document cannot drift from what the code parses: `libs/protocol/asyncapi.json`
+ * is this function's output (`npm run asyncapi` rewrites it; a test checks it).
+ * Written from the device's side: a device sends availability, heartbeats and
+ * events, and receives commands; the orchestrator does the opposite.
+ */
+
+/** JSON Schema dialect of every payload (AsyncAPI multi-format schema). */
+export const PAYLOAD_SCHEMA_FORMAT = 'application/schema+json;version=draft-07';
+
+/** The payload schema for a zod schema, as it appears in the document. */
+export function payloadSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-7' }) as Record<string, unknown>;
+}
+
+/** Every `...Schema` exported by messages.ts, by component name (`runCommandSchema` -> `runCommand`). */
+export function protocolSchemas(): Record<string, z.ZodType> {
+  const out: Record<string, z.ZodType> = {};
+  for (const [name, value] of Object.entries(messages)) {
+    if (name.endsWith('Schema') && value instanceof z.ZodType) out[name.slice(0, -'Schema'.length)] = value;
+  }
+  return out;
+}
+
+interface MessageSpec {
+  schema: string;
+  title: string;
+  summary: string;
+  correlated?: boolean;
+}
+
+const MESSAGES: Record<string, MessageSpec> = {
+  availability: {
+    schema: 'availability',
+    title: 'Availability',
+    summary:
+      'Retained. `online` with kind, capacity, heartbeat interval and capabilities on connect; `offline` on a clean stop and as the Last Will. An empty retained payload clears a removed device.',
+  },
+  heartbeat: {
+    schema: 'heartbeat',
+    title: 'Heartbeat',
+    summary: 'Not retained, QoS 0, every heartbeatIntervalS; a device silent for three intervals is taken as offline.',
+  },
+  run: {
+    schema: 'runCommand',
+    title: 'Run command',
+    summary:
+      'Run an experiment. Re-sent until the device answers `accepted` (or `rejected`); the device de-duplicates by experimentId and attempt.',
+    correlated: true,
+  },
+  ack: {
+    schema: 'ackCommand',
+    title: 'Ack command',
+    summary:
+      'The service stored (status ok) or refused (status error) a result/failure; with `attempt`, it only clears that attempt. The device stops re-sending.',
+    correlated: true,
+  },
+  accepted: {
+    schema: 'acceptedEvent',
+    title: 'Accepted event',
+    summary: 'The device queued or is running the experiment (also the answer to a duplicate command).',
+    correlated: true,
+  },
+  rejected: {
+    schema: 'rejectedEvent',
+    title: 'Rejected event',
+    summary:
+      'The device will not run the command: a parameter is undeclared or outside its safe limits. Not acknowledged; the service tries another device.',
+    correlated: true,
+  },
+  progress: { schema: 'progressEvent', title: 'Progress event', summary: 'Fraction done, optional message.', correlated: true },
+  result: { schema: 'resultEvent', title: 'Result event', summary: 'Measured values. Re-sent until acknowledged.', correlated: true },
+  failed: {
+    schema: 'failedEvent',
+    title: 'Failed event',
+    summary:
+      'scope `device`: the rig failed (retry elsewhere, not learned from); scope `experiment`: the condition failed (learned from). Re-sent until acknowledged.',
+    correlated: true,
+  },
+};
+
+interface ChannelSpec {
+  kind: string;
+  description: string;
+  messages: string[];
+  /** What the device does on it. */
+  action: 'send' | 'receive';
+  qos: 0 | 1;
+  retain: boolean;
+}
+
+const CHANNELS: ChannelSpec[] = [
+  {
+    kind: 'availability',
+    description: 'Device presence and what it can run.',
+    messages: ['availability'],
+    action: 'send',
+    qos: 1,
+    retain: true,
+  },
+  { kind: 'heartbeat', description: 'Periodic liveness of a device.', messages: ['heartbeat'], action: 'send', qos: 0, retain: false },
+  {
+    kind: 'commands',
+    description: 'Commands from the service to one device.',
+    messages: ['run', 'ack'],
+    action: 'receive',
+    qos: 1,
+    retain: false,
+  },
+  {
+    kind: 'events',
+    description: 'What a device reports about its experiments.',
+    messages: ['accepted', 'rejected', 'progress', 'result', 'failed'],
+    action: 'send',
+    qos: 1,
+    retain: false,
+  },
+];
+
+export function buildAsyncApiDocument(): Record<string, unknown> {
+  const schemas = protocolSchemas();
+  const channels: Record<string, unknown> = {};
+  const operations: Record<string, unknown> = {};
+  for (const c of CHANNELS) {
+    channels[c.kind] = {
+      address: `${TOPIC_ROOT}/devices/{deviceId}/${c.kind}`,
+      description: c.description,
+      parameters: { deviceId: { description: 'Device id: letters, digits, _ . - (at most 64, starting with a letter or digit).' } },
+      messages: Object.fromEntries(c.messages.map((m) => [m, { $ref: `#/components/messages/${m}` }])),
+    };
+    operations[`${c.action}${c.kind[0].toUpperCase()}${c.kind.slice(1)}`] = {
+      action: c.action,
+      channel: { $ref: `#/channels/${c.kind}` },
+      summary: `${c.action === 'send' ? 'The device publishes' : 'The device subscribes to'} ${c.kind}${c.retain ? ' (retained)' : ''}.`,
+      messages: c.messages.map((m) => ({ $ref: `#/channels/${c.kind}/messages/${m}` })),
+      bindings: { mqtt: { qos: c.qos, retain: c.retain, bindingVersion: '0.2.0' } },
+    };
+  }
+  const componentMessages = Object.fromEntries(
+    Object.entries(MESSAGES).map(([name, m]) => {
+      if (!schemas[m.schema]) throw new Error(`asyncapi: message ${name} names unknown schema ${m.schema}`);
+      return [
+        name,
+        {
+          name,
+          title: m.title,
+          summary: m.summary,
+          contentType: 'application/json',
+          payload: { $ref: `#/components/schemas/${m.schema}` },
+          ...(m.correlated ? { correlationId: { $ref: '#/components/correlationIds/experimentId' } } : {}),
+        },
+      ];
+    }),
+  );
+  return {
+    asyncapi: '3.0.0',
+    id: `urn:hakken:protocol:v${PROTOCOL_VERSION}`,
+    info: {
+      title: 'hakken device protocol',
+      version: `${PROTOCOL_VERSION}.0.0`,
+      description:
+        'MQTT protocol between the hakken orchestrator and lab rigs or simulators. Works on MQTT 3.1.1 (QoS 1, retained messages, Last Will, persistent sessions). ' +
+        'Brokers may lose or duplicate QoS 1 messages, so reliability is end to end: the service re-sends a run command until the device accepts or rejects it; ' +
+        'a device re-sends each result or failure until the service acknowledges it; both sides de-duplicate by experimentId (and attempt). ' +
+        'Every payload is a JSON object carrying "v": 1, at most 262144 bytes. Generated from libs/protocol/src/messages.ts.',
+      license: { name: 'Apache-2.0' },
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      broker: {
+        host: 'localhost:1883',
+        protocol: 'mqtt',
+        protocolVersion: '3.1.1',
+        description: 'Any MQTT 3.1.1 or 5 broker (Mosquitto, EMQX, the embedded aedes).',
+      },
+    },
+    channels,
+    operations,
+    components: {
+      schemas: Object.fromEntries(
+        Object.entries(schemas).map(([name, s]) => [name, { schemaFormat: PAYLOAD_SCHEMA_FORMAT, schema: payloadSchema(s) }]),
+      ),
+      messages: componentMessages,
+      correlationIds: {
+        experimentId: { description: 'Commands and events of one experiment share its id.', location: '$message.payload#/experimentId' },
+      },
+    },
+  };
+}

@@ -1,0 +1,248 @@
+import { z } from 'zod';
+import { PROTOCOL_VERSION } from './topics.js';
+
+/**
+ * Payload schemas of protocol v1. Every payload carries `v`; a payload of
+ * another version is refused with an error that says which versions are
+ * understood. Payloads are parsed at the MQTT edge only (parseMessage).
+ */
+
+/** Largest payload accepted on any topic, in bytes. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+const version = z.literal(PROTOCOL_VERSION);
+const id = z.string().min(1).max(128);
+const timestamp = z.string().datetime({ offset: true });
+const paramValue = z.union([z.number().finite(), z.string().max(256)]);
+const params = z.record(z.string().max(64), paramValue).refine((r) => Object.keys(r).length <= 1000, 'too many parameters');
+
+/** The safe range of one parameter on a device: numbers within [low, high], or one of the choices. */
+export const parameterLimitSchema = z
+  .object({
+    low: z.number().finite().optional(),
+    high: z.number().finite().optional(),
+    choices: z.array(z.string().max(256)).max(10_000).optional(),
+    unit: z.string().max(32).optional(),
+  })
+  .strict();
+export type ParameterLimit = z.infer<typeof parameterLimitSchema>;
+
+/**
+ * What a device can run. `parameters`, when given, names every parameter it
+ * understands with its safe limits: the service never sends a command outside
+ * them. `objectives` names the values it measures.
+ */
+export const capabilitiesSchema = z
+  .object({
+    parameters: z.record(z.string().max(64), parameterLimitSchema).optional(),
+    objectives: z.array(z.string().max(64)).max(100).optional(),
+    description: z.string().max(1024).optional(),
+  })
+  .strict();
+export type Capabilities = z.infer<typeof capabilitiesSchema>;
+
+/** What a device says about itself; retained so the service learns it on subscribe. */
+export const availabilitySchema = z
+  .object({
+    v: version,
+    status: z.enum(['online', 'offline']),
+    ts: timestamp.optional(),
+    /** Kind of rig or simulator, e.g. "flow-reactor", "branin-simulator". */
+    kind: z.string().max(64).optional(),
+    /** How many experiments it runs at once. */
+    capacity: z.number().int().min(1).max(10_000).optional(),
+    /** Seconds between heartbeats; a device silent for three intervals is taken as offline. */
+    heartbeatIntervalS: z.number().min(0.1).max(3600).optional(),
+    capabilities: capabilitiesSchema.optional(),
+  })
+  .strict();
+export type Availability = z.infer<typeof availabilitySchema>;
+
+/** Run an experiment. Re-sent until the device answers `accepted`; the device de-duplicates by experimentId. */
+export const runCommandSchema = z
+  .object({
+    v: version,
+    type: z.literal('run'),
+    experimentId: id,
+    campaignId: id,
+    /** Dispatch attempt; grows when an experiment is re-dispatched after a device failure. */
+    attempt: z.number().int().min(1),
+    params,
+    issuedAt: timestamp,
+  })
+  .strict();
+
+/** The service's reply to a result or failure: stored (stop re-sending) or refused with a reason. */
+export const ackCommandSchema = z
+  .object({
+    v: version,
+    type: z.literal('ack'),
+    experimentId: id,
+    /** The attempt acknowledged, so a late ack for attempt n cannot clear attempt n+1's report. */
+    attempt: z.number().int().min(1).optional(),
+    status: z.enum(['ok', 'error']),
+    error: z
+      .object({ code: z.string().max(64), message: z.string().max(1024) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const commandSchema = z.discriminatedUnion('type', [runCommandSchema, ackCommandSchema]);
+export type RunCommand = z.infer<typeof runCommandSchema>;
+export type AckCommand = z.infer<typeof ackCommandSchema>;
+export type Command = z.infer<typeof commandSchema>;
+
+const eventBase = {
+  v: version,
+  experimentId: id,
+  attempt: z.number().int().min(1).optional(),
+  ts: timestamp,
+};
+
+export const acceptedEventSchema = z.object({ ...eventBase, type: z.literal('accepted') }).strict();
+
+/** The device will not run the command (parameters outside its limits, unknown parameters): try another device. */
+export const rejectedEventSchema = z.object({ ...eventBase, type: z.literal('rejected'), reason: z.string().min(1).max(1024) }).strict();
+
+export const progressEventSchema = z
+  .object({ ...eventBase, type: z.literal('progress'), fraction: z.number().min(0).max(1), message: z.string().max(1024).optional() })
+  .strict();
+
+/**
+ * A measurement. Values may be null (the instrument read nothing): the service
+ * then records the experiment as failed, it does not drop the message.
+ */
+export const resultEventSchema = z
+  .object({
+    ...eventBase,
+    type: z.literal('result'),
+    values: z.record(z.string().max(64), z.number().finite().nullable()).refine((r) => Object.keys(r).length <= 100, 'too many values'),
+    /** Free-form measurement metadata (raw file names, instrument settings). */
+    metadata: z.record(z.string().max(64), z.union([z.string().max(1024), z.number().finite(), z.boolean()])).optional(),
+  })
+  .strict();
+
+/**
+ * The experiment could not be completed. `scope: "device"`: the rig failed
+ * (retry elsewhere, do not learn from it). `scope: "experiment"`: the condition
+ * failed (the optimizer learns from it).
+ */
+export const failedEventSchema = z
+  .object({
+    ...eventBase,
+    type: z.literal('failed'),
+    scope: z.enum(['device', 'experiment']),
+    reason: z.string().min(1).max(1024),
+  })
+  .strict();
+
+export const deviceEventSchema = z.discriminatedUnion('type', [
+  acceptedEventSchema,
+  rejectedEventSchema,
+  progressEventSchema,
+  resultEventSchema,
+  failedEventSchema,
+]);
+export type AcceptedEvent = z.infer<typeof acceptedEventSchema>;
+export type RejectedEvent = z.infer<typeof rejectedEventSchema>;
+export type ProgressEvent = z.infer<typeof progressEventSchema>;
+export type ResultEvent = z.infer<typeof resultEventSchema>;
+export type FailedEvent = z.infer<typeof failedEventSchema>;
+export type DeviceEvent = z.infer<typeof deviceEventSchema>;
+
+/** Periodic liveness; `running` is the number of experiments in progress. */
+export const heartbeatSchema = z
+  .object({
+    v: version,
+    ts: timestamp,
+    running: z.number().int().min(0).max(100_000),
+    queued: z.number().int().min(0).max(100_000).optional(),
+  })
+  .strict();
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/** Protocol map: topic kind -> payload type. */
+export interface PayloadMap {
+  availability: Availability;
+  commands: Command;
+  events: DeviceEvent;
+  heartbeat: Heartbeat;
+}
+
+const schemas: { [K in keyof PayloadMap]: z.ZodType<PayloadMap[K]> } = {
+  availability: availabilitySchema,
+  commands: commandSchema,
+  events: deviceEventSchema,
+  heartbeat: heartbeatSchema,
+};
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Longest error parseMessage gives: it must fit in an ack's error message (1024 characters). */
+export const MAX_PARSE_ERROR_LENGTH = 1000;
+
+function refuse(error: string): { ok: false; error: string } {
+  return { ok: false, error: error.length > MAX_PARSE_ERROR_LENGTH ? `${error.slice(0, MAX_PARSE_ERROR_LENGTH - 1)}…` : error };
+}
+
+/** Names a wrong `v` without JSON.stringify, which a deeply nested value would make overflow the stack. */
+function describeVersion(v: unknown): string {
+  if (v === undefined || v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 32 ? `${v.slice(0, 32)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return Array.isArray(v) ? '(an array)' : '(an object)';
+}
+
+/**
+ * Parses a raw MQTT payload for a topic kind. Never throws: a malformed,
+ * oversized, non-JSON, wrong-version or wrong-shape payload gives a clear error.
+ */
+export function parseMessage<K extends keyof PayloadMap>(kind: K, payload: Uint8Array | string): ParseResult<PayloadMap[K]> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, error: `payload of ${size} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}` };
+  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  let json: unknown;
+  let prototypeKey = false;
+  let nul = false;
+  try {
+    // zod drops a `__proto__` key from records without a word, and PostgreSQL cannot store U+0000 in text
+    // or jsonb: find both (cheaply: only when the text could spell them, `\u0000` being the only way to NUL).
+    json = text.includes('__proto__') || text.includes('\\u')
+      ? JSON.parse(text, function (this: unknown, key: string, value: unknown) {
+          if (key === '__proto__') prototypeKey = true;
+          if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
+          return value;
+        })
+      : JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `payload is not JSON: ${e instanceof RangeError ? 'nested too deeply' : (e as Error).message}` };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, error: 'payload must be a JSON object' };
+  if (prototypeKey) return { ok: false, error: `invalid ${kind} payload: "__proto__" is not allowed as a key` };
+  if (nul) return { ok: false, error: `invalid ${kind} payload: text must not contain U+0000 (NUL)` };
+  const v = (json as { v?: unknown }).v;
+  if (v !== PROTOCOL_VERSION) {
+    return refuse(`unsupported protocol version ${describeVersion(v)}: this service speaks v${PROTOCOL_VERSION}`);
+  }
+  const r = schemas[kind].safeParse(json);
+  if (!r.success) {
+    const lines = r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
+    return refuse(`invalid ${kind} payload: ${lines.join('; ')}`);
+  }
+  return { ok: true, value: r.data };
+}
+
+/** Serialises a payload after checking it against its schema (so we never send what we would refuse). */
+export function encodeMessage<K extends keyof PayloadMap>(kind: K, message: PayloadMap[K]): string {
+  const r = schemas[kind].safeParse(message);
+  if (!r.success)
+    throw new Error(
+      `refusing to send an invalid ${kind} payload: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return JSON.stringify(r.data);
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,2 @@
+export { BACKEND_NAMES, type BackendName, type BackendSelection, selectBackend, type SelectBackendOptions } from './backend.js';
+export { type Activation, NeuralEnsemble, type NeuralEnsembleOptions } from './nn-ensemble.js';

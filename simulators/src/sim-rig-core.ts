@@ -1,0 +1,66 @@
+import type { DeviceClient } from '../../devices/sdk/src/index.js';
+import type { Capabilities } from '../../libs/protocol/src/index.js';
+import { checkParams, getBenchmark, type BenchmarkFunction } from './functions.js';
+import { checkSimDeviceOptions, startSimDevice, type SimDeviceOptions } from './sim-device.js';
+
+/** A benchmark-function rig: a simulated device (see SimDeviceOptions) that evaluates a named function. */
+export interface SimRigOptions extends Omit<SimDeviceOptions, 'kind' | 'capabilities'> {
+  /** Benchmark name, see getBenchmark (branin, hartmann6, ackley5, ...). */
+  functionName: string;
+  /** Device kind announced to the service (campaigns select devices by kind); default `<function>-simulator`. */
+  kind?: string;
+  /** Name of the reported value. */
+  objective: string;
+}
+
+export interface SimRig {
+  readonly device: DeviceClient;
+  readonly benchmark: BenchmarkFunction;
+  stop(): Promise<void>;
+}
+
+/** Every problem with the options, so a CLI user sees them all at once. */
+export function checkSimRigOptions(o: SimRigOptions): string[] {
+  const errors: string[] = [];
+  try {
+    getBenchmark(o.functionName);
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  errors.push(...checkSimDeviceOptions(o));
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(o.objective))
+    errors.push(`objective must be a name of at most 64 characters, got "${o.objective}"`);
+  return errors;
+}
+
+/** The safe limits a benchmark rig declares: its box, and the one objective. */
+export function benchmarkCapabilities(fn: BenchmarkFunction, objective: string): Capabilities {
+  return {
+    parameters: Object.fromEntries(fn.parameters.map((p) => [p.name, { low: p.low, high: p.high }])),
+    objectives: [objective],
+    description: `${fn.name} benchmark (minimum ${fn.optimum})`,
+  };
+}
+
+/**
+ * A simulated rig: evaluates a benchmark function on each run command's
+ * params, after a latency, with seeded Gaussian noise and random failures
+ * (see startSimDevice). It declares the function's box as its safe limits, so
+ * an out-of-box command is rejected by the SDK; a missing parameter fails the
+ * experiment.
+ */
+export async function startSimRig(options: SimRigOptions): Promise<SimRig> {
+  const errors = checkSimRigOptions(options);
+  if (errors.length > 0) throw new Error(`invalid simulated rig options: ${errors.join('; ')}`);
+  const benchmark = getBenchmark(options.functionName);
+  const sim = await startSimDevice(
+    { ...options, kind: options.kind ?? `${benchmark.name}-simulator`, capabilities: benchmarkCapabilities(benchmark, options.objective) },
+    (params) => {
+      const check = checkParams(benchmark, params);
+      if (!check.ok) return { failed: { scope: 'experiment', reason: check.reason } };
+      const noiseless = benchmark.evaluate(check.x);
+      return { values: { [options.objective]: noiseless }, metadata: { function: benchmark.name, noiseless } };
+    },
+  );
+  return { device: sim.device, benchmark, stop: () => sim.stop() };
+}

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { braninCampaign, startTestService, type ErrorBody, type TestService } from './support/service.js';
+import { until } from './support/poll.js';
+
+interface Campaign {
+  id: string;
+  status: string;
+  batches: { id: string; index: number; status: string; decidedBy: string | null }[];
+  experiments: { id: string; status: string; batchId: string; params: Record<string, number> }[];
+}
+
+describe('campaigns REST API', () => {
+  let svc: TestService;
+  const count = async (table: string) => Number((await svc.dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
+
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  it('refuses an impossible definition with a 400 that names every problem, and stores nothing', async () => {
+    const res = await svc.api<ErrorBody>('POST', '/api/campaigns', {
+      name: 'impossible',
+      parameters: [
+        { name: 'x', type: 'continuous', low: 5, high: 1 },
+        { name: 'x', type: 'integer', low: 0, high: 3 },
+        { name: 'temperature', type: 'spline' },
+        { name: 'solvent', type: 'categorical', choices: ['DMF', 'DMF'] },
+      ],
+      objective: { name: 'y', direction: 'up' },
+      budget: 10,
+      batchSize: 0,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_definition');
+    const problems = res.body.error.problems.join('\n');
+    expect(problems).toMatch(/"x": empty range/);
+    expect(problems).toMatch(/duplicate parameter name "x"/);
+    expect(problems).toMatch(/parameters\[2\]/); // the unknown type
+    expect(problems).toMatch(/duplicate choice "DMF"/);
+    expect(problems).toMatch(/objective\.direction/);
+    expect(problems).toMatch(/batchSize/);
+    expect(await count('campaigns')).toBe(0);
+  });
+
+  it('refuses a batch larger than the budget and a log scale through zero', async () => {
+    const res = await svc.api<ErrorBody>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({
+        budget: 4,
+        batchSize: 5,
+        parameters: [{ name: 'c', type: 'continuous', low: 0, high: 1, scale: 'log' }],
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/batchSize \(5\) exceeds budget \(4\)/),
+        expect.stringMatching(/log scale needs low > 0/),
+      ]),
+    );
+    expect(await count('campaigns')).toBe(0);
+  });
+
+  it('answers malformed JSON and non-object bodies with a 400', async () => {
+    const res = await svc.api<ErrorBody>('POST', '/api/campaigns', '{"name": "oops",');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_input');
+    const arr = await svc.api<ErrorBody>('POST', '/api/campaigns', [1, 2, 3]);
+    expect(arr.status).toBe(400);
+    expect(await count('campaigns')).toBe(0);
+  });
+
+  it('answers an unknown or malformed campaign id with a 404', async () => {
+    expect((await svc.api('GET', '/api/campaigns/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await svc.api('GET', '/api/campaigns/not-a-uuid')).status).toBe(404);
+    expect((await svc.api('POST', '/api/campaigns/not-a-uuid/pause')).status).toBe(404);
+  });
+
+  it('creates, lists, pauses, resumes and cancels a campaign, refusing impossible transitions', async () => {
+    // No device is online for this kind: proposals wait in the queue.
+    const created = await svc.api<Campaign>('POST', '/api/campaigns', braninCampaign({ deviceKind: 'nobody-has-this' }));
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(created.body.status).toBe('running');
+    const list = await svc.api<{ id: string }[]>('GET', '/api/campaigns');
+    expect(list.body.map((c) => c.id)).toContain(id);
+
+    const withBatch = await until(
+      async () => {
+        const c = (await svc.api<Campaign>('GET', `/api/campaigns/${id}`)).body;
+        return c.batches.length > 0 ? c : undefined;
+      },
+      { what: 'the first batch' },
+    );
+    expect(withBatch.batches[0]).toMatchObject({ index: 0, status: 'approved', decidedBy: 'policy:auto' });
+    expect(withBatch.experiments).toHaveLength(5);
+    expect(withBatch.experiments.every((e) => e.status === 'queued')).toBe(true);
+
+    expect((await svc.api<Campaign>('POST', `/api/campaigns/${id}/pause`)).body.status).toBe('paused');
+    const again = await svc.api<ErrorBody>('POST', `/api/campaigns/${id}/pause`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toMatch(/is paused/);
+    expect((await svc.api<Campaign>('POST', `/api/campaigns/${id}/resume`)).body.status).toBe('running');
+    const cancelled = await svc.api<Campaign>('POST', `/api/campaigns/${id}/cancel`);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body.experiments.every((e) => e.status === 'cancelled')).toBe(true);
+    expect((await svc.api('POST', `/api/campaigns/${id}/resume`)).status).toBe(409);
+
+    const audit = await svc.api<{ action: string }[]>('GET', `/api/campaigns/${id}/audit`);
+    expect(audit.body.map((a) => a.action)).toEqual([
+      'campaign.created',
+      'batch.proposed',
+      'campaign.paused',
+      'campaign.resumed',
+      'campaign.cancelled',
+    ]);
+  });
+
+  it('waits for an operator under manual approval; a rejected batch never runs and another is proposed', async () => {
+    const { body } = await svc.api<Campaign>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this' }),
+    );
+    const first = await until(async () => (await svc.api<Campaign>('GET', `/api/campaigns/${body.id}`)).body.batches[0], {
+      what: 'a proposal',
+    });
+    expect(first.status).toBe('proposed');
+
+    const rejected = await svc.api<Campaign>(
+      'POST',
+      `/api/campaigns/${body.id}/batches/${first.id}/reject`,
+      { note: 'reagent out of stock' },
+      { as: 'operator' }, // ada
+    );
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.experiments.filter((e) => e.batchId === first.id).every((e) => e.status === 'rejected')).toBe(true);
+    // Deciding twice is refused.
+    expect((await svc.api('POST', `/api/campaigns/${body.id}/batches/${first.id}/approve`, {})).status).toBe(409);
+
+    const second = await until(async () => (await svc.api<Campaign>('GET', `/api/campaigns/${body.id}`)).body.batches[1], {
+      what: 'a second proposal',
+    });
+    const campaign = (await svc.api<Campaign>('GET', `/api/campaigns/${body.id}`)).body;
+    const firstPoints = new Set(campaign.experiments.filter((e) => e.batchId === first.id).map((e) => JSON.stringify(e.params)));
+    expect(campaign.experiments.filter((e) => e.batchId === second.id).some((e) => firstPoints.has(JSON.stringify(e.params)))).toBe(false);
+
+    const approved = await svc.api<Campaign>('POST', `/api/campaigns/${body.id}/batches/${second.id}/approve`, {}, { as: 'operator' });
+    expect(approved.body.experiments.filter((e) => e.batchId === second.id).every((e) => e.status === 'queued')).toBe(true);
+    const bad = await svc.api<ErrorBody>('POST', `/api/campaigns/${body.id}/batches/${second.id}/approve`, { by: 42 });
+    expect(bad.status).toBe(400);
+
+    const audit = await svc.api<{ action: string; actor: string }[]>('GET', `/api/campaigns/${body.id}/audit`);
+    expect(audit.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'batch.rejected', actor: 'operator:ada' }),
+        expect.objectContaining({ action: 'batch.approved', actor: 'operator:ada' }),
+      ]),
+    );
+  });
+
+  it('serves an OpenAPI document that describes the campaign endpoints', async () => {
+    const res = await svc.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/api/campaigns', '/api/campaigns/{id}', '/api/campaigns/{id}/batches/{batchId}/approve']),
+    );
+  });
+});

@@ -1,0 +1,207 @@
+import { describe, expect, it } from '@jest/globals';
+import { Space } from '../libs/optimizer/src/index.js';
+import { policyApproves } from '../apps/orchestrator/src/campaigns/approval-policy.js';
+import { planBatchEdit } from '../apps/orchestrator/src/campaigns/batch-edit.js';
+import { ConfigError, loadConfig } from '../apps/orchestrator/src/common/config.js';
+import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from '../apps/orchestrator/src/console/insights-math.js';
+import { Rng } from '../libs/optimizer/src/rng.js';
+import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
+import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';
+import type { ExperimentEntity } from '../libs/persistence/src/index.js';
+
+describe('console insights math', () => {
+  it('PCA finds the known principal axis of points along (1, 2, 0) with small orthogonal spread', () => {
+    const axis = [1 / Math.sqrt(5), 2 / Math.sqrt(5), 0];
+    const other = [0, 0, 1];
+    // t along the axis, s across it, with zero mean and zero correlation: the axes are exact.
+    const t = [-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5];
+    const s = [1, -1, -1, 1, 1, -1, -1, 1].map((v) => v * 0.1);
+    const points = t.map((ti, i) => axis.map((a, j) => 0.5 + ti * a + s[i] * other[j]));
+    const p = pca2(points);
+    expect(p.mean).toEqual([0.5, 0.5, 0.5].map((v) => expect.closeTo(v, 12)));
+    p.axes[0].forEach((v, j) => expect(v).toBeCloseTo(axis[j], 10));
+    p.axes[1].forEach((v, j) => expect(Math.abs(v)).toBeCloseTo(other[j], 10));
+    // Variances: sum t^2 / 7 = 42 / 7 = 6 along the axis, 8 * 0.01 / 7 across it.
+    const across = 0.08 / 7;
+    expect(p.explained[0]).toBeCloseTo(6 / (6 + across), 10);
+    expect(p.explained[1]).toBeCloseTo(across / (6 + across), 10);
+    // Scores are the coordinates along the axes.
+    p.scores.forEach(([x, y], i) => {
+      expect(x).toBeCloseTo(t[i], 10);
+      expect(Math.abs(y)).toBeCloseTo(Math.abs(s[i]), 10);
+    });
+  });
+
+  it('PCA of points on a line has one axis; of one point, none', () => {
+    expect(
+      pca2([
+        [0, 0],
+        [1, 1],
+        [2, 2],
+      ]).axes,
+    ).toHaveLength(1);
+    expect(pca2([[1, 2]]).axes).toHaveLength(0);
+    expect(pca2([[1, 2]]).scores).toEqual([[0, 0]]);
+  });
+
+  it('permutation importance ranks a relevant parameter above an irrelevant one (exact model: the irrelevant one scores 0)', () => {
+    const rng = new Rng(3);
+    const X = Array.from({ length: 30 }, () => [rng.next(), rng.next()]);
+    const y = X.map(([a]) => 5 * a);
+    const exact = (): Regressor => ({ predict: (Xs) => ({ mean: Xs.map(([a]) => 5 * a), sd: Xs.map(() => 0) }) });
+    const cv = crossValidate(X, y, exact, 5);
+    expect(cv.rmse).toBe(0);
+    expect(cv.r2).toBe(1);
+    const imp = permutationImportance(X, y, cv, { repeats: 4, seed: 1 });
+    expect(imp.map((r) => r.index)).toEqual([0, 1]);
+    expect(imp[1].importance).toBe(0);
+    // Shuffling a against itself: E[(5a - 5a')^2] / var(5a) = 2 for independent draws; near it here.
+    expect(imp[0].importance).toBeGreaterThan(1);
+  });
+
+  it('permutation importance with a fitted model (nearest neighbour) still ranks the relevant parameter first', () => {
+    const rng = new Rng(5);
+    const X = Array.from({ length: 40 }, () => [rng.next(), rng.next(), rng.next()]);
+    const y = X.map(([, b]) => Math.sin(4 * b));
+    const nearest = (Xt: number[][], yt: number[]): Regressor => ({
+      predict: (Xs) => {
+        const mean = Xs.map((x) => {
+          let best = 0;
+          let dist = Infinity;
+          Xt.forEach((r, i) => {
+            const d = r.reduce((s, v, j) => s + (v - x[j]) ** 2, 0);
+            if (d < dist) [dist, best] = [d, i];
+          });
+          return yt[best];
+        });
+        return { mean, sd: mean.map(() => 0) };
+      },
+    });
+    const cv = crossValidate(X, y, nearest, 40);
+    const imp = permutationImportance(X, y, cv, { repeats: 5, seed: 2 });
+    expect(imp[0].index).toBe(1);
+    expect(imp[0].importance).toBeGreaterThan(imp[1].importance + 0.3);
+  });
+
+  it('best so far follows the direction', () => {
+    expect(bestSoFar([3, 1, 2, 0.5], 'minimize')).toEqual([3, 1, 1, 0.5]);
+    expect(bestSoFar([3, 1, 4, 2], 'maximize')).toEqual([3, 3, 4, 4]);
+  });
+});
+
+describe('insights of a campaign (Gaussian process from libs/optimizer)', () => {
+  it('cross-validates, ranks the parameter that matters first, projects the space and predicts the pending batch', async () => {
+    const rng = new Rng(11);
+    const experiment = (index: number, status: ExperimentEntity['status'], x1: number, x2: number): ExperimentEntity =>
+      ({
+        id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+        index,
+        status,
+        params: { x1, x2 },
+        objective: status === 'completed' ? Math.sin(3 * x1) + x1 : null,
+        prediction: null,
+      }) as unknown as ExperimentEntity;
+    const experiments = Array.from({ length: 24 }, (_, i) => experiment(i, 'completed', 4 * rng.next(), 10 * rng.next()));
+    experiments.push(experiment(24, 'proposed', 1, 5), experiment(25, 'proposed', 3, 1), experiment(26, 'failed', 2, 2));
+    const detail = {
+      id: 'c',
+      seed: 1,
+      definition: {
+        parameters: [
+          { name: 'x1', type: 'continuous', low: 0, high: 4, scale: 'linear' },
+          { name: 'x2', type: 'continuous', low: 0, high: 10, scale: 'linear' },
+        ],
+        objective: { name: 'y', direction: 'maximize' },
+      },
+      experiments,
+    } as unknown as CampaignDetail;
+    const service = new InsightsService({ get: async () => detail } as unknown as CampaignsService);
+    const insights = await service.forCampaign('c');
+    expect(insights.model).toMatchObject({ kind: 'gaussian-process', validation: '10-fold', observations: 24 });
+    expect(insights.model!.r2).toBeGreaterThan(0.9);
+    expect(insights.importance.map((r) => r.parameter)).toEqual(['x1', 'x2']);
+    expect(insights.importance[0].importance).toBeGreaterThan(10 * Math.max(insights.importance[1].importance, 0.01));
+    expect(insights.progress).toHaveLength(24);
+    expect(insights.progress.at(-1)!.best).toBe(Math.max(...insights.progress.map((p) => p.value)));
+    expect(insights.projection.points.map((p) => p.state).filter((s) => s !== 'observed')).toEqual(['pending', 'pending', 'failed']);
+    expect(insights.pending.map((p) => p.index)).toEqual([24, 25]);
+    expect(insights.pending[0].mean).toBeCloseTo(Math.sin(3) + 1, 0);
+    // Unchanged experiments: the same answer from the cache.
+    expect(await service.forCampaign('c')).toBe(insights);
+  });
+});
+
+describe('approval policy', () => {
+  it('manual never, auto always, auto-unless-flagged unless a proposal is flagged', () => {
+    const plain = [{}, {}];
+    const flagged = [{}, { extrapolation: 'outside the data' }];
+    expect([policyApproves('manual', plain), policyApproves('auto', flagged)]).toEqual([false, true]);
+    expect([policyApproves('auto-unless-flagged', plain), policyApproves('auto-unless-flagged', flagged)]).toEqual([true, false]);
+  });
+});
+
+describe('batch edits', () => {
+  const space = new Space([
+    { name: 'x', type: 'continuous', low: 0, high: 10, scale: 'linear' },
+    { name: 'n', type: 'integer', low: 1, high: 4 },
+  ]);
+  const a = { id: '00000000-0000-4000-8000-00000000000a', index: 4, params: { x: 1, n: 2 } };
+  const b = { id: '00000000-0000-4000-8000-00000000000b', index: 5, params: { x: 2, n: 3 } };
+
+  it('keeps old and new values of what changed', () => {
+    const plan = planBatchEdit(space, [a, b], { edits: [{ experimentId: a.id, params: { x: 7.5, n: 2 } }], exclude: [b.id], reason: 'r' });
+    expect(plan.edits).toEqual([{ experimentId: a.id, index: 4, params: { x: 7.5, n: 2 }, before: { x: 1 }, after: { x: 7.5 } }]);
+    expect(plan.exclude.map((p) => p.index)).toEqual([5]);
+  });
+
+  it('names every problem: out of the space, unknown proposal, everything left out', () => {
+    expect(() =>
+      planBatchEdit(space, [a, b], {
+        edits: [
+          { experimentId: a.id, params: { x: 11, n: 1.5 } },
+          { experimentId: '00000000-0000-4000-8000-0000000000ff', params: { x: 1 } },
+        ],
+        exclude: [a.id, b.id],
+        reason: 'r',
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_input',
+        problems: expect.arrayContaining([
+          'proposal 4: "x" = 11 is outside [0, 10]',
+          'proposal 4: "n" must be an integer',
+          expect.stringMatching(/not a proposal of this batch/),
+          'proposal 4 is both edited and left out',
+          'every proposal is left out: reject the batch instead',
+        ]),
+      }),
+    );
+  });
+});
+
+describe('HAKKEN_TOKENS', () => {
+  it('parses token:role:name entries', () => {
+    const c = loadConfig({ HAKKEN_TOKENS: 'aaaaaaaaaaaaaaaa1:viewer:vera, bbbbbbbbbbbbbbbb2:admin:root' });
+    expect(c.tokens).toEqual([
+      { token: 'aaaaaaaaaaaaaaaa1', role: 'viewer', name: 'vera' },
+      { token: 'bbbbbbbbbbbbbbbb2', role: 'admin', name: 'root' },
+    ]);
+    expect(loadConfig({}).tokens).toEqual([]);
+  });
+
+  it('refuses short tokens, unknown roles and malformed entries, without echoing a token', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ HAKKEN_TOKENS: 'short:admin:x,cccccccccccccccc3:root:y,just-one-field' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toEqual([
+      'HAKKEN_TOKENS entry 1: the token must be at least 16 characters long',
+      'HAKKEN_TOKENS entry 2: unknown role "root" (known: viewer, operator, admin)',
+      'HAKKEN_TOKENS entry 3 must be token:role:name',
+    ]);
+    expect(error!.message).not.toMatch(/short|cccc/);
+  });
+});

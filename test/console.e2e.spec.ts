@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { startSimRig, type SimRig } from '../simulators/src/sim-rig-core.js';
+import { launchChromium, screenshotPath } from './support/browser.js';
+import { testMqttUrl } from './support/database.js';
+import { until } from './support/poll.js';
+import { braninCampaign, startTestService, TEST_TOKENS, type TestService } from './support/service.js';
+
+interface Campaign {
+  id: string;
+  batches: { id: string; status: string }[];
+  experiments: { id: string; batchId: string; status: string; params: { x1: number; x2: number }; objective: number | null }[];
+}
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const branin = (x1: number, x2: number) =>
+  (x2 - (5.1 / (4 * Math.PI ** 2)) * x1 ** 2 + (5 / Math.PI) * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x1) + 10;
+
+/**
+ * The operator console in a real headless Chromium: an operator logs in,
+ * edits a proposal of a manual campaign, approves, and watches the results
+ * of a simulated rig arrive and the pictures update. Screenshots of the main
+ * views at desktop and phone size go to test-output/screenshots/.
+ */
+describe('operator console in a browser', () => {
+  const kind = `console-${randomUUID().slice(0, 8)}`;
+  let svc: TestService;
+  let rig: SimRig;
+  let browser: Browser;
+  let campaignId: string;
+
+  const campaign = async () => (await svc.api<Campaign>('GET', `/api/campaigns/${campaignId}`)).body;
+  const count = (page: Page, chart: string) => page.locator(`#${chart} svg.plot`).getAttribute('data-count').then(Number);
+  const login = async (page: Page, token: string) => {
+    await page.goto(`${svc.httpUrl}/console/`);
+    await page.fill('#token', token);
+    await page.click('#login-form button[type=submit]');
+  };
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    rig = await startSimRig({
+      url: testMqttUrl(),
+      deviceId: `rig-${kind}`,
+      kind,
+      functionName: 'branin',
+      noise: 0,
+      latencyMs: 30,
+      jitterMs: 30,
+      failureRate: 0,
+      deviceFailureRate: 0,
+      capacity: 4,
+      objective: 'y',
+      seed: 4,
+    });
+    browser = await launchChromium();
+    const created = await svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ name: 'Branin on the console rig', approval: 'manual', deviceKind: kind, budget: 12, batchSize: 4, seed: 21 }),
+    );
+    expect(created.status).toBe(201);
+    campaignId = created.body.id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rig?.stop();
+    await svc?.stop();
+  });
+
+  it('an operator edits a value, approves, and sees the results arrive and the pictures update', async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await page.goto(`${svc.httpUrl}/`);
+    await page.waitForSelector('#login-form');
+    await page.screenshot({ path: screenshotPath('desktop-login') });
+
+    await login(page, 'this-token-is-not-known-here');
+    // The refusal comes back from the server: wait for it to be shown, then check the exact text.
+    await page.waitForSelector('#login-error:not(:empty)');
+    await expect(page.locator('#login-error').textContent()).resolves.toBe('That token is not accepted.');
+    await login(page, TEST_TOKENS.operator.token);
+    await page.waitForSelector('[data-testid=whoami]:has-text("operator:ada")');
+    await page.waitForSelector('.live.connected');
+    const cards = page.locator('[data-testid=proposal]');
+    await until(async () => (await cards.count()) === 4, { what: 'the four proposals on the page' });
+    await page.screenshot({ path: screenshotPath('desktop-pending-batch'), fullPage: true });
+
+    // Edit one value of the first proposal, say why, approve.
+    const first = cards.first();
+    const editedId = await first.getAttribute('data-id');
+    await first.locator('input[data-param=x1]').fill('2.5');
+    await until(async () => (await first.getAttribute('class'))?.includes('edited'), { what: 'the proposal marked as edited' });
+    await page.fill('#reason', "keep x1 inside the rig's safe range");
+    await page.waitForSelector('[data-testid=approve]:has-text("Approve with 1 change")');
+    await page.click('[data-testid=approve]');
+    await until(
+      async () => {
+        const shown = await page.textContent('#flash');
+        if (!shown?.includes('approved with 1 edit')) throw new Error(`the flash reads ${JSON.stringify(shown)}`);
+        return true;
+      },
+      { what: 'the approval confirmed on the page' },
+    );
+
+    // The results arrive; the pictures follow; the next batch is proposed and marked in the explored space.
+    await until(async () => (await page.textContent('[data-testid=progress]'))?.startsWith('4 of 12 done'), {
+      what: '4 results on the page',
+      timeoutMs: 30_000,
+    });
+    await until(async () => (await count(page, 'chart-best')) === 4, { what: 'best-so-far with 4 points' });
+    await until(async () => (await count(page, 'chart-cv')) === 4, { what: 'predicted vs observed with 4 points' });
+    await until(async () => (await count(page, 'chart-importance')) === 2, { what: 'importance of both parameters' });
+    await until(async () => (await page.locator('#chart-space svg.plot').getAttribute('data-pending')) === '4', {
+      what: 'the next batch marked in the space',
+      timeoutMs: 30_000,
+    });
+    await until(async () => (await cards.count()) === 4 && (await cards.first().getAttribute('data-id')) !== editedId, {
+      what: 'the next batch on the page',
+    });
+
+    const c = await campaign();
+    const edited = c.experiments.find((e) => e.id === editedId)!;
+    expect(edited.status).toBe('completed');
+    expect(edited.params.x1).toBe(2.5);
+    expect(edited.objective).toBeCloseTo(branin(2.5, edited.params.x2), 6);
+    const audit = (
+      await svc.api<{ action: string; actor: string; details: { after?: { x1: number } } }[]>('GET', `/api/campaigns/${campaignId}/audit`)
+    ).body;
+    expect(audit.find((a) => a.action === 'experiment.edited')).toMatchObject({ actor: 'operator:ada', details: { after: { x1: 2.5 } } });
+    await page.screenshot({ path: screenshotPath('desktop-console'), fullPage: true });
+
+    // Approve the second batch as it is: the pictures grow to 8 results.
+    await page.click('[data-testid=approve]');
+    await until(async () => (await count(page, 'chart-best')) === 8, { what: 'best-so-far with 8 points', timeoutMs: 30_000 });
+    await until(async () => (await count(page, 'chart-cv')) === 8, { what: 'predicted vs observed with 8 points' });
+    await page.screenshot({ path: screenshotPath('desktop-after-two-batches'), fullPage: true });
+    await page.close();
+  });
+
+  it('on a phone, a viewer sees everything, cannot decide, and the service refuses its commands and anonymous sockets', async () => {
+    const page = await browser.newPage({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    await login(page, TEST_TOKENS.viewer.token);
+    await page.waitForSelector('[data-testid=whoami]:has-text("viewer:vera")');
+    await until(async () => (await page.locator('[data-testid=proposal]').count()) === 4, { what: 'the pending batch on the phone' });
+    await until(async () => (await count(page, 'chart-best')) === 8, { what: 'the pictures on the phone' });
+    expect(await page.locator('[data-testid=approve]').count()).toBe(0);
+    await page.waitForSelector('[data-testid=read-only]');
+    // No horizontal scrolling on a phone.
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: screenshotPath('phone-console') });
+    await page.screenshot({ path: screenshotPath('phone-console-full'), fullPage: true });
+    await page.locator('#charts').screenshot({ path: screenshotPath('phone-charts') });
+
+    // The same socket library the page uses, from the page: a viewer's approve is refused, no token is no socket.
+    const c = await campaign();
+    const batchId = c.batches.find((b) => b.status === 'proposed')!.id;
+    const result = await page.evaluate(
+      async ({ token, campaignId, batchId }) => {
+        const { io } = await import('/socket.io/socket.io.esm.min.js' as string);
+        const viewer = io({ auth: { token }, transports: ['websocket'], forceNew: true });
+        const reply = await viewer.timeout(5000).emitWithAck('batch.approve', { campaignId, batchId });
+        viewer.close();
+        const anonymous = io({ auth: {}, transports: ['websocket'], forceNew: true, reconnection: false });
+        const refusal = await new Promise((resolve) => {
+          anonymous.on('connect', () => resolve({ connected: true }));
+          anonymous.on('connect_error', (e: Error & { data?: unknown }) => resolve({ connected: anonymous.connected, data: e.data }));
+        });
+        return { reply, refusal };
+      },
+      { token: TEST_TOKENS.viewer.token, campaignId, batchId },
+    );
+    expect(result.reply).toMatchObject({ status: 'error', error: { code: 'forbidden' } });
+    expect(result.refusal).toEqual({
+      connected: false,
+      data: { code: 'unauthenticated', message: 'a valid token is required to connect' },
+    });
+    expect((await campaign()).batches.find((b) => b.id === batchId)?.status).toBe('proposed');
+    await page.close();
+  });
+});

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { redactUrl } from '../../../../libs/persistence/src/wait-for-database.js';
 import { encodeMessage, topics, type Command } from '../../../../libs/protocol/src/index.js';
 import type { CommandPublisher } from '../common/ports.js';
 
@@ -33,7 +34,8 @@ export class MqttConnection implements CommandPublisher {
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => {
         client.end(true);
-        reject(new Error(`cannot connect to the MQTT broker at ${options.url}: ${e.message}`));
+        // The URL may carry credentials (mqtt://user:secret@host): never into a message that reaches a log.
+        reject(new Error(redactUrl(`cannot connect to the MQTT broker at ${options.url}: ${e.message}`)));
       };
       client.once('connect', () => {
         client.off('error', onError);

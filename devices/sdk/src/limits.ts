@@ -1,8 +1,13 @@
-import { capabilitiesSchema, type Capabilities, type ParameterLimit, type RunCommand } from '../../../libs/protocol/src/index.js';
+import {
+  capabilitiesSchema,
+  limitViolation,
+  listForMessage as list,
+  type Capabilities,
+  type ParameterLimit,
+  type RunCommand,
+} from '../../../libs/protocol/src/index.js';
 
 export type LimitCheck = { ok: true } | { ok: false; reason: string };
-
-const LISTED = 12;
 
 /**
  * Checks a run command's params against the device's declared capabilities.
@@ -29,21 +34,19 @@ export function checkAgainstCapabilities(params: RunCommand['params'], capabilit
 }
 
 function checkValue(name: string, value: number | string, limit: ParameterLimit): string | undefined {
-  const unit = limit.unit ? ` ${limit.unit}` : '';
-  if (limit.choices) {
-    const match =
-      typeof value === 'string' ? limit.choices.includes(value) : limit.choices.some((c) => c.trim() !== '' && Number(c) === value);
-    if (!match)
-      return `parameter "${name}" = ${JSON.stringify(value)} is not one of the allowed choices (${list(limit.choices.map((c) => JSON.stringify(c)))})`;
-    return undefined;
+  const v = limitViolation(value, limit);
+  switch (v?.kind) {
+    case undefined:
+      return undefined;
+    case 'choice':
+      return `parameter "${name}" = ${JSON.stringify(value)} is not one of the allowed choices (${list(v.choices.map((c) => JSON.stringify(c)))})`;
+    case 'not-a-number':
+      return `parameter "${name}" must be a number, got ${JSON.stringify(value)}`;
+    case 'below':
+      return `parameter "${name}" = ${value}${v.unit} is below the safe limit ${v.bound}${v.unit}`;
+    case 'above':
+      return `parameter "${name}" = ${value}${v.unit} is above the safe limit ${v.bound}${v.unit}`;
   }
-  if (limit.low === undefined && limit.high === undefined) return undefined; // declared without limits: any value
-  if (typeof value !== 'number') return `parameter "${name}" must be a number, got ${JSON.stringify(value)}`;
-  if (limit.low !== undefined && value < limit.low)
-    return `parameter "${name}" = ${value}${unit} is below the safe limit ${limit.low}${unit}`;
-  if (limit.high !== undefined && value > limit.high)
-    return `parameter "${name}" = ${value}${unit} is above the safe limit ${limit.high}${unit}`;
-  return undefined;
 }
 
 /** Every problem with a capabilities declaration (schema and consistency), so a misconfigured device does not start. */
@@ -61,8 +64,4 @@ export function capabilitiesProblems(capabilities: unknown): string[] {
     if (limit.choices && limit.choices.length === 0) problems.push(`parameters.${name}: choices is empty`);
   }
   return problems;
-}
-
-function list(items: string[]): string {
-  return items.length <= LISTED ? items.join(', ') : `${items.slice(0, LISTED).join(', ')}, … ${items.length - LISTED} more`;
 }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { checkAgainstCapabilities } from '../../../../devices/sdk/src/limits.js';
+import type { Capabilities } from '../../../../libs/protocol/src/index.js';
 import { explainWaiting, incompatibility, limitProblem, type DeviceProfile, type Requirements } from './compatibility.js';
 
 const reactor: DeviceProfile = {
@@ -60,6 +63,40 @@ describe('device compatibility', () => {
     expect(w.limits).toBe(true);
     expect(w.reason).toBe(
       'outside the declared capabilities of every online device: r0 allows temperature <= 100 °C, not 150 °C; r1 allows temperature <= 100 °C, not 150 °C',
+    );
+  });
+
+  it('never sends what the device SDK would refuse, nor holds back what it would take', () => {
+    // The service's check (before dispatch) and the SDK's (on the rig) must agree on every value.
+    const limit = fc.oneof(
+      fc.record({
+        low: fc.option(fc.integer({ min: -5, max: 5 }), { nil: undefined }),
+        high: fc.option(fc.integer({ min: -5, max: 5 }), { nil: undefined }),
+      }),
+      fc.record({
+        choices: fc.array(fc.oneof(fc.constantFrom('a', 'b', ' ', ''), fc.integer({ min: -3, max: 3 }).map(String)), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+      }),
+    );
+    const value = fc.oneof(
+      fc.integer({ min: -7, max: 7 }),
+      fc.double({ min: -7, max: 7, noNaN: true }),
+      fc.constantFrom('a', 'b', '1', ''),
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('p', 'q', 'r'), limit),
+        fc.dictionary(fc.constantFrom('p', 'q', 'r', 's'), value),
+        (declared, params) => {
+          const capabilities = { parameters: declared } as Capabilities;
+          const sdk = checkAgainstCapabilities(params, capabilities).ok;
+          const service = limitProblem(params, capabilities) === undefined;
+          expect(service).toBe(sdk);
+        },
+      ),
+      { numRuns: 2000, seed: 20261122 },
     );
   });
 });

@@ -1,4 +1,4 @@
-import type { Capabilities, ParameterLimit } from '../../../../libs/protocol/src/index.js';
+import { limitViolation, listForMessage as list, type Capabilities, type ParameterLimit } from '../../../../libs/protocol/src/index.js';
 
 /** What the scheduler knows of a device when it matches experiments to it. */
 export interface DeviceProfile {
@@ -22,10 +22,8 @@ const LISTED = 5;
  * Why a device cannot run an experiment, or undefined when it can: the kind
  * must match when the campaign names one, every parameter must lie within the
  * device's declared safe limits, and a device that declares its objectives
- * must measure the campaign's. Limits follow the device SDK's check: a device
- * that declares `parameters` takes only those; a number lies within [low,
- * high] (either bound optional) or matches a choice spelling the same number;
- * a string must be one of the choices.
+ * must measure the campaign's. Limits are the device SDK's rule (limitViolation
+ * in libs/protocol): a device that declares `parameters` takes only those.
  */
 export function incompatibility(device: DeviceProfile, req: Requirements): string | undefined {
   if (req.deviceKind !== null && device.kind !== req.deviceKind) return `is of kind "${device.kind ?? 'none'}", not "${req.deviceKind}"`;
@@ -48,17 +46,19 @@ export function limitProblem(params: Record<string, number | string>, capabiliti
 }
 
 function valueProblem(name: string, value: number | string, limit: ParameterLimit): string | undefined {
-  const unit = limit.unit ? ` ${limit.unit}` : '';
-  if (limit.choices) {
-    const match =
-      typeof value === 'string' ? limit.choices.includes(value) : limit.choices.some((c) => c.trim() !== '' && Number(c) === value);
-    return match ? undefined : `allows ${name} only in {${list(limit.choices)}}, not ${JSON.stringify(value)}`;
+  const v = limitViolation(value, limit);
+  switch (v?.kind) {
+    case undefined:
+      return undefined;
+    case 'choice':
+      return `allows ${name} only in {${list(v.choices)}}, not ${JSON.stringify(value)}`;
+    case 'not-a-number':
+      return `takes ${name} as a number, not ${JSON.stringify(value)}`;
+    case 'below':
+      return `allows ${name} >= ${v.bound}${v.unit}, not ${value}${v.unit}`;
+    case 'above':
+      return `allows ${name} <= ${v.bound}${v.unit}, not ${value}${v.unit}`;
   }
-  if (limit.low === undefined && limit.high === undefined) return undefined;
-  if (typeof value !== 'number') return `takes ${name} as a number, not ${JSON.stringify(value)}`;
-  if (limit.low !== undefined && value < limit.low) return `allows ${name} >= ${limit.low}${unit}, not ${value}${unit}`;
-  if (limit.high !== undefined && value > limit.high) return `allows ${name} <= ${limit.high}${unit}, not ${value}${unit}`;
-  return undefined;
 }
 
 export interface Waiting {
@@ -83,8 +83,4 @@ export function explainWaiting(req: Requirements, online: DeviceProfile[]): Wait
   const shown = devices.slice(0, LISTED).map((d) => `${d.id} ${d.problem}`);
   const more = devices.length > LISTED ? `; and ${devices.length - LISTED} more` : '';
   return { reason: `outside the declared capabilities of every online device: ${shown.join('; ')}${more}`, limits: true, devices };
-}
-
-function list(items: string[]): string {
-  return items.length <= 12 ? items.join(', ') : `${items.slice(0, 12).join(', ')}, … ${items.length - 12} more`;
 }

@@ -208,13 +208,14 @@ export function parseMessage<K extends keyof PayloadMap>(kind: K, payload: Uint8
   try {
     // zod drops a `__proto__` key from records without a word, and PostgreSQL cannot store U+0000 in text
     // or jsonb: find both (cheaply: only when the text could spell them, `\u0000` being the only way to NUL).
-    json = text.includes('__proto__') || text.includes('\\u')
-      ? JSON.parse(text, function (this: unknown, key: string, value: unknown) {
-          if (key === '__proto__') prototypeKey = true;
-          if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
-          return value;
-        })
-      : JSON.parse(text);
+    json =
+      text.includes('__proto__') || text.includes('\\u')
+        ? JSON.parse(text, function (this: unknown, key: string, value: unknown) {
+            if (key === '__proto__') prototypeKey = true;
+            if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
+            return value;
+          })
+        : JSON.parse(text);
   } catch (e) {
     return { ok: false, error: `payload is not JSON: ${e instanceof RangeError ? 'nested too deeply' : (e as Error).message}` };
   }
@@ -233,14 +234,21 @@ export function parseMessage<K extends keyof PayloadMap>(kind: K, payload: Uint8
   return { ok: true, value: r.data };
 }
 
-/** Serialises a payload after checking it against its schema (so we never send what we would refuse). */
+/**
+ * Serialises a payload after checking it against its schema (so we never send what we would refuse).
+ * U+0000 in a text value (a rig's output may hold one; parseMessage refuses it, since PostgreSQL cannot
+ * store it) is sent as U+FFFD rather than losing the message; in a key it is an error.
+ */
 export function encodeMessage<K extends keyof PayloadMap>(kind: K, message: PayloadMap[K]): string {
   const r = schemas[kind].safeParse(message);
   if (!r.success)
     throw new Error(
       `refusing to send an invalid ${kind} payload: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
-  return JSON.stringify(r.data);
+  return JSON.stringify(r.data, (key: string, value: unknown) => {
+    if (key.includes('\u0000')) throw new Error(`refusing to send a ${kind} payload with U+0000 (NUL) in the key ${JSON.stringify(key)}`);
+    return typeof value === 'string' ? value.replaceAll('\u0000', '\ufffd') : value;
+  });
 }
 
 export function now(): string {

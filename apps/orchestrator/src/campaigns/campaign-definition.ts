@@ -23,6 +23,8 @@ import { APPROVAL_POLICIES } from './approval-policy.js';
  * which the default strategy goes on with the rest of the budget.
  */
 export const STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'sobol', 'lhs', 'random', 'doptimal'] as const;
+/** Kinds that use no model, hence no encoding. */
+const MODEL_FREE_KINDS: readonly string[] = ['sobol', 'lhs', 'random'];
 /** The kinds that take the design options replicates, centerPoints and randomizeOrder. */
 export const DESIGN_STRATEGY_KINDS = ['sobol', 'lhs', 'random', 'doptimal'] as const;
 
@@ -39,6 +41,15 @@ const strategySchema = z
     centerPoints: z.number().int().min(0, 'centerPoints must not be negative').max(MAX_CENTER_POINTS).optional(),
     /** Design kinds: shuffle the run order with the campaign's seed (default: on for doptimal and for replicated designs). */
     randomizeOrder: z.boolean().optional(),
+    /**
+     * Model-based kinds (default, bayesian, trees, and doptimal after its design): how categorical
+     * choices with descriptors (`descriptors` or `one-hot`) and compositions (`descriptors` or
+     * `fractions`) reach the model. Default: descriptors for both.
+     */
+    encoding: z
+      .object({ categorical: z.enum(['descriptors', 'one-hot']).optional(), composition: z.enum(['descriptors', 'fractions']).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -183,6 +194,9 @@ function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] 
     if (!isDesign && s[option] !== undefined) {
       out.push(`strategy.${option} applies to the design kinds (${DESIGN_STRATEGY_KINDS.join(', ')}) only, not to "${s.kind}"`);
     }
+  }
+  if (s.encoding !== undefined && MODEL_FREE_KINDS.includes(s.kind)) {
+    out.push(`strategy.encoding applies to the model-based kinds (default, bayesian, trees, doptimal) only, not to "${s.kind}"`);
   }
   if (!isDesign) return out;
 

@@ -8,14 +8,14 @@ import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 
 /** Builds the strategy a campaign definition names. */
 export function strategyFor(definition: CampaignDefinition): Strategy {
-  const { kind, replicates, centerPoints, randomizeOrder } = definition.strategy;
+  const { kind, replicates, centerPoints, randomizeOrder, encoding } = definition.strategy;
   switch (kind) {
     case 'default':
-      return new DefaultStrategy();
+      return new DefaultStrategy({ encoding });
     case 'bayesian':
-      return new BayesianStrategy();
+      return new BayesianStrategy({ encoding });
     case 'trees':
-      return new TreeEnsembleStrategy();
+      return new TreeEnsembleStrategy({ encoding });
     case 'sobol':
     case 'lhs':
     case 'random':
@@ -25,7 +25,7 @@ export function strategyFor(definition: CampaignDefinition): Strategy {
       // parseCampaignDefinition requires both for this kind.
       if (model === undefined || runs === undefined) throw new Error('a doptimal strategy needs a model and runs');
       // The design spends its runs first; the rest of the budget goes to the default strategy.
-      return new DOptimalStrategy({ model, runs, replicates, centerPoints, randomizeOrder, then: new DefaultStrategy() });
+      return new DOptimalStrategy({ model, runs, replicates, centerPoints, randomizeOrder, then: new DefaultStrategy({ encoding }) });
     }
     default:
       return assertNever(kind, 'strategy kind');

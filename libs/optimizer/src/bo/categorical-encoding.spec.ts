@@ -117,3 +117,30 @@ describe('strategies on a space with a described categorical', () => {
     });
   }
 });
+
+describe("the strategies' encoding option", () => {
+  const observations = [
+    { params: { t: 0.1, base: 'KOAc', solvent: 'DMAc' }, value: 0.6 },
+    { params: { t: 0.5, base: 'CsOPiv', solvent: 'BuOAc' }, value: 0.2 },
+    { params: { t: 0.9, base: 'KOPiv', solvent: 'DMAc' }, value: 0.5 },
+    { params: { t: 0.3, base: 'CsOPiv', solvent: 'DMAc' }, value: 0.0 },
+    { params: { t: 0.7, base: 'KOAc', solvent: 'BuOAc' }, value: 0.8 },
+    { params: { t: 0.2, base: 'KOPiv', solvent: 'BuOAc' }, value: 0.4 },
+  ];
+  const ask = (s: BayesianStrategy) => s.ask({ space, direction: 'minimize', observations, pending: [], n: 1, seed: 3 });
+
+  it("models a described categorical one-hot with categorical 'one-hot', by its descriptors otherwise", async () => {
+    const described = new BayesianStrategy({ rawSamples: 64 });
+    await ask(described);
+    // t, two varying descriptors of base, two solvent coordinates
+    expect(described.lastFit?.gp.hyperparameters.lengthscales).toHaveLength(5);
+    expect(described.info.settings.encoding).toEqual({ categorical: 'descriptors', composition: 'descriptors' });
+
+    const oneHot = new BayesianStrategy({ rawSamples: 64, encoding: { categorical: 'one-hot' } });
+    const [p] = await ask(oneHot);
+    // t, three base choices, two solvent coordinates
+    expect(oneHot.lastFit?.gp.hyperparameters.lengthscales).toHaveLength(6);
+    expect(oneHot.info.settings.encoding).toEqual({ categorical: 'one-hot', composition: 'descriptors' });
+    expect(space.check(p.params)).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@
  * provenance names the strategy that produced it.
  */
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
+import type { EncoderOptions } from './encoding.js';
 import { BayesianStrategy, type BayesianStrategyOptions } from './strategy.js';
 import { TreeEnsembleStrategy, type TreeStrategyOptions } from './tree-strategy.js';
 
@@ -16,6 +17,8 @@ export interface DefaultStrategyOptions {
   gpLimit?: number;
   gp?: BayesianStrategyOptions;
   trees?: TreeStrategyOptions;
+  /** Encoding for both models (their own `encoding` option wins). */
+  encoding?: EncoderOptions;
 }
 
 export class DefaultStrategy implements Strategy {
@@ -25,8 +28,8 @@ export class DefaultStrategy implements Strategy {
   private last: Strategy;
 
   constructor(options: DefaultStrategyOptions = {}) {
-    this.gp = new BayesianStrategy(options.gp);
-    this.trees = new TreeEnsembleStrategy(options.trees);
+    this.gp = new BayesianStrategy({ encoding: options.encoding, ...options.gp });
+    this.trees = new TreeEnsembleStrategy({ encoding: options.encoding, ...options.trees });
     this.gpLimit = options.gpLimit ?? 200;
     this.last = this.gp;
   }

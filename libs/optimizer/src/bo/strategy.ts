@@ -25,7 +25,7 @@ import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { FeasibilityModel } from '../surrogates/feasibility.js';
 import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
-import { Encoder } from './encoding.js';
+import { Encoder, type EncoderOptions } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 import { fantasyLogEI } from './fantasy.js';
 import { ObjectiveModel, type WarpMode } from './model.js';
@@ -69,11 +69,14 @@ export interface BayesianStrategyOptions {
    * -2.10 but branin -3.44 and levy6 0.59 over 10 seeds, against -1.59, -4.21, 0.51).
    */
   stallMargin?: number;
+  /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
+  encoding?: EncoderOptions;
 }
 
 export class BayesianStrategy implements Strategy {
   readonly info: StrategyInfo;
-  private readonly options: Required<Omit<BayesianStrategyOptions, 'initialDesign' | 'gp'>> & { initialDesign?: number };
+  private readonly options: Required<Omit<BayesianStrategyOptions, 'initialDesign' | 'gp' | 'encoding'>> & { initialDesign?: number };
+  private readonly encoding: EncoderOptions;
   private readonly objective: ObjectiveModel;
   private feasibility: FeasibilityModel | undefined;
   /** The objective model of the last ask (for provenance and diagnostics). */
@@ -98,12 +101,14 @@ export class BayesianStrategy implements Strategy {
       stallPeriod: options.stallPeriod ?? 2,
       initialDesign: options.initialDesign,
     };
+    this.encoding = { ...options.encoding };
     this.info = {
       name: 'bayesian/gp-logei',
       settings: {
         surrogate: 'GP Matérn-5/2 ARD, constant mean, MAP hyperparameters (L-BFGS-B)',
         acquisition: 'logEI (+ log P(feasible) after failures)',
         kernel: options.gp?.kernel ?? 'matern52',
+        encoding: { categorical: this.encoding.categorical ?? 'descriptors', composition: this.encoding.composition ?? 'descriptors' },
         ...this.options,
       },
     };
@@ -111,7 +116,7 @@ export class BayesianStrategy implements Strategy {
 
   async ask(request: AskRequest): Promise<Proposal[]> {
     const { space, n } = request;
-    const enc = new Encoder(space);
+    const enc = new Encoder(space, this.encoding);
     const valid = (p: Params) => space.check(p).length === 0;
     const observed = request.observations.filter((o) => valid(o.params));
     const succeeded = observed.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));

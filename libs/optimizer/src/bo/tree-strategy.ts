@@ -16,7 +16,7 @@ import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
-import { Encoder, writeChoice } from './encoding.js';
+import { Encoder, writeChoice, type EncoderOptions } from './encoding.js';
 
 export interface TreeStrategyOptions {
   /** Observations before the model takes over; default max(5, d + 1). */
@@ -32,11 +32,14 @@ export interface TreeStrategyOptions {
   /** A proposal farther than this from every observation is flagged (RMS distance per parameter). Default 0.25. */
   extrapolationDistance?: number;
   trees?: ExtraTreesOptions;
+  /** How categorical choices with descriptors and compositions reach the trees (see EncoderOptions); default descriptors for both. */
+  encoding?: EncoderOptions;
 }
 
 export class TreeEnsembleStrategy implements Strategy {
   readonly info: StrategyInfo;
-  private readonly o: Required<Omit<TreeStrategyOptions, 'initialDesign' | 'trees'>> & Pick<TreeStrategyOptions, 'initialDesign' | 'trees'>;
+  private readonly o: Required<Omit<TreeStrategyOptions, 'initialDesign' | 'trees' | 'encoding'>> &
+    Pick<TreeStrategyOptions, 'initialDesign' | 'trees'> & { encoding: EncoderOptions };
   private readonly design = new DesignStrategy({ kind: 'sobol' });
 
   constructor(options: TreeStrategyOptions = {}) {
@@ -48,6 +51,7 @@ export class TreeEnsembleStrategy implements Strategy {
       penaltyRadius: options.penaltyRadius ?? 0.1,
       extrapolationDistance: options.extrapolationDistance ?? 0.25,
       trees: options.trees,
+      encoding: { ...options.encoding },
     };
     this.info = {
       name: 'bayesian/extra-trees-logei',
@@ -57,6 +61,7 @@ export class TreeEnsembleStrategy implements Strategy {
         batch: 'local penalisation',
         ...this.o,
         trees: { ...options.trees },
+        encoding: { categorical: this.o.encoding.categorical ?? 'descriptors', composition: this.o.encoding.composition ?? 'descriptors' },
       },
     };
   }
@@ -64,7 +69,7 @@ export class TreeEnsembleStrategy implements Strategy {
   async ask(request: AskRequest): Promise<Proposal[]> {
     const { space, n } = request;
     if (n <= 0) return [];
-    const enc = new Encoder(space);
+    const enc = new Encoder(space, this.o.encoding);
     const valid = (p: Params) => space.check(p).length === 0;
     const observed = request.observations.filter((o) => valid(o.params));
     const ok = observed.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));

@@ -143,4 +143,37 @@ describe('BayesianStrategy', () => {
     const [plain] = await ask({ stallAfter: 0 });
     expect(plain.params.c).toBe('a');
   });
+
+  it('escapes likewise across a categorical encoded by descriptors', async () => {
+    const space = Space.parse([
+      { name: 'x', type: 'continuous', low: 0, high: 1 },
+      {
+        name: 'ligand',
+        type: 'categorical',
+        choices: ['a', 'b', 'c'],
+        descriptors: { a: { cone: 1.0, bite: 0.2 }, b: { cone: 2.0, bite: 0.9 }, c: { cone: 3.5, bite: 0.4 } },
+      },
+    ]);
+    const obs: Observation[] = [
+      { params: { x: 0.1, ligand: 'a' }, value: 5 },
+      { params: { x: 0.9, ligand: 'b' }, value: 8 },
+      { params: { x: 0.5, ligand: 'c' }, value: 9 },
+      { params: { x: 0.3, ligand: 'a' }, value: 3 },
+      { params: { x: 0.7, ligand: 'b' }, value: 7 },
+      ...[0.2, 0.21, 0.22, 0.23, 0.24, 0.25].map((x) => ({ params: { x, ligand: 'a' }, value: 1 })),
+    ];
+    const ask = (options: ConstructorParameters<typeof BayesianStrategy>[0]) =>
+      new BayesianStrategy({ rawSamples: 256, ...options }).ask({
+        space,
+        direction: 'minimize',
+        observations: obs,
+        pending: [],
+        n: 1,
+        seed: 1,
+      });
+    const [escaped] = await ask({});
+    expect(escaped.params.ligand).toBe('c');
+    const [plain] = await ask({ stallAfter: 0 });
+    expect(plain.params.ligand).toBe('a');
+  });
 });

@@ -295,20 +295,32 @@ export function stalledFor(y: readonly number[], fraction: number): number {
 /** Categorical combinations above which the escape does not pick one. */
 const ESCAPE_COMBINATIONS = 16;
 
+/** Every categorical parameter as (number of choices, the choice x holds): one-hot blocks, then descriptor-encoded ones. */
+function choiceSlots(enc: Encoder): { size: number; choice: (x: readonly number[]) => number }[] {
+  return [
+    ...enc.categoricals.map((b) => ({
+      size: b.size,
+      choice: (x: readonly number[]) => {
+        let j = 0;
+        for (let c = 1; c < b.size; c++) if (x[b.offset + c] > x[b.offset + j]) j = c;
+        return j;
+      },
+    })),
+    ...enc.descriptorCategoricals.map((b) => ({ size: b.vectors.length, choice: (x: readonly number[]) => enc.choiceOf(x, b) })),
+  ];
+}
+
 function combinationOf(enc: Encoder, x: readonly number[]): string {
-  return enc.categoricals
-    .map((b) => {
-      let j = 0;
-      for (let c = 1; c < b.size; c++) if (x[b.offset + c] > x[b.offset + j]) j = c;
-      return j;
-    })
+  return choiceSlots(enc)
+    .map((slot) => slot.choice(x))
     .join(',');
 }
 
 /** The categorical combination, other than the incumbent's, with the fewest observed or pending points. */
 function leastTriedCombination(enc: Encoder, tried: readonly number[][], incumbent: readonly number[]): string | undefined {
-  const total = enc.categoricalCombinations;
-  if (enc.categoricals.length === 0 || total < 2 || total > ESCAPE_COMBINATIONS) return undefined;
+  const slots = choiceSlots(enc);
+  const total = slots.reduce((a, slot) => a * slot.size, 1);
+  if (slots.length === 0 || total < 2 || total > ESCAPE_COMBINATIONS) return undefined;
   const counts = new Map<string, number>();
   for (const x of tried) {
     const key = combinationOf(enc, x);
@@ -319,9 +331,9 @@ function leastTriedCombination(enc: Encoder, tried: readonly number[][], incumbe
   for (let i = 0; i < total; i++) {
     const parts: number[] = [];
     let rest = i;
-    for (const b of enc.categoricals) {
-      parts.push(rest % b.size);
-      rest = Math.floor(rest / b.size);
+    for (const slot of slots) {
+      parts.push(rest % slot.size);
+      rest = Math.floor(rest / slot.size);
     }
     const key = parts.join(',');
     const count = counts.get(key) ?? 0;

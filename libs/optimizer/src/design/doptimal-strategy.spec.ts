@@ -1,6 +1,6 @@
 import { Space, type Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy } from '../strategy.js';
-import { DOptimalStrategy } from './doptimal-strategy.js';
+import { cachedDOptimalDesign, DOptimalStrategy } from './doptimal-strategy.js';
 import { dOptimalDesign } from './doptimal.js';
 
 const square = Space.parse([
@@ -106,5 +106,17 @@ describe('DOptimalStrategy', () => {
       /quadratic model has 6 terms but the design has only 5 runs/,
     );
     expect(() => new DOptimalStrategy({ model: 'linear', runs: 3, replicates: 0 })).toThrow(/replicates must be an integer/);
+  });
+
+  it('builds a design once per (model, runs, seed, space) however many strategy objects ask, as the service does', () => {
+    const space = Space.parse([
+      { name: 'a', type: 'continuous', low: 0, high: 1 },
+      { name: 'b', type: 'continuous', low: 0, high: 1 },
+    ]);
+    const first = cachedDOptimalDesign(space, { model: 'quadratic', runs: 7, seed: 5 });
+    expect(cachedDOptimalDesign(Space.parse(space.parameters), { model: 'quadratic', runs: 7, seed: 5 })).toBe(first);
+    expect(first).toEqual(dOptimalDesign(space, { model: 'quadratic', runs: 7, seed: 5 }));
+    expect(cachedDOptimalDesign(space, { model: 'quadratic', runs: 7, seed: 6 })).not.toBe(first);
+    expect(cachedDOptimalDesign(space, { model: 'linear', runs: 7, seed: 5 })).not.toBe(first);
   });
 });

@@ -33,7 +33,8 @@ export class DOptimalStrategy implements Strategy {
   private readonly options: Required<Omit<DOptimalStrategyOptions, 'then'>>;
   private readonly then?: Strategy;
   private last: 'design' | 'then' | 'both' = 'design';
-  private built?: { key: string; design: DOptimalDesign };
+  /** The design of the last ask, for info. */
+  private built?: DOptimalDesign;
 
   constructor(options: DOptimalStrategyOptions) {
     requireInteger('design runs', options.runs, 1);
@@ -57,10 +58,10 @@ export class DOptimalStrategy implements Strategy {
         algorithm: 'modified-fedorov',
         ...(this.built
           ? {
-              terms: this.built.design.terms,
-              candidates: this.built.design.candidates,
-              starts: this.built.design.starts,
-              logDet: this.built.design.logDet,
+              terms: this.built.terms,
+              candidates: this.built.candidates,
+              starts: this.built.starts,
+              logDet: this.built.logDet,
             }
           : {}),
         ...(this.then ? { then: this.then.info.name } : {}),
@@ -95,12 +96,33 @@ export class DOptimalStrategy implements Strategy {
     return [...fromDesign, ...rest];
   }
 
-  /** The design for a space and seed; built once per strategy object and reused while they stay the same. */
+  /** The design for a space and seed (see cachedDOptimalDesign). */
   private design(space: Space, seed: number): DOptimalDesign {
-    const key = `${seed}|${JSON.stringify(space.parameters)}|${JSON.stringify(space.constraints)}`;
-    if (this.built?.key !== key) {
-      this.built = { key, design: dOptimalDesign(space, { model: this.options.model, runs: this.options.runs, seed }) };
-    }
-    return this.built.design;
+    this.built = cachedDOptimalDesign(space, { model: this.options.model, runs: this.options.runs, seed });
+    return this.built;
   }
+}
+
+/** Designs kept by cachedDOptimalDesign, least recently used first. */
+const DESIGNS = new Map<string, DOptimalDesign>();
+const DESIGNS_KEPT = 16;
+
+/**
+ * dOptimalDesign, remembered for the last 16 (model, runs, seed, space) asked
+ * for in this process or worker: the service builds a strategy object for
+ * every ask, and a 10-factor quadratic design takes about a second to build.
+ * The design is the same either way (seeded); callers must not change it.
+ */
+export function cachedDOptimalDesign(space: Space, options: { model: DesignModel; runs: number; seed: number }): DOptimalDesign {
+  const key = JSON.stringify([options.model, options.runs, options.seed, space.parameters, space.constraints]);
+  const kept = DESIGNS.get(key);
+  if (kept) {
+    DESIGNS.delete(key);
+    DESIGNS.set(key, kept);
+    return kept;
+  }
+  const design = dOptimalDesign(space, options);
+  DESIGNS.set(key, design);
+  if (DESIGNS.size > DESIGNS_KEPT) DESIGNS.delete(DESIGNS.keys().next().value as string);
+  return design;
 }

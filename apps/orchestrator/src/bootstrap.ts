@@ -151,20 +151,15 @@ export function mqttRetryReason(error: unknown): string | undefined {
 /**
  * A broker that accepts the TCP connection and drops it before its CONNACK
  * makes mqtt.js reconnect without ever failing: one attempt is bounded here,
- * and a connection that still comes up after it is closed.
+ * and its client ended when the bound passes (so no attempt keeps
+ * reconnecting in the background).
  */
 const MQTT_ATTEMPT_TIMEOUT_MS = 15_000;
-async function connectMqttWithin(options: Parameters<typeof MqttConnection.connect>[0], timeoutMs: number): Promise<MqttConnection> {
-  const connecting = MqttConnection.connect(options);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void connecting.then((late) => late.close()).catch(() => undefined);
-      reject(new Error(`no CONNACK within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-  });
+export async function connectMqttWithin(options: Parameters<typeof MqttConnection.connect>[0], timeoutMs: number): Promise<MqttConnection> {
+  const attempt = new AbortController();
+  const timer = setTimeout(() => attempt.abort(new Error(`no CONNACK within ${timeoutMs / 1000} s`)), timeoutMs);
   try {
-    return await Promise.race([connecting, timeout]);
+    return await MqttConnection.connect({ ...options, signal: attempt.signal });
   } finally {
     clearTimeout(timer);
   }

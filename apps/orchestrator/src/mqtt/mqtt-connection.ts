@@ -9,6 +9,8 @@ export interface MqttConnectionOptions {
   username?: string;
   password?: string;
   protocolVersion: 4 | 5;
+  /** Gives up the attempt: the client is ended (no reconnects left running) and connect rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -32,16 +34,25 @@ export class MqttConnection implements CommandPublisher {
       keepalive: 30,
     });
     await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => {
+      const fail = (message: string) => {
+        client.off('error', onError);
+        options.signal?.removeEventListener('abort', onAbort);
         client.end(true);
         // The URL may carry credentials (mqtt://user:secret@host): never into a message that reaches a log.
-        reject(new Error(redactUrl(`cannot connect to the MQTT broker at ${options.url}: ${e.message}`)));
+        reject(new Error(redactUrl(`cannot connect to the MQTT broker at ${options.url}: ${message}`)));
       };
+      const onError = (e: Error) => fail(e.message);
+      // A broker that accepts TCP and drops the connection before its CONNACK makes mqtt.js reconnect
+      // without an error: only the caller's signal ends such an attempt.
+      const onAbort = () => fail(options.signal?.reason instanceof Error ? options.signal.reason.message : 'attempt abandoned');
       client.once('connect', () => {
         client.off('error', onError);
+        options.signal?.removeEventListener('abort', onAbort);
         resolve();
       });
       client.once('error', onError);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
     });
     return new MqttConnection(client);
   }

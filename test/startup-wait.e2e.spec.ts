@@ -1,43 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { freshDatabase, testMqttUrl } from './support/database.js';
 import { until } from './support/poll.js';
+import { hostPort, startProxy } from './support/tcp-proxy.js';
 import { freePort, startServiceProcess, type Child } from './support/processes.js';
 import { TEST_TOKENS_ENV } from './support/service.js';
-
-/** A TCP proxy from 127.0.0.1:port to target: a server that "comes up" when the test starts it. */
-async function startProxy(port: number, target: { host: string; port: number }): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target.port, target.host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function hostPort(url: string, defaultPort: number): { host: string; port: number } {
-  const u = new URL(url);
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : defaultPort };
-}
 
 /**
  * With DATABASE_URL and MQTT_URL pointing at servers not up yet (a machine

@@ -40,6 +40,8 @@ export async function startTestService(overrides: Partial<AppConfig> = {}): Prom
     httpPort: 0,
     loopIntervalMs: 50,
     commandResendMs: 300,
+    // Failover tests kill devices; the grace for a device back after an outage has its own test.
+    deviceOfflineGraceMs: 300,
     logLevel: 'error',
     instanceId: `test-${Math.random().toString(36).slice(2, 8)}`,
     tokens: Object.values(TEST_TOKENS),

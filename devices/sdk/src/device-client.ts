@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
 import {
   encodeMessage,
+  MAX_HOLDING,
   now,
   parseMessage,
   topics,
@@ -13,7 +14,14 @@ import {
   type RunCommand,
 } from '../../../libs/protocol/src/index.js';
 import { checkAgainstCapabilities } from './limits.js';
-import { assertNever, deviceClientOptions, emptyStats, resolveDeviceOptions, withTimeout, type ResolvedDeviceOptions } from './mqtt-options.js';
+import {
+  assertNever,
+  deviceClientOptions,
+  emptyStats,
+  resolveDeviceOptions,
+  withTimeout,
+  type ResolvedDeviceOptions,
+} from './mqtt-options.js';
 import { outcomeToEvent, runContext, thrownToEvent, truncate, type FinalEventBase } from './outcome.js';
 import { Outbox, type FinalEvent } from './outbox.js';
 import type { DeviceClientOptions, DeviceClientStats, DeviceLogger, RunOutcome } from './device-client.types.js';
@@ -179,9 +187,10 @@ export class DeviceClient {
     if (!client) return;
     if (client.connected) {
       const offline: Availability = { v: 1, status: 'offline', ts: now() };
-      await withTimeout(client.publishAsync(this.availabilityTopic, encodeMessage('availability', offline), { qos: 1, retain: true }), STOP_TIMEOUT_MS).catch(
-        (err: unknown) => this.log('warn', `could not publish offline: ${(err as Error).message}`),
-      );
+      await withTimeout(
+        client.publishAsync(this.availabilityTopic, encodeMessage('availability', offline), { qos: 1, retain: true }),
+        STOP_TIMEOUT_MS,
+      ).catch((err: unknown) => this.log('warn', `could not publish offline: ${(err as Error).message}`));
     }
     await this.outbox.flush();
     const ended = await withTimeout(client.endAsync(!client.connected), STOP_TIMEOUT_MS).then(
@@ -221,12 +230,27 @@ export class DeviceClient {
         capacity: this.settings.capacity,
         heartbeatIntervalS: this.settings.heartbeatIntervalS,
         ...(this.capabilities ? { capabilities: this.capabilities } : {}),
+        ...this.holding(),
       };
       this.publish(this.availabilityTopic, encodeMessage('availability', online), true);
       this.sendHeartbeat();
       for (const event of this.outbox.events()) this.publishFinal(event);
       this.firstReady?.resolve();
     });
+  }
+
+  /**
+   * What this device holds as it (re)connects: queued and running experiments and finished ones
+   * whose report is not acknowledged yet. The service keeps these on this device after an outage
+   * and sends any other it had here to another device (a restart lost it).
+   */
+  private holding(): { holding?: string[] } {
+    const ids = new Set([...this.active.keys(), ...this.outbox.events().map((e) => e.experimentId)]);
+    if (ids.size > MAX_HOLDING) {
+      this.log('warn', `holding ${ids.size} experiments, more than one message lists (${MAX_HOLDING}): the service will take them as lost`);
+      return {};
+    }
+    return { holding: [...ids] };
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -349,7 +373,10 @@ export class DeviceClient {
     this.counters.runsFinished++;
     this.active.delete(run.command.experimentId);
     this.pump();
-    this.log('info', `${event.experimentId}: ${event.type === 'result' ? `result ${JSON.stringify(event.values)}` : `failed (${event.scope}): ${event.reason}`}`);
+    this.log(
+      'info',
+      `${event.experimentId}: ${event.type === 'result' ? `result ${JSON.stringify(event.values)}` : `failed (${event.scope}): ${event.reason}`}`,
+    );
     await this.outbox.add(event); // on disk before it leaves the device
     this.publishFinal(event);
   }

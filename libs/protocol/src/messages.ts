@@ -9,6 +9,8 @@ import { PROTOCOL_VERSION } from './topics.js';
 
 /** Largest payload accepted on any topic, in bytes. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Most experiment ids an availability message lists as held (about 80 KB of ids); a device holding more sends none. */
+export const MAX_HOLDING = 2000;
 
 const version = z.literal(PROTOCOL_VERSION);
 const id = z.string().min(1).max(128);
@@ -54,6 +56,13 @@ export const availabilitySchema = z
     /** Seconds between heartbeats; a device silent for three intervals is taken as offline. */
     heartbeatIntervalS: z.number().min(0.1).max(3600).optional(),
     capabilities: capabilitiesSchema.optional(),
+    /**
+     * With status online: the experiments the device holds as it (re)connects, queued, running, or
+     * finished with the report not yet acknowledged. An experiment the service had on this device
+     * before it went offline and that is missing here was lost (the device restarted) and goes to
+     * another device at once; without the list, the service takes every such experiment as lost.
+     */
+    holding: z.array(id).max(MAX_HOLDING).optional(),
   })
   .strict();
 export type Availability = z.infer<typeof availabilitySchema>;

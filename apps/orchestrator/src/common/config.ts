@@ -42,6 +42,12 @@ export interface AppConfig {
    * 0: never, only its Last Will takes it offline.
    */
   deviceSilentAfterMs: number;
+  /**
+   * Experiments stay on a device that announced offline (its Last Will, as a broker restart fires for
+   * every device) this long before they go to another device: a device back online within it keeps
+   * those it still holds (see Availability.holding).
+   */
+  deviceOfflineGraceMs: number;
   /** Identity of this replica (logs, audit, campaign leases); stable across restarts of one replica. */
   instanceId: string;
   /** A replica that has not renewed its leases for this long is taken as gone; its campaigns move. */
@@ -114,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     loopIntervalMs: int('LOOP_INTERVAL_MS', 200, 10, 60_000),
     commandResendMs: int('COMMAND_RESEND_MS', 2000, 50, 600_000),
     deviceSilentAfterMs: int('DEVICE_SILENT_AFTER_MS', 0, 0, 86_400_000),
+    deviceOfflineGraceMs: int('DEVICE_OFFLINE_GRACE_MS', 10_000, 0, 3_600_000),
     instanceId: env.HAKKEN_INSTANCE_ID || `orchestrator-${hostname()}`,
     leaseTtlMs: int('LEASE_TTL_MS', 15_000, 1000, 600_000),
     logLevel: level as AppConfig['logLevel'],

@@ -13,6 +13,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
+import { RedispatchService } from '../loop/redispatch.service.js';
 
 /** A device as the REST API shows it. */
 export interface DeviceView {
@@ -65,6 +66,7 @@ export class DevicesService {
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly redispatch: RedispatchService,
   ) {}
 
   /**
@@ -75,12 +77,15 @@ export class DevicesService {
    */
   async onAvailability(deviceId: string, message: Availability, retained = false): Promise<void> {
     const now = this.clock.now();
+    let back: Date | undefined;
     const transition = await this.dataSource.transaction(async (m) => {
-      const [prev] = await queryRows<{ status: DeviceStatus; offline_cause: OfflineCause | null }>(
+      const [prev] = await queryRows<{ status: DeviceStatus; offline_cause: OfflineCause | null; status_changed_at: Date }>(
         m,
-        `SELECT status, offline_cause FROM devices WHERE id = $1 FOR UPDATE`,
+        `SELECT status, offline_cause, status_changed_at FROM devices WHERE id = $1 FOR UPDATE`,
         [deviceId],
       );
+      // Back from an outage, by its own word (a retained message is no sign of life).
+      if (!retained && message.status === 'online' && prev?.status === 'offline') back = prev.status_changed_at;
       const staysSilent = message.status === 'online' && retained && prev?.status === 'offline' && prev.offline_cause === 'silent';
       const status: DeviceStatus = staysSilent ? 'offline' : message.status;
       const cause: OfflineCause | null = status === 'online' ? null : staysSilent ? 'silent' : 'announced';
@@ -134,6 +139,37 @@ export class DevicesService {
     const what = message.kind ? ` (${message.kind}, capacity ${message.capacity ?? 1})` : '';
     if (transition || !retained) this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`);
     this.bus.emit('device.updated', { deviceId, status: message.status });
+    if (back) await this.reclaimLost(deviceId, back, message.holding);
+  }
+
+  /**
+   * A device back online after an outage keeps the experiments it still holds; one it had accepted
+   * before it went offline and no longer holds (it restarted) goes to another device now. A device
+   * that does not list what it holds is taken to hold nothing. Experiments dispatched but not yet
+   * accepted stay: their command is re-sent, and the device de-duplicates it.
+   */
+  private async reclaimLost(deviceId: string, offlineSince: Date, holding: readonly string[] | undefined): Promise<void> {
+    const lost = await queryRows<{ id: string; campaign_id: string; attempt: number }>(
+      this.dataSource,
+      `SELECT id, campaign_id, attempt FROM experiments
+       WHERE device_id = $1 AND status = 'running' AND accepted_at <= $2 AND NOT (id::text = ANY($3::text[]))
+       ORDER BY accepted_at`,
+      [deviceId, offlineSince, holding ?? []],
+    );
+    for (const e of lost) {
+      await this.redispatch.deviceFailure(
+        { id: e.id, campaignId: e.campaign_id, deviceId, attempt: e.attempt },
+        {
+          cause: 'offline',
+          reason:
+            holding === undefined
+              ? `device ${deviceId} came back online without listing what it holds: its run is taken as lost`
+              : `device ${deviceId} came back online without it (it restarted or dropped it while offline)`,
+          actor: `device:${deviceId}`,
+        },
+      );
+    }
+    if (lost.length > 0) this.logger.warn(`device ${deviceId} came back without ${lost.length} experiment(s) it had: sent elsewhere`);
   }
 
   /**

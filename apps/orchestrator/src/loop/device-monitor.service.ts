@@ -25,8 +25,9 @@ interface ActiveRow {
  * - a device silent (no heartbeat or other message) for 3 × its declared
  *   heartbeat interval, or DEVICE_SILENT_AFTER_MS when it declares none, is
  *   marked offline;
- * - experiments dispatched to or running on an offline device (Last Will,
- *   announced offline, silent) are taken off it as a device failure;
+ * - experiments dispatched to or running on an offline device are taken off
+ *   it as a device failure: at once when it fell silent, after
+ *   DEVICE_OFFLINE_GRACE_MS when it announced offline (its Last Will);
  * - experiments on a device longer than their campaign's experimentTimeoutS
  *   are taken off it likewise.
  * Silence and time on a device are counted from when this service instance
@@ -82,15 +83,21 @@ export class DeviceMonitorService {
     return rows.map((r) => r.id);
   }
 
-  /** Experiments still on a device that is offline go to another device (or fail, past maxAttempts). */
+  /**
+   * Experiments still on a device that is offline go to another device (or fail, past maxAttempts):
+   * at once for a silent device (it has been silent for three heartbeat intervals already), after
+   * DEVICE_OFFLINE_GRACE_MS for one that announced offline. A broker restart fires every device's
+   * Last Will; a device back within the grace keeps what it still holds (DevicesService.reclaimLost).
+   */
   async takeOffOfflineDevices(): Promise<number> {
     const rows = await queryRows<ActiveRow & { status_reason: string | null }>(
       this.dataSource,
       `SELECT e.id, e.campaign_id, e.device_id, e.attempt, d.status_reason
        FROM experiments e JOIN devices d ON d.id = e.device_id
        WHERE e.status IN ('dispatched', 'running') AND d.status = 'offline'
+         AND (d.offline_cause IS DISTINCT FROM 'announced' OR d.status_changed_at <= $2::timestamptz - make_interval(secs => $3::float8))
        ORDER BY e.dispatched_at LIMIT $1`,
-      [BATCH],
+      [BATCH, this.clock.now(), this.config.deviceOfflineGraceMs / 1000],
     );
     let moved = 0;
     for (const r of rows) {

@@ -53,6 +53,15 @@ describe('devices: back online after an outage', () => {
 
   const rows = (campaignId: string): Promise<Row[]> =>
     svc.dataSource.query(`SELECT id, status, device_id, attempt FROM experiments WHERE campaign_id = $1 ORDER BY index`, [campaignId]);
+  /** Transitions of the device in the audit log: a poll of its status could miss an offline that lasts milliseconds. */
+  const transitions = async (id: string, action: 'device.offline' | 'device.online') =>
+    Number(
+      (
+        (await svc.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE device_id = $1 AND action = $2`, [id, action])) as {
+          n: number;
+        }[]
+      )[0].n,
+    );
   const deviceStatus = async (id: string) =>
     ((await svc.dataSource.query(`SELECT status FROM devices WHERE id = $1`, [id])) as { status: string }[])[0]?.status;
   const redispatches = async (experimentId: string) =>
@@ -91,8 +100,13 @@ describe('devices: back online after an outage', () => {
     await until(() => rig.started.length === 1 || undefined, { what: 'the run to start' });
 
     proxy.cut(); // the broker sees the socket die and publishes the Last Will
-    await until(async () => (await deviceStatus(rig.client.deviceId)) === 'offline' || undefined, { what: 'the Last Will' });
-    await until(async () => (await deviceStatus(rig.client.deviceId)) === 'online' || undefined, { what: 'the device back online' });
+    await until(async () => (await transitions(rig.client.deviceId, 'device.offline')) === 1 || undefined, { what: 'the Last Will' });
+    await until(
+      async () =>
+        ((await transitions(rig.client.deviceId, 'device.online')) === 1 && (await deviceStatus(rig.client.deviceId)) === 'online') ||
+        undefined,
+      { what: 'the device back online' },
+    );
     // Back, holding it: the experiment stays where it is.
     expect((await rows(campaignId))[0]).toMatchObject({ status: 'running', device_id: rig.client.deviceId, attempt: 1 });
 
@@ -113,13 +127,15 @@ describe('devices: back online after an outage', () => {
     await until(() => before.started.length === 1 || undefined, { what: 'the run to start' });
 
     await first.proxy.close(); // the process dies: its Last Will fires, and it never reconnects
-    await until(async () => (await deviceStatus(deviceId)) === 'offline' || undefined, { what: 'the Last Will' });
+    await until(async () => (await transitions(deviceId, 'device.offline')) === 1 || undefined, { what: 'the Last Will' });
     const after = device(testMqttUrl(), deviceId, kind); // restarted, holding nothing
     await after.client.start();
 
     // Long before the grace ends, the experiment runs again (on the only device of its kind).
     await until(() => after.started.length === 1 || undefined, { what: 'the run to start again', timeoutMs: 15_000 });
     expect(after.started).toEqual([experiment.id]);
+    // The handler starts before the service has read the device's acceptance.
+    await until(async () => (await rows(campaignId))[0].status === 'running' || undefined, { what: 'the acceptance' });
     expect((await rows(campaignId))[0]).toMatchObject({ status: 'running', device_id: deviceId, attempt: 2 });
     const [moved] = await redispatches(experiment.id);
     expect(moved.details.reason).toBe(`device ${deviceId} came back online without it (it restarted or dropped it while offline)`);

@@ -114,11 +114,20 @@ describe('BayesianStrategy', () => {
     expect(stalledFor([], 0.01)).toBe(0);
   });
 
-  it('leaves a stalled categorical choice for the least-tried other one', async () => {
-    const space = Space.parse([
-      { name: 'x', type: 'continuous', low: 0, high: 1 },
-      { name: 'c', type: 'categorical', choices: ['a', 'b', 'c'] },
-    ]);
+  // The same history on a plain categorical and on one encoded by descriptors (ligand-like vectors).
+  it.each([
+    ['one-hot', { name: 'c', type: 'categorical', choices: ['a', 'b', 'c'] }],
+    [
+      'descriptors',
+      {
+        name: 'c',
+        type: 'categorical',
+        choices: ['a', 'b', 'c'],
+        descriptors: { a: { cone: 1.0, bite: 0.2 }, b: { cone: 2.0, bite: 0.9 }, c: { cone: 3.5, bite: 0.4 } },
+      },
+    ],
+  ] as const)('leaves a stalled categorical choice (%s) for the least-tried other one', async (_encoding, categorical) => {
+    const space = Space.parse([{ name: 'x', type: 'continuous', low: 0, high: 1 }, categorical]);
     // Five design points, then six on choice a with no improvement after the first.
     const obs: Observation[] = [
       { params: { x: 0.1, c: 'a' }, value: 5 },
@@ -142,38 +151,5 @@ describe('BayesianStrategy', () => {
     // Without the escape, plain EI stays with the incumbent's choice.
     const [plain] = await ask({ stallAfter: 0 });
     expect(plain.params.c).toBe('a');
-  });
-
-  it('escapes likewise across a categorical encoded by descriptors', async () => {
-    const space = Space.parse([
-      { name: 'x', type: 'continuous', low: 0, high: 1 },
-      {
-        name: 'ligand',
-        type: 'categorical',
-        choices: ['a', 'b', 'c'],
-        descriptors: { a: { cone: 1.0, bite: 0.2 }, b: { cone: 2.0, bite: 0.9 }, c: { cone: 3.5, bite: 0.4 } },
-      },
-    ]);
-    const obs: Observation[] = [
-      { params: { x: 0.1, ligand: 'a' }, value: 5 },
-      { params: { x: 0.9, ligand: 'b' }, value: 8 },
-      { params: { x: 0.5, ligand: 'c' }, value: 9 },
-      { params: { x: 0.3, ligand: 'a' }, value: 3 },
-      { params: { x: 0.7, ligand: 'b' }, value: 7 },
-      ...[0.2, 0.21, 0.22, 0.23, 0.24, 0.25].map((x) => ({ params: { x, ligand: 'a' }, value: 1 })),
-    ];
-    const ask = (options: ConstructorParameters<typeof BayesianStrategy>[0]) =>
-      new BayesianStrategy({ rawSamples: 256, ...options }).ask({
-        space,
-        direction: 'minimize',
-        observations: obs,
-        pending: [],
-        n: 1,
-        seed: 1,
-      });
-    const [escaped] = await ask({});
-    expect(escaped.params.ligand).toBe('c');
-    const [plain] = await ask({ stallAfter: 0 });
-    expect(plain.params.ligand).toBe('a');
   });
 });

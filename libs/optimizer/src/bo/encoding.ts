@@ -74,6 +74,11 @@ export interface EncoderOptions {
   categorical?: 'descriptors' | 'one-hot';
 }
 
+/** The options with their defaults filled in (descriptors for both), as strategies record them. */
+export function encoderDefaults(options: EncoderOptions = {}): Required<EncoderOptions> {
+  return { categorical: options.categorical ?? 'descriptors', composition: options.composition ?? 'descriptors' };
+}
+
 /** `unit`: the parameter's first coordinate in Space.fromUnit / toUnit. */
 type Slot =
   | { kind: 'continuous'; unit: number; name: string; index: number }
@@ -110,8 +115,9 @@ export class Encoder {
     const categoricals: CategoricalBlock[] = [];
     const compositions: CompositionBlock[] = [];
     const described: DescriptorCategoricalBlock[] = [];
-    const categoricalDescriptors = (options.categorical ?? 'descriptors') === 'descriptors';
-    const withDescriptors = (options.composition ?? 'descriptors') === 'descriptors';
+    const resolved = encoderDefaults(options);
+    const categoricalDescriptors = resolved.categorical === 'descriptors';
+    const withDescriptors = resolved.composition === 'descriptors';
     let k = 0;
     let unit = 0;
     for (const p of space.parameters) {

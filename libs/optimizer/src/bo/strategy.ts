@@ -25,7 +25,7 @@ import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { FeasibilityModel } from '../surrogates/feasibility.js';
 import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
-import { Encoder, type EncoderOptions } from './encoding.js';
+import { Encoder, encoderDefaults, type EncoderOptions } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 import { fantasyLogEI } from './fantasy.js';
 import { ObjectiveModel, type WarpMode } from './model.js';
@@ -108,7 +108,7 @@ export class BayesianStrategy implements Strategy {
         surrogate: 'GP Matérn-5/2 ARD, constant mean, MAP hyperparameters (L-BFGS-B)',
         acquisition: 'logEI (+ log P(feasible) after failures)',
         kernel: options.gp?.kernel ?? 'matern52',
-        encoding: { categorical: this.encoding.categorical ?? 'descriptors', composition: this.encoding.composition ?? 'descriptors' },
+        encoding: encoderDefaults(this.encoding),
         ...this.options,
       },
     };

@@ -16,7 +16,7 @@ import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
-import { Encoder, writeChoice, type EncoderOptions } from './encoding.js';
+import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
 
 export interface TreeStrategyOptions {
   /** Observations before the model takes over; default max(5, d + 1). */
@@ -61,7 +61,7 @@ export class TreeEnsembleStrategy implements Strategy {
         batch: 'local penalisation',
         ...this.o,
         trees: { ...options.trees },
-        encoding: { categorical: this.o.encoding.categorical ?? 'descriptors', composition: this.o.encoding.composition ?? 'descriptors' },
+        encoding: encoderDefaults(this.o.encoding),
       },
     };
   }

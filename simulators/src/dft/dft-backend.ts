@@ -1,4 +1,4 @@
-import { DeviceClient, type DeviceLogger, type RunContext, type RunOutcome } from '../../../devices/sdk/src/index.js';
+import { DeviceClient, type DeviceClientOptions, type RunContext, type RunOutcome } from '../../../devices/sdk/src/index.js';
 import type { RunCommand } from '../../../libs/protocol/src/index.js';
 import { checkParams, getBenchmark, type BenchmarkFunction } from '../functions.js';
 import { benchmarkCapabilities } from '../sim-rig-core.js';
@@ -8,9 +8,11 @@ import { experimentRng, sleep } from '../sim-device.js';
 export type RunTimeModel =
   { distribution: 'lognormal'; medianS: number; sigma: number } | { distribution: 'pareto'; minS: number; alpha: number };
 
-export interface DftBackendOptions {
-  url: string;
-  deviceId: string;
+/** The connection options are the SDK's own. */
+export interface DftBackendOptions extends Pick<
+  DeviceClientOptions,
+  'url' | 'deviceId' | 'heartbeatIntervalS' | 'outboxFile' | 'username' | 'password' | 'protocolVersion' | 'resendIntervalMs' | 'logger'
+> {
   /** Default "dft-backend". */
   kind?: string;
   /** Calculations at once (the queue's slots); the rest wait in the device's queue. */
@@ -31,13 +33,6 @@ export interface DftBackendOptions {
   /** Gaussian noise sd on the energy. Default 0. */
   noise?: number;
   seed: number;
-  heartbeatIntervalS?: number;
-  outboxFile?: string;
-  username?: string;
-  password?: string;
-  protocolVersion?: 4 | 5;
-  resendIntervalMs?: number;
-  logger?: DeviceLogger;
 }
 
 export type DftFate = 'converged' | 'crash' | 'hang' | 'not-converged';

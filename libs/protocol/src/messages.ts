@@ -254,6 +254,9 @@ export function encodeMessage<K extends keyof PayloadMap>(kind: K, message: Payl
     throw new Error(
       `refusing to send an invalid ${kind} payload: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
+  const text = JSON.stringify(r.data);
+  // JSON.stringify writes U+0000 as the escape \u0000: without that text there is none (the usual case, no replacer cost).
+  if (!text.includes('\\u0000')) return text;
   return JSON.stringify(r.data, (key: string, value: unknown) => {
     if (key.includes('\u0000')) throw new Error(`refusing to send a ${kind} payload with U+0000 (NUL) in the key ${JSON.stringify(key)}`);
     return typeof value === 'string' ? value.replaceAll('\u0000', '\ufffd') : value;

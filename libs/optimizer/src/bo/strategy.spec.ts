@@ -152,4 +152,59 @@ describe('BayesianStrategy', () => {
     const [plain] = await ask({ stallAfter: 0 });
     expect(plain.params.c).toBe('a');
   });
+
+  it("searches the escape's choice against that choice's own best, not the overall best", async () => {
+    const space = Space.parse([
+      { name: 'x', type: 'continuous', low: 0, high: 1 },
+      { name: 'c', type: 'categorical', choices: ['a', 'b'] },
+    ]);
+    // Choice a holds the stalled incumbent; choice b, worse everywhere seen, has its best between 0.45 and 0.62.
+    const obs: Observation[] = [
+      { params: { x: 0.1, c: 'a' }, value: 5 },
+      { params: { x: 0.8, c: 'a' }, value: 6 },
+      ...[
+        [0.05, 9],
+        [0.3, 6],
+        [0.45, 4.4],
+        [0.62, 4.2],
+        [0.8, 6.5],
+        [0.97, 9],
+      ].map(([x, value]) => ({ params: { x, c: 'b' }, value })),
+      ...[0.2, 0.21, 0.22, 0.23, 0.24, 0.25].map((x) => ({ params: { x, c: 'a' }, value: 1 })),
+    ];
+    const [escaped] = await new BayesianStrategy({ rawSamples: 256 }).ask({
+      space,
+      direction: 'minimize',
+      observations: obs,
+      pending: [],
+      n: 1,
+      seed: 1,
+    });
+    expect(escaped.params.c).toBe('b');
+    // It refines b's best region. Measured against a's best (1), EI in b is all
+    // variance: the escape went to the widest gap, x = 0.18.
+    expect(Math.abs((escaped.params.x as number) - 0.53)).toBeLessThan(0.1);
+  });
+
+  it('counts pending design points toward the initial design', async () => {
+    // quadratic is 2-D: a design of 5 points, then the model.
+    const obs = [
+      { x: -1, y: -1 },
+      { x: 1, y: 1 },
+      { x: 0, y: 1.5 },
+    ].map((params) => ({ params, value: f(params) }));
+    const s = new BayesianStrategy({ rawSamples: 256 });
+    const [design] = await s.ask(request(obs, { pending: [{ x: 1.5, y: -1.5 }] }));
+    expect(design.prediction).toBeUndefined();
+    // With two still running the design is spent: an asynchronous run gets as many design points as a sequential one.
+    const [model] = await s.ask(
+      request(obs, {
+        pending: [
+          { x: 1.5, y: -1.5 },
+          { x: -1.5, y: 0.5 },
+        ],
+      }),
+    );
+    expect(model.prediction).toBeDefined();
+  });
 });

@@ -16,7 +16,14 @@
  * 10 seeds spent the last 25 evaluations on one solvent). Once the best has not
  * improved significantly for `stallAfter` model-chosen evaluations, every
  * other sequential ask (the last point of a batch) is restricted to the
- * least-tried other combination of categorical choices.
+ * least-tried other combination of categorical choices. That ask searches the
+ * combination as a problem of its own: its EI is measured against the best
+ * outcome seen in that combination, not the overall best. Against the overall
+ * best, EI in a little-known combination is all variance and probes its far
+ * corners; against its own best it finds and refines the combination's best
+ * region, which is what decides whether it can beat the incumbent (on
+ * branin_mixed over seeds 0–39, 26 of 40 runs found the best solvent against
+ * 20 of 40, median log10 regret -1.40 against -1.00).
  */
 import { type Acquisition, logEI, logProbabilityFeasible, sumOf } from '../acquisition/analytic.js';
 import { DesignStrategy } from '../design/strategy.js';
@@ -34,7 +41,7 @@ import { lipschitzEstimate, locallyPenalised, type PenaltyCentre } from './penal
 import type { OutcomeWarp } from './warp.js';
 
 export interface BayesianStrategyOptions {
-  /** Observations before the model takes over; default max(5, d + 1). */
+  /** Design points (observed or pending) before the model takes over; default max(5, d + 1). */
   initialDesign?: number;
   /** Sobol candidates per acquisition search. Default 1024. */
   rawSamples?: number;
@@ -122,7 +129,10 @@ export class BayesianStrategy implements Strategy {
     const succeeded = observed.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
     const nInit = this.options.initialDesign ?? Math.max(5, space.dimension + 1);
     if (n <= 0) return [];
-    if (observed.length < nInit || succeeded.length < 2) return this.design.ask(request);
+    // Pending design points count toward the design, so that an asynchronous
+    // run (each ask with experiments still running) spends as many runs on it
+    // as a sequential one.
+    if (observed.length + request.pending.length < nInit || succeeded.length < 2) return this.design.ask(request);
 
     const sign = request.direction === 'maximize' ? 1 : -1;
     const X = succeeded.map((o) => enc.encode(o.params));
@@ -186,9 +196,15 @@ export class BayesianStrategy implements Strategy {
       : undefined;
 
     const proposals: Proposal[] = [];
+    // The escape's own target: the best (warped) outcome observed in its combination.
+    const escapeBest =
+      escapeCombo === undefined
+        ? undefined
+        : y.reduce((m, v, i) => (combinationOf(enc, X[i]) === escapeCombo ? Math.max(m, v) : m), -Infinity);
+
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
-      const target = escaping ? best + margin : best;
+      const target = !escaping ? best : escapeBest !== undefined && escapeBest > -Infinity ? escapeBest + margin : best + margin;
       const parts: Acquisition[] = [
         fantasyPoints.length > 0 ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng) : logEI(model, target),
       ];

@@ -19,7 +19,7 @@ import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js
 import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
 
 export interface TreeStrategyOptions {
-  /** Observations before the model takes over; default max(5, d + 1). */
+  /** Design points (observed or pending) before the model takes over; default max(5, d + 1). */
   initialDesign?: number;
   /** Sobol candidates per proposal. Default 4096. */
   rawSamples?: number;
@@ -73,7 +73,10 @@ export class TreeEnsembleStrategy implements Strategy {
     const valid = (p: Params) => space.check(p).length === 0;
     const observed = request.observations.filter((o) => valid(o.params));
     const ok = observed.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
-    if (observed.length < (this.o.initialDesign ?? Math.max(5, space.dimension + 1)) || ok.length < 2) return this.design.ask(request);
+    // Pending design points count toward the design (as in BayesianStrategy).
+    if (observed.length + request.pending.length < (this.o.initialDesign ?? Math.max(5, space.dimension + 1)) || ok.length < 2) {
+      return this.design.ask(request);
+    }
 
     const sign = request.direction === 'maximize' ? 1 : -1;
     const X = ok.map((o) => enc.encode(o.params));

@@ -12,6 +12,18 @@ function request(observations: Observation[], extra: Partial<AskRequest> = {}): 
   return { space: quadratic, direction: 'minimize', observations, pending: [], n: 1, seed: 7, ...extra };
 }
 
+/** One sequential ask (minimise, seed 1) on a space of its own. */
+function askOnce(space: Space, observations: Observation[], options: ConstructorParameters<typeof BayesianStrategy>[0] = {}) {
+  return new BayesianStrategy({ rawSamples: 256, ...options }).ask({
+    space,
+    direction: 'minimize',
+    observations,
+    pending: [],
+    n: 1,
+    seed: 1,
+  });
+}
+
 async function run(strategy: BayesianStrategy, steps: number): Promise<Observation[]> {
   const obs: Observation[] = [];
   for (let t = 0; t < steps; t++) {
@@ -137,19 +149,10 @@ describe('BayesianStrategy', () => {
       { params: { x: 0.7, c: 'b' }, value: 7 },
       ...[0.2, 0.21, 0.22, 0.23, 0.24, 0.25].map((x) => ({ params: { x, c: 'a' }, value: 1 })),
     ];
-    const ask = (options: ConstructorParameters<typeof BayesianStrategy>[0]) =>
-      new BayesianStrategy({ rawSamples: 256, ...options }).ask({
-        space,
-        direction: 'minimize',
-        observations: obs,
-        pending: [],
-        n: 1,
-        seed: 1,
-      });
-    const [escaped] = await ask({});
+    const [escaped] = await askOnce(space, obs);
     expect(escaped.params.c).toBe('c');
     // Without the escape, plain EI stays with the incumbent's choice.
-    const [plain] = await ask({ stallAfter: 0 });
+    const [plain] = await askOnce(space, obs, { stallAfter: 0 });
     expect(plain.params.c).toBe('a');
   });
 
@@ -172,14 +175,7 @@ describe('BayesianStrategy', () => {
       ].map(([x, value]) => ({ params: { x, c: 'b' }, value })),
       ...[0.2, 0.21, 0.22, 0.23, 0.24, 0.25].map((x) => ({ params: { x, c: 'a' }, value: 1 })),
     ];
-    const [escaped] = await new BayesianStrategy({ rawSamples: 256 }).ask({
-      space,
-      direction: 'minimize',
-      observations: obs,
-      pending: [],
-      n: 1,
-      seed: 1,
-    });
+    const [escaped] = await askOnce(space, obs);
     expect(escaped.params.c).toBe('b');
     // It refines b's best region. Measured against a's best (1), EI in b is all
     // variance: the escape went to the widest gap, x = 0.18.

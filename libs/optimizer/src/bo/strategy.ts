@@ -196,15 +196,15 @@ export class BayesianStrategy implements Strategy {
       : undefined;
 
     const proposals: Proposal[] = [];
-    // The escape's own target: the best (warped) outcome observed in its combination.
+    // The escape's target: the best (warped) outcome seen in its combination, or the overall best if it has none.
     const escapeBest =
       escapeCombo === undefined
-        ? undefined
+        ? -Infinity
         : y.reduce((m, v, i) => (combinationOf(enc, X[i]) === escapeCombo ? Math.max(m, v) : m), -Infinity);
 
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
-      const target = !escaping ? best : escapeBest !== undefined && escapeBest > -Infinity ? escapeBest + margin : best + margin;
+      const target = escaping ? (escapeBest > -Infinity ? escapeBest : best) + margin : best;
       const parts: Acquisition[] = [
         fantasyPoints.length > 0 ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng) : logEI(model, target),
       ];

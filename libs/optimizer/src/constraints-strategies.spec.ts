@@ -6,6 +6,7 @@ import type { LinearConstraint } from './constraints.js';
 import { DOptimalStrategy } from './design/doptimal-strategy.js';
 import { DesignError } from './design/errors.js';
 import { DesignStrategy } from './design/strategy.js';
+import { Rng } from './rng.js';
 import { type Parameter, type Params, Space } from './space.js';
 import type { Observation, Strategy } from './strategy.js';
 
@@ -26,7 +27,10 @@ const numeric = parameters.filter((p): p is Extract<Parameter, { type: 'continuo
 /**
  * 1 to 3 constraints over random subsets of the numeric parameters, each
  * satisfied at a random anchor point with a slack of 10% to 60% of its linear
- * form's range over the box (so the feasible region is never a sliver).
+ * form's range over the box. Several such constraints together (and conc's log
+ * scale) can still leave a sliver, on which any design by rejection may come
+ * back short: sets whose feasible share of the box is below 1/500 (by 4,000
+ * uniform points) are not generated.
  */
 const constraintSets = fc
   .record({
@@ -65,7 +69,16 @@ const constraintSets = fc
       out.push({ coefficients, op: c.op, rhs: c.op === '<=' ? value + c.slack * range : value - c.slack * range });
     }
     return out;
-  });
+  })
+  .filter((constraints) => feasibleShare(new Space(parameters, constraints)) >= 1 / 500);
+
+function feasibleShare(space: Space): number {
+  const rng = new Rng(1);
+  let inside = 0;
+  for (let i = 0; i < 4000; i++)
+    if (space.satisfies(space.fromUnit(Array.from({ length: space.dimension }, () => rng.next())))) inside += 1;
+  return inside / 4000;
+}
 
 const f = (p: Params) =>
   ((p.x1 as number) - 3) ** 2 + (p.x2 as number) ** 2 + Math.log(p.conc as number) + 0.3 * (p.n as number) + (p.solvent === 'dmso' ? 1 : 0);
@@ -169,5 +182,21 @@ describe('strategies under linear constraints', () => {
     await expect(
       new DesignStrategy({ kind: 'sobol' }).ask({ space, direction: 'minimize', observations: [], pending: [], n: 2, seed: 1 }),
     ).rejects.toThrow(/no point of 8192 drawn satisfies all 2 constraints/);
+  });
+
+  // Found by the property above: a feasible corner of about 6e-4 of the box
+  // (x2 near its low end, conc near its high end, x1 and n small).
+  it.each(['lhs', 'random'] as const)('the %s design reaches a small feasible corner', async (kind) => {
+    const space = new Space(parameters, [
+      { coefficients: { x1: 3, x2: 2, n: 2 }, op: '<=', rhs: -0.8770675022341052 },
+      { coefficients: { x2: -3, conc: 1 }, op: '>=', rhs: 68.80331982598256 },
+      { coefficients: { x2: -1 }, op: '>=', rhs: 3.995060181757861 },
+    ]);
+    const batch = await new DesignStrategy({ kind }).ask({ space, direction: 'minimize', observations: [], pending: [], n: 4, seed: 11 });
+    expect(batch).toHaveLength(4);
+    expectFeasible(
+      space,
+      batch.map((p) => p.params),
+    );
   });
 });

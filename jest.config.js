@@ -9,6 +9,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/{apps,libs,devices,simulators,test}/**/*.spec.ts'],
   testTimeout: 60000,
+  setupFiles: ['<rootDir>/test/support/fast-check-limits.mjs'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
 };

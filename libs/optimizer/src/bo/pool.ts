@@ -48,7 +48,8 @@ export function encodePool(space: Space, rows: readonly PoolRow[], maxOneHot = 1
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.features ?? {})))].sort();
   const lo = names.map((f) => Math.min(...rows.map((r) => r.features?.[f] ?? 0)));
   const hi = names.map((f) => Math.max(...rows.map((r) => r.features?.[f] ?? 0)));
-  const kept = names.length === 0 ? space.parameters : space.parameters.filter((p) => p.type !== 'categorical' || p.choices.length <= maxOneHot);
+  const kept =
+    names.length === 0 ? space.parameters : space.parameters.filter((p) => p.type !== 'categorical' || p.choices.length <= maxOneHot);
   const enc = kept.length > 0 ? new Encoder(new Space(kept)) : undefined;
   return rows.map((r) => [
     ...names.map((f, k) => (hi[k] > lo[k] ? ((r.features?.[f] ?? 0) - lo[k]) / (hi[k] - lo[k]) : 0.5)),
@@ -60,7 +61,11 @@ export class PoolStrategy {
   private readonly gp = new GaussianProcess();
   private readonly index: Map<string, number>;
 
-  constructor(private readonly ids: readonly string[], private readonly X: readonly number[][], private readonly initialDesign = 6) {
+  constructor(
+    private readonly ids: readonly string[],
+    private readonly X: readonly number[][],
+    private readonly initialDesign = 6,
+  ) {
     this.index = new Map(ids.map((id, i) => [id, i]));
   }
 
@@ -73,11 +78,16 @@ export class PoolStrategy {
     const n = Math.min(request.n, free.length);
     const rng = new Rng((Math.trunc(request.seed) * 1_000_003 + known.length * 31 + request.pending.length) >>> 0);
     const ok = known.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
-    if (ok.length < Math.max(2, this.initialDesign)) return this.maximin([...taken], free, n, rng);
+    // Pending rows count toward the design, as in BayesianStrategy: an asynchronous campaign spends no more rows on it.
+    const pendingRows = request.pending.filter((id) => this.index.has(id)).length;
+    if (ok.length < 2 || ok.length + pendingRows < this.initialDesign) return this.maximin([...taken], free, n, rng);
 
     const sign = request.direction === 'maximize' ? 1 : -1;
     const Xo = ok.map((o) => this.X[this.index.get(o.id) as number] as number[]);
-    this.gp.fit(Xo, ok.map((o) => sign * (o.value as number)));
+    this.gp.fit(
+      Xo,
+      ok.map((o) => sign * (o.value as number)),
+    );
     let model = this.gp;
     // Plug-in incumbent: the best posterior mean at an observed row (robust to noise).
     let best = Math.max(...this.gp.posterior(Xo).mean);

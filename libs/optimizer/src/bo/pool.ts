@@ -78,7 +78,7 @@ export class PoolStrategy {
     const n = Math.min(request.n, free.length);
     const rng = new Rng((Math.trunc(request.seed) * 1_000_003 + known.length * 31 + request.pending.length) >>> 0);
     const ok = known.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
-    // Pending rows count toward the design, as in BayesianStrategy: an asynchronous campaign spends no more rows on it.
+    // Pending rows count toward the design (see inInitialDesign): an asynchronous campaign spends no more rows on it.
     const pendingRows = request.pending.filter((id) => this.index.has(id)).length;
     if (ok.length < 2 || ok.length + pendingRows < this.initialDesign) return this.maximin([...taken], free, n, rng);
 

@@ -35,6 +35,7 @@ import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
 import { Encoder, encoderDefaults, type EncoderOptions } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 import { fantasyLogEI } from './fantasy.js';
+import { inInitialDesign, initialDesignSize } from './initial-design.js';
 import { ObjectiveModel, type WarpMode } from './model.js';
 import { paretoExploration } from './explore.js';
 import { lipschitzEstimate, locallyPenalised, type PenaltyCentre } from './penalisation.js';
@@ -127,12 +128,11 @@ export class BayesianStrategy implements Strategy {
     const valid = (p: Params) => space.check(p).length === 0;
     const observed = request.observations.filter((o) => valid(o.params));
     const succeeded = observed.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
-    const nInit = this.options.initialDesign ?? Math.max(5, space.dimension + 1);
+    const nInit = initialDesignSize(space, this.options.initialDesign);
     if (n <= 0) return [];
-    // Pending design points count toward the design, so that an asynchronous
-    // run (each ask with experiments still running) spends as many runs on it
-    // as a sequential one.
-    if (observed.length + request.pending.length < nInit || succeeded.length < 2) return this.design.ask(request);
+    if (inInitialDesign({ observed: observed.length, pending: request.pending.length, succeeded: succeeded.length }, nInit)) {
+      return this.design.ask(request);
+    }
 
     const sign = request.direction === 'maximize' ? 1 : -1;
     const X = succeeded.map((o) => enc.encode(o.params));

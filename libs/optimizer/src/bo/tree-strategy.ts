@@ -17,6 +17,7 @@ import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
 import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
+import { inInitialDesign, initialDesignSize } from './initial-design.js';
 
 export interface TreeStrategyOptions {
   /** Design points (observed or pending) before the model takes over; default max(5, d + 1). */
@@ -73,8 +74,12 @@ export class TreeEnsembleStrategy implements Strategy {
     const valid = (p: Params) => space.check(p).length === 0;
     const observed = request.observations.filter((o) => valid(o.params));
     const ok = observed.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
-    // Pending design points count toward the design (as in BayesianStrategy).
-    if (observed.length + request.pending.length < (this.o.initialDesign ?? Math.max(5, space.dimension + 1)) || ok.length < 2) {
+    if (
+      inInitialDesign(
+        { observed: observed.length, pending: request.pending.length, succeeded: ok.length },
+        initialDesignSize(space, this.o.initialDesign),
+      )
+    ) {
       return this.design.ask(request);
     }
 

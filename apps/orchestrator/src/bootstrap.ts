@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../libs/broker/src/index.js';
-import { openDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../../../libs/persistence/src/index.js';
+import { closeDataSource, openDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../../../libs/persistence/src/index.js';
 import {
   openDatabaseWhenReachable,
   redactUrl,
@@ -74,7 +74,7 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
     const { dataSource, applied } = embeddedDb
       ? await openDatabase({ url: databaseUrl })
       : await openDatabaseWhenReachable({ url: databaseUrl, wait: wait(config.databaseWaitS, 'DATABASE_WAIT_S') });
-    cleanups.push(() => dataSource.destroy());
+    cleanups.push(() => closeDataSource(dataSource));
     logger.log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'schema up to date');
 
     let mqttUrl = config.mqttUrl;

@@ -48,3 +48,42 @@ export async function openDatabase(options: DataSourceOptions): Promise<{ dataSo
     throw e;
   }
 }
+
+/** The part of pg-pool's Pool that closeDataSource watches. */
+interface WatchedPool {
+  totalCount: number;
+  on(event: 'remove', listener: () => void): unknown;
+  off(event: 'remove', listener: () => void): unknown;
+}
+
+/**
+ * Destroys the data source and then waits, up to `timeoutMs`, until every
+ * pooled connection has closed its socket. pg-pool's end() resolves once it
+ * has asked its clients to end, not once they have: a server stopped in that
+ * window (the embedded one, right after this at shutdown) sends each
+ * still-open session "terminating connection due to administrator command",
+ * which the pool then reports as an error.
+ */
+export async function closeDataSource(dataSource: DataSource, timeoutMs = 2000): Promise<void> {
+  if (!dataSource.isInitialized) return;
+  const pool = (dataSource.driver as unknown as { master?: WatchedPool }).master;
+  const open = pool && typeof pool.on === 'function' ? pool.totalCount : 0;
+  let removed = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let onRemove: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    onRemove = () => {
+      removed += 1;
+      if (removed >= open) resolve();
+    };
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  if (open > 0) pool!.on('remove', onRemove);
+  try {
+    await dataSource.destroy();
+    if (open > 0) await closed;
+  } finally {
+    clearTimeout(timer);
+    if (open > 0) pool!.off('remove', onRemove);
+  }
+}

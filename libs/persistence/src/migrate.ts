@@ -3,7 +3,7 @@
  * embedded database in HAKKEN_DATA_DIR), with the data source the service uses.
  * `npm run migrate -- --show` lists them without applying.
  */
-import { createDataSource } from './data-source.js';
+import { closeDataSource, createDataSource } from './data-source.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 
 const show = process.argv.includes('--show');
@@ -28,6 +28,6 @@ try {
   process.stderr.write(`migration failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 } finally {
-  if (dataSource.isInitialized) await dataSource.destroy();
+  await closeDataSource(dataSource);
   await embedded?.stop();
 }

@@ -22,7 +22,7 @@ interface State {
   objective: string;
   seed: number;
   observations: Observation[];
-  pool?: { strategy: PoolStrategy; observations: PoolObservation[] };
+  pool?: { strategy: PoolStrategy; observations: PoolObservation[]; ids: Set<string> };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -34,7 +34,10 @@ export class AskTellSession {
   private readonly strategy: BayesianStrategy;
   closed = false;
 
-  constructor(options: BayesianStrategyOptions = {}, private readonly log: (line: string) => void = () => {}) {
+  constructor(
+    options: BayesianStrategyOptions = {},
+    private readonly log: (line: string) => void = () => {},
+  ) {
     this.strategy = new BayesianStrategy(options);
   }
 
@@ -63,7 +66,8 @@ export class AskTellSession {
 
   private init(msg: Record<string, unknown>): Reply {
     const problem = msg.problem;
-    if (!isRecord(problem) || !Array.isArray(problem.objectives) || problem.objectives.length === 0) throw new Error('init needs a problem with objectives');
+    if (!isRecord(problem) || !Array.isArray(problem.objectives) || problem.objectives.length === 0)
+      throw new Error('init needs a problem with objectives');
     const p = problem as unknown as Problem;
     const space = Space.parse(p.parameters);
     const goal = p.objectives[0].goal;
@@ -74,7 +78,12 @@ export class AskTellSession {
     if (Array.isArray(p.pool)) {
       const X = encodePool(space, p.pool);
       const dim = X[0]?.length ?? 1;
-      this.state.pool = { strategy: new PoolStrategy(p.pool.map((r) => r.id), X, Math.max(5, Math.min(10, dim + 1))), observations: [] };
+      const ids = p.pool.map((r) => r.id);
+      this.state.pool = {
+        strategy: new PoolStrategy(ids, X, Math.max(5, Math.min(10, dim + 1))),
+        observations: [],
+        ids: new Set(ids.map(String)),
+      };
     }
     return { ok: true };
   }
@@ -83,32 +92,75 @@ export class AskTellSession {
     const s = this.require();
     const n = Number(msg.n ?? 1);
     if (!Number.isInteger(n) || n < 0) throw new Error(`n must be a non-negative integer, got ${String(msg.n)}`);
-    const pending = Array.isArray(msg.pending) ? (msg.pending as Params[]) : [];
+    if (msg.pending !== undefined && msg.pending !== null && !Array.isArray(msg.pending))
+      throw new Error('pending must be a list of candidates');
+    const pending = ((msg.pending ?? []) as unknown[]).map((p, i) => this.candidate(s, p, `pending[${i}]`));
     if (s.pool) {
-      const picks = s.pool.strategy.ask({ direction: s.direction, observations: s.pool.observations, pending: pending.map((p) => String(p.id)), n, seed: s.seed });
+      const picks = s.pool.strategy.ask({
+        direction: s.direction,
+        observations: s.pool.observations,
+        pending: pending.map((p) => String(p.id)),
+        n,
+        seed: s.seed,
+      });
       return { candidates: picks.map((p) => ({ id: p.id })) };
     }
-    const proposals = await this.strategy.ask({ space: s.space, direction: s.direction, observations: s.observations, pending, n, seed: s.seed });
+    const proposals = await this.strategy.ask({
+      space: s.space,
+      direction: s.direction,
+      observations: s.observations,
+      pending,
+      n,
+      seed: s.seed,
+    });
     for (const p of proposals) if (p.extrapolation) this.log(`extrapolation: ${p.extrapolation}`);
     return { candidates: proposals.map((p) => p.params) };
   }
 
+  /**
+   * Every result is checked before any is stored, so a malformed tell stores
+   * nothing: params within the space (or a row of the pool), and either
+   * `"failed": true` or a finite number for the objective. A missing or
+   * non-finite value is an error, not a failure: the protocol says failures
+   * with `failed`, and a NaN from a broken evaluation must not pass for data.
+   */
   private tell(msg: Record<string, unknown>): Reply {
     const s = this.require();
     if (!Array.isArray(msg.results)) throw new Error('tell needs results');
-    for (const r of msg.results as unknown[]) {
-      if (!isRecord(r) || !isRecord(r.params)) throw new Error('each result needs params');
+    const checked = (msg.results as unknown[]).map((r, i) => {
+      const at = `results[${i}]`;
+      if (!isRecord(r)) throw new Error(`${at} is not an object`);
+      const params = this.candidate(s, r.params, `${at}.params`);
+      if (r.failed === true) return { params, failed: true as const };
       const v = isRecord(r.values) ? r.values[s.objective] : undefined;
-      const failed = r.failed === true || typeof v !== 'number' || !Number.isFinite(v);
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new Error(
+          `${at}.values.${s.objective} must be a finite number, got ${JSON.stringify(v) ?? 'nothing'} (a run that gave no value is told with "failed": true)`,
+        );
+      }
+      return { params, value: v };
+    });
+    for (const c of checked) {
       if (s.pool) {
-        const id = String(r.params.id);
-        s.pool.observations.push(failed ? { id, failed: true } : { id, value: v as number });
+        const id = String(c.params.id);
+        s.pool.observations.push('failed' in c ? { id, failed: true } : { id, value: c.value });
       } else {
-        const params = r.params as Params;
-        s.observations.push(failed ? { params, failed: true } : { params, value: v as number });
+        s.observations.push(c);
       }
     }
     return { ok: true };
+  }
+
+  /** A candidate as told or listed pending: a point of the space, or a row of the pool. */
+  private candidate(s: State, p: unknown, at: string): Params {
+    if (!isRecord(p)) throw new Error(`${at} is not an object`);
+    if (s.pool) {
+      if (!s.pool.ids.has(String(p.id))) throw new Error(`${at}: ${JSON.stringify(p.id) ?? 'no id'} is not a row of the pool`);
+      return p as Params;
+    }
+    const problems = s.space.check(p);
+    if (problems.length > 0) throw new Error(`${at}: ${problems.join('; ')}`);
+    return p as Params;
   }
 
   private require(): State {

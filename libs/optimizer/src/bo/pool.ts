@@ -10,6 +10,7 @@ import { type Params, Space } from '../space.js';
 import type { Direction, Prediction } from '../strategy.js';
 import { GaussianProcess } from '../surrogates/gp.js';
 import { Encoder } from './encoding.js';
+import { inInitialDesign } from './initial-design.js';
 
 export interface PoolRow {
   id: string;
@@ -78,9 +79,11 @@ export class PoolStrategy {
     const n = Math.min(request.n, free.length);
     const rng = new Rng((Math.trunc(request.seed) * 1_000_003 + known.length * 31 + request.pending.length) >>> 0);
     const ok = known.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
-    // Pending rows count toward the design (see inInitialDesign): an asynchronous campaign spends no more rows on it.
+    // The design rule of the other model-based strategies; here only rows with a result count as observed.
     const pendingRows = request.pending.filter((id) => this.index.has(id)).length;
-    if (ok.length < 2 || ok.length + pendingRows < this.initialDesign) return this.maximin([...taken], free, n, rng);
+    if (inInitialDesign({ observed: ok.length, pending: pendingRows, succeeded: ok.length }, this.initialDesign)) {
+      return this.maximin([...taken], free, n, rng);
+    }
 
     const sign = request.direction === 'maximize' ? 1 : -1;
     const Xo = ok.map((o) => this.X[this.index.get(o.id) as number] as number[]);

@@ -6,7 +6,10 @@
  * in the same run (a 1000 × 1000 Cholesky factorisation with our own linear
  * algebra), so runs on different machines can be compared.
  *
- *   npm run bench:proposals -- [--quick]
+ *   npm run bench:proposals -- [--quick] [--strategies sobol,bayesian,trees,neural,default,pool]
+ *
+ * `neural` (the TensorFlow.js ensemble) runs on the backend selectBackend
+ * picks (`HAKKEN_TF_BACKEND` forces one); the backend is printed.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,16 +18,26 @@ import { parseArgs } from 'node:util';
 import { DefaultStrategy } from '../libs/optimizer/src/bo/default-strategy.js';
 import { encodePool, PoolStrategy, type PoolRow } from '../libs/optimizer/src/bo/pool.js';
 import { BayesianStrategy } from '../libs/optimizer/src/bo/strategy.js';
-import { TreeEnsembleStrategy } from '../libs/optimizer/src/bo/tree-strategy.js';
+import { TreeEnsembleStrategy } from '../libs/optimizer/src/bo/candidate-strategy.js';
 import { sobolPoints } from '../libs/optimizer/src/design/sobol.js';
 import { DesignStrategy } from '../libs/optimizer/src/design/strategy.js';
 import { choleskyInPlace } from '../libs/optimizer/src/linalg/dense.js';
 import { Rng } from '../libs/optimizer/src/rng.js';
 import { Space, type Params } from '../libs/optimizer/src/space.js';
 import type { Observation, Strategy } from '../libs/optimizer/src/strategy.js';
+import { NeuralEnsembleStrategy } from '../libs/surrogates-tfjs/src/neural-strategy.js';
 import { round } from './support/stats.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const KINDS = ['sobol', 'bayesian', 'trees', 'neural', 'default', 'pool'];
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    strategies: { type: 'string', default: KINDS.join(',') },
+  },
+});
+const chosen = new Set(args.strategies.split(','));
+const unknown = [...chosen].filter((k) => !KINDS.includes(k));
+if (unknown.length > 0) throw new Error(`--strategies: unknown ${unknown.join(', ')} (choose from ${KINDS.join(', ')})`);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** An objective with structure in every dimension: a shifted sphere with ripples. */
@@ -64,12 +77,13 @@ const rows: Row[] = [];
 const base = baselineMs();
 out(`baseline: 1000 x 1000 Cholesky in ${round(base, 0)} ms on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})`);
 
-const strategies: { name: string; make: () => Strategy; maxN: number }[] = [
-  { name: 'design/sobol', make: () => new DesignStrategy({ kind: 'sobol' }), maxN: Infinity },
-  { name: 'bayesian/gp-logei', make: () => new BayesianStrategy(), maxN: 300 },
-  { name: 'bayesian/extra-trees-logei', make: () => new TreeEnsembleStrategy(), maxN: Infinity },
-  { name: 'default', make: () => new DefaultStrategy(), maxN: Infinity },
-];
+const strategies: { kind: string; name: string; make: () => Strategy; maxN: number }[] = [
+  { kind: 'sobol', name: 'design/sobol', make: () => new DesignStrategy({ kind: 'sobol' }), maxN: Infinity },
+  { kind: 'bayesian', name: 'bayesian/gp-logei', make: () => new BayesianStrategy(), maxN: 300 },
+  { kind: 'trees', name: 'bayesian/extra-trees-logei', make: () => new TreeEnsembleStrategy(), maxN: Infinity },
+  { kind: 'neural', name: 'bayesian/neural-ensemble-logei', make: () => new NeuralEnsembleStrategy(), maxN: Infinity },
+  { kind: 'default', name: 'default', make: () => new DefaultStrategy(), maxN: Infinity },
+].filter((s) => chosen.has(s.kind));
 const sizes = args.quick ? [100, 300, 1000] : [100, 300, 1000, 10_000];
 for (const d of [6, 20]) {
   const space = new Space(
@@ -109,7 +123,7 @@ for (const d of [6, 20]) {
 
 // Pools: score every candidate row (6 numeric features each) after 100 observations.
 const poolRows: Row[] = [];
-for (const size of args.quick ? [10_000] : [10_000, 100_000]) {
+for (const size of !chosen.has('pool') ? [] : args.quick ? [10_000] : [10_000, 100_000]) {
   const rng = new Rng(5);
   const space = new Space([{ name: 'id', type: 'categorical', choices: ['pool'] }]);
   const pool: PoolRow[] = Array.from({ length: size }, (_, i) => ({

@@ -7,6 +7,7 @@ interface Campaign {
   status: string;
   batches: { id: string; index: number; status: string; decidedBy: string | null }[];
   experiments: { id: string; status: string; batchId: string; params: Record<string, number> }[];
+  counts: Record<string, number>;
 }
 
 describe('campaigns REST API', () => {
@@ -161,6 +162,41 @@ describe('campaigns REST API', () => {
         expect.objectContaining({ action: 'batch.approved', actor: 'operator:ada' }),
       ]),
     );
+  });
+
+  it('reads a campaign as of one moment: a proposed batch never appears without its experiments', async () => {
+    // Reads race the proposer: each campaign is read as fast as the API answers
+    // from its creation until its first batch is there, and every read must hold
+    // each batch's experiments and counts that agree with them.
+    const reads: Campaign[] = [];
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, k) => {
+          const created = await svc.api<Campaign>(
+            'POST',
+            '/api/campaigns',
+            braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this', budget: 8, batchSize: 4, seed: 20 + 6 * round + k }),
+          );
+          expect(created.status).toBe(201);
+          await until(
+            async () => {
+              const c = (await svc.api<Campaign>('GET', `/api/campaigns/${created.body.id}`)).body;
+              reads.push(c);
+              return c.batches.length > 0;
+            },
+            { intervalMs: 0, timeoutMs: 20_000, what: 'a proposed batch' },
+          );
+        }),
+      );
+    }
+    for (const c of reads) {
+      for (const b of c.batches)
+        expect({ batch: b.index, experiments: c.experiments.filter((e) => e.batchId === b.id).length }).toEqual({
+          batch: b.index,
+          experiments: 4,
+        });
+      expect(c.counts.proposed ?? 0).toBe(c.experiments.filter((e) => e.status === 'proposed').length);
+    }
   });
 
   it('serves an OpenAPI document that describes the campaign endpoints', async () => {

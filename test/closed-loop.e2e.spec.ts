@@ -61,4 +61,35 @@ describe('closed loop: service, broker, database and a simulated rig in its own 
     const batches: { status: string }[] = await env.svc.dataSource.query(`SELECT status FROM batches WHERE campaign_id = $1`, [id]);
     expect(batches.map((b) => b.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
   });
+
+  it('runs a campaign on the TensorFlow.js ensemble (strategy "neural"); each batch records the backend it ran on', async () => {
+    const created = await env.svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ budget: 15, batchSize: 5, deviceKind: kind, seed: 6, strategy: { kind: 'neural' } }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await until(async () => (await env.svc.api<{ status: string }>('GET', `/api/campaigns/${id}`)).body.status === 'completed', {
+      timeoutMs: 90_000,
+      what: 'the neural campaign to complete',
+    });
+    const rows: { status: string; params: { x1: number; x2: number } }[] = await env.svc.dataSource.query(
+      `SELECT status, params FROM experiments WHERE campaign_id = $1`,
+      [id],
+    );
+    expect(rows).toHaveLength(15);
+    expect(rows.every((r) => r.status === 'completed')).toBe(true);
+    expect(new Set(rows.map((r) => JSON.stringify(r.params))).size).toBe(15);
+    const batches: { strategy: { name: string; settings: { fit?: { backend: { name: string; device: string } } } } }[] =
+      await env.svc.dataSource.query(`SELECT strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+    // The first batch is the space-filling design; the ensemble proposes the rest.
+    expect(batches.map((b) => b.strategy.name)).toEqual([
+      'bayesian/neural-ensemble-logei',
+      'bayesian/neural-ensemble-logei',
+      'bayesian/neural-ensemble-logei',
+    ]);
+    expect(batches[0].strategy.settings.fit).toBeUndefined();
+    for (const b of batches.slice(1)) expect(['tensorflow', 'wasm', 'cpu']).toContain(b.strategy.settings.fit?.backend.name);
+  });
 });

@@ -27,7 +27,26 @@ describe('crash safety', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
+  // Each phase below has its own bound that names it when it runs out; the
+  // test's timeout is above their sum, so a slow run fails with the phase, the
+  // time each phase took and the processes' output, not jest's bare timeout.
   it('completes a campaign after the service is SIGKILLed twice mid-campaign, with nothing lost or doubled', async () => {
+    const phases: string[] = [];
+    let last = Date.now();
+    const phase = (name: string) => {
+      const now = Date.now();
+      phases.push(`${name}: ${now - last} ms`);
+      last = now;
+    };
+    try {
+      await crashTwice(phase);
+    } catch (e) {
+      const outputs = children.map((c, i) => `--- child ${i} (pid ${c.pid}) ---\n${c.output.slice(-2000)}`).join('\n');
+      throw new Error(`${(e as Error).message}\nphases so far: ${phases.join(', ')}\n${outputs}`, { cause: e });
+    }
+  }, 400_000);
+
+  async function crashTwice(phase: (name: string) => void): Promise<void> {
     const kind = `crash-${randomUUID().slice(0, 8)}`;
     const httpPort = await freePort();
     const env: NodeJS.ProcessEnv = {
@@ -65,13 +84,29 @@ describe('crash safety', () => {
     };
 
     let service = await start();
+    phase('first start');
     const monitor = await EventMonitor.start(mqttUrl);
     cleanups.push(() => monitor.close());
-    const rig = startRigProcess({ url: mqttUrl, id: `rig-${kind}`, kind, function: 'branin', noise: 0.1, 'latency-ms': 60, 'jitter-ms': 60, capacity: 2, seed: 3 });
+    const rig = startRigProcess({
+      url: mqttUrl,
+      id: `rig-${kind}`,
+      kind,
+      function: 'branin',
+      noise: 0.1,
+      'latency-ms': 60,
+      'jitter-ms': 60,
+      capacity: 2,
+      seed: 3,
+    });
     children.push(rig);
 
     const budget = 30;
-    const created = await request<{ id: string }>(api, 'POST', '/api/campaigns', braninCampaign({ budget, batchSize: 5, deviceKind: kind, seed: 9 }));
+    const created = await request<{ id: string }>(
+      api,
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ budget, batchSize: 5, deviceKind: kind, seed: 9 }),
+    );
     expect(created.status).toBe(201);
     const id = created.body.id;
     const completedCount = async () => {
@@ -80,10 +115,15 @@ describe('crash safety', () => {
     };
 
     for (const threshold of [6, 16]) {
-      await until(async () => ((await completedCount()).counts.completed ?? 0) >= threshold, { timeoutMs: 60_000, what: `${threshold} results` });
+      await until(async () => ((await completedCount()).counts.completed ?? 0) >= threshold, {
+        timeoutMs: 60_000,
+        what: `${threshold} results`,
+      });
+      phase(`${threshold} results`);
       service.kill('SIGKILL');
       await service.exited;
       service = await start();
+      phase(`restart after ${threshold}`);
     }
     const final = await until(
       async () => {
@@ -92,13 +132,20 @@ describe('crash safety', () => {
       },
       { timeoutMs: 90_000, what: 'the campaign to complete after restarts' },
     );
+    phase('completion');
     expect(final.counts).toEqual({ completed: budget });
 
     // Check the rows themselves, through the same database the service used.
     // (Embedded: the database lives inside the service, so read it through the API.)
     const rows = database
       ? await queryRows(database.url, id)
-      : (await request<{ experiments: { id: string; status: string; attempt: number; objective: number; values: { y: number } }[] }>(api, 'GET', `/api/campaigns/${id}`)).body.experiments;
+      : (
+          await request<{ experiments: { id: string; status: string; attempt: number; objective: number; values: { y: number } }[] }>(
+            api,
+            'GET',
+            `/api/campaigns/${id}`,
+          )
+        ).body.experiments;
     expect(rows).toHaveLength(budget);
     expect(new Set(rows.map((r) => r.id)).size).toBe(budget);
     for (const r of rows) {
@@ -109,14 +156,15 @@ describe('crash safety', () => {
     }
     expect(monitor.runTwice()).toEqual([]);
     await service.stop();
-  });
+  }
 });
 
 async function queryRows(url: string, campaignId: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(`SELECT id, status, attempt, objective, "values" FROM experiments WHERE campaign_id = $1`, [campaignId])).rows as {
+    return (await client.query(`SELECT id, status, attempt, objective, "values" FROM experiments WHERE campaign_id = $1`, [campaignId]))
+      .rows as {
       id: string;
       status: string;
       attempt: number;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DefaultStrategy } from './bo/default-strategy.js';
 import { BayesianStrategy } from './bo/strategy.js';
-import { TreeEnsembleStrategy } from './bo/tree-strategy.js';
+import { TreeEnsembleStrategy } from './bo/candidate-strategy.js';
 import type { LinearConstraint } from './constraints.js';
 import { DOptimalStrategy } from './design/doptimal-strategy.js';
 import { DesignError } from './design/errors.js';

@@ -98,14 +98,14 @@ describe('campaign definition strategies', () => {
 
   it('passes an encoding to the model-based kinds and refuses it where no model runs', () => {
     const oneHot = { categorical: 'one-hot' } as const;
-    for (const kind of ['default', 'bayesian', 'trees'] as const) {
+    for (const kind of ['default', 'bayesian', 'trees', 'neural'] as const) {
       const d = parseCampaignDefinition({ ...base, strategy: { kind, encoding: oneHot } });
       expect(strategyFor(d).info.settings).toEqual(
         expect.objectContaining({ encoding: { categorical: 'one-hot', composition: 'descriptors' } }),
       );
     }
     expect(problemsOf({ ...base, strategy: { kind: 'sobol', encoding: oneHot } })).toEqual([
-      'strategy.encoding applies to the model-based kinds (default, bayesian, trees, doptimal) only, not to "sobol"',
+      'strategy.encoding applies to the model-based kinds (default, bayesian, trees, neural, doptimal) only, not to "sobol"',
     ]);
     expect(problemsOf({ ...base, strategy: { kind: 'bayesian', encoding: { categorical: 'binary' } } })).toEqual([
       expect.stringMatching(/^strategy\.encoding\.categorical: /),

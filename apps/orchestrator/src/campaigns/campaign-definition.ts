@@ -18,11 +18,12 @@ import { APPROVAL_POLICIES } from './approval-policy.js';
  * The strategies a campaign can name: `default` lets hakken choose from the
  * space and the data; `bayesian` is a GP with log expected improvement;
  * `trees` an extremely-randomised-trees ensemble (thousands of observations);
+ * `neural` a TensorFlow.js deep ensemble (tens of thousands, on a GPU where there is one);
  * `sobol`, `lhs` and `random` are space-filling designs for the whole budget;
  * `doptimal` is a D-optimal design of `runs` runs for a stated `model`, after
  * which the default strategy goes on with the rest of the budget.
  */
-export const STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'sobol', 'lhs', 'random', 'doptimal'] as const;
+export const STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'neural', 'sobol', 'lhs', 'random', 'doptimal'] as const;
 /** Kinds that use no model, hence no encoding. */
 const MODEL_FREE_KINDS: readonly string[] = ['sobol', 'lhs', 'random'];
 /** The kinds that take the design options replicates, centerPoints and randomizeOrder. */
@@ -42,7 +43,7 @@ const strategySchema = z
     /** Design kinds: shuffle the run order with the campaign's seed (default: on for doptimal and for replicated designs). */
     randomizeOrder: z.boolean().optional(),
     /**
-     * Model-based kinds (default, bayesian, trees, and doptimal after its design): how categorical
+     * Model-based kinds (default, bayesian, trees, neural, and doptimal after its design): how categorical
      * choices with descriptors (`descriptors` or `one-hot`) and compositions (`descriptors` or
      * `fractions`) reach the model. Default: descriptors for both.
      */
@@ -196,7 +197,8 @@ function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] 
     }
   }
   if (s.encoding !== undefined && MODEL_FREE_KINDS.includes(s.kind)) {
-    out.push(`strategy.encoding applies to the model-based kinds (default, bayesian, trees, doptimal) only, not to "${s.kind}"`);
+    const modelKinds = STRATEGY_KINDS.filter((k) => !MODEL_FREE_KINDS.includes(k));
+    out.push(`strategy.encoding applies to the model-based kinds (${modelKinds.join(', ')}) only, not to "${s.kind}"`);
   }
   if (!isDesign) return out;
 

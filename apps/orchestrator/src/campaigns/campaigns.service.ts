@@ -77,14 +77,19 @@ export class CampaignsService {
     return Promise.all(campaigns.map((c) => this.summarise(c)));
   }
 
+  /**
+   * A campaign with its batches and experiments, all read from one snapshot
+   * (a REPEATABLE READ transaction): read separately, a batch proposed between
+   * the reads showed up without its experiments, and counts disagreed with rows.
+   */
   async get(id: string): Promise<CampaignDetail> {
-    const campaign = await this.find(id);
-    const [summary, batches, experiments] = await Promise.all([
-      this.summarise(campaign),
-      this.dataSource.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } }),
-      this.dataSource.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } }),
-    ]);
-    return { ...summary, definition: campaign.definition as unknown as CampaignDefinition, seed: campaign.seed, batches, experiments };
+    return this.dataSource.transaction('REPEATABLE READ', async (m) => {
+      const campaign = await this.find(id, m);
+      const summary = await this.summarise(campaign, m);
+      const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
+      const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
+      return { ...summary, definition: campaign.definition as unknown as CampaignDefinition, seed: campaign.seed, batches, experiments };
+    });
   }
 
   pause(id: string, actor: string): Promise<CampaignDetail> {
@@ -264,24 +269,24 @@ export class CampaignsService {
     return this.get(id);
   }
 
-  private async find(id: string): Promise<CampaignEntity> {
-    const campaign = UUID.test(id) ? await this.dataSource.getRepository(CampaignEntity).findOne({ where: { id } }) : null;
+  private async find(id: string, db: DataSource | EntityManager = this.dataSource): Promise<CampaignEntity> {
+    const campaign = UUID.test(id) ? await db.getRepository(CampaignEntity).findOne({ where: { id } }) : null;
     if (!campaign) throw new DomainError('not_found', `campaign ${id} not found`);
     return campaign;
   }
 
-  private async summarise(c: CampaignEntity): Promise<CampaignSummary> {
+  private async summarise(c: CampaignEntity, db: DataSource | EntityManager = this.dataSource): Promise<CampaignSummary> {
     const definition = c.definition as unknown as CampaignDefinition;
     const counts: Record<string, number> = {};
     const rows = await queryRows<{ status: string; n: string }>(
-      this.dataSource,
+      db,
       `SELECT status, count(*) AS n FROM experiments WHERE campaign_id = $1 GROUP BY status`,
       [c.id],
     );
     for (const r of rows) counts[r.status] = Number(r.n);
     const order = definition.objective.direction === 'minimize' ? 'ASC' : 'DESC';
     const best = await queryRows<{ id: string; index: number; params: Record<string, number | string>; objective: number }>(
-      this.dataSource,
+      db,
       `SELECT id, index, params, objective FROM experiments WHERE campaign_id = $1 AND status = 'completed' ORDER BY objective ${order}, index ASC LIMIT 1`,
       [c.id],
     );

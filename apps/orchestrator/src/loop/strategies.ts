@@ -1,7 +1,8 @@
 import { DesignStrategy, type Strategy } from '../../../../libs/optimizer/src/index.js';
 import { DefaultStrategy } from '../../../../libs/optimizer/src/bo/default-strategy.js';
 import { BayesianStrategy } from '../../../../libs/optimizer/src/bo/strategy.js';
-import { TreeEnsembleStrategy } from '../../../../libs/optimizer/src/bo/tree-strategy.js';
+import { TreeEnsembleStrategy } from '../../../../libs/optimizer/src/bo/candidate-strategy.js';
+import { NeuralEnsembleStrategy } from '../../../../libs/surrogates-tfjs/src/neural-strategy.js';
 import { DOptimalStrategy } from '../../../../libs/optimizer/src/design/doptimal-strategy.js';
 import { assertNever } from '../common/errors.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
@@ -16,6 +17,8 @@ export function strategyFor(definition: CampaignDefinition): Strategy {
       return new BayesianStrategy({ encoding });
     case 'trees':
       return new TreeEnsembleStrategy({ encoding });
+    case 'neural':
+      return new NeuralEnsembleStrategy({ encoding });
     case 'sobol':
     case 'lhs':
     case 'random':

@@ -1,5 +1,5 @@
 import { Space } from '../space.js';
-import { TreeEnsembleStrategy } from './tree-strategy.js';
+import { TreeEnsembleStrategy } from './candidate-strategy.js';
 import { BayesianStrategy } from './strategy.js';
 import { Encoder } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';

@@ -6,7 +6,7 @@ import { DefaultStrategy } from './default-strategy.js';
 import { Encoder } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 import { BayesianStrategy } from './strategy.js';
-import { TreeEnsembleStrategy } from './tree-strategy.js';
+import { TreeEnsembleStrategy } from './candidate-strategy.js';
 
 const oer = Space.parse([
   { name: 'cat', type: 'composition', components: ['Ni', 'Fe', 'Co', 'Mn', 'Ce', 'La'], maxComponents: 4, step: 0.1 },

@@ -10,7 +10,7 @@
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import type { EncoderOptions } from './encoding.js';
 import { BayesianStrategy, type BayesianStrategyOptions } from './strategy.js';
-import { TreeEnsembleStrategy, type TreeStrategyOptions } from './tree-strategy.js';
+import { TreeEnsembleStrategy, type TreeStrategyOptions } from './candidate-strategy.js';
 
 export interface DefaultStrategyOptions {
   /** Most observations modelled by the exact GP. Default 200 (about a second per proposal on 2 cores; an exact GP is cubic in N). */

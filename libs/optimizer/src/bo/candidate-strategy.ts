@@ -1,13 +1,19 @@
 /**
- * Bayesian optimisation that scales: an extremely-randomised-trees ensemble
- * (uncertainty by the law of total variance) with log expected improvement,
- * for campaigns with thousands of observations where an exact GP is too slow.
- * The tree acquisition is piecewise constant, so it is maximised over many
- * candidates (scrambled Sobol points plus perturbations of the best
- * observations, categoricals on exact choices) rather than by gradients.
- * Batches and pending experiments are kept apart by local penalisation
+ * Bayesian optimisation over a candidate set, for surrogates that are cheap
+ * to evaluate at many points but have no useful gradient (trees), or whose
+ * fit dominates the cost (a neural-network ensemble): log expected
+ * improvement is evaluated on scrambled Sobol points plus perturbations of the
+ * best observations (categoricals on exact choices) and the best candidates
+ * taken. Batches and pending experiments are kept apart by local penalisation
  * (González et al., AISTATS 2016): the acquisition is multiplied by
- * 1 − exp(−d²/2r²) around every chosen or pending point.
+ * 1 − exp(−d²/2r²) around every chosen or pending point. Where experiments
+ * failed, an extremely-randomised-trees forest learns P(feasible) from 1/0
+ * labels, whatever the objective's surrogate.
+ *
+ * TreeEnsembleStrategy is this with extremely randomised trees (uncertainty by
+ * the law of total variance), for campaigns with thousands of observations
+ * where an exact GP is too slow; the TensorFlow.js ensemble of
+ * libs/surrogates-tfjs plugs in the same way (NeuralEnsembleStrategy).
  */
 import { logEI } from '../acquisition/analytic.js';
 import { DesignStrategy } from '../design/strategy.js';
@@ -16,10 +22,11 @@ import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
+import type { Surrogate } from '../surrogates/surrogate.js';
 import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
 import { inInitialDesign, initialDesignSize } from './initial-design.js';
 
-export interface TreeStrategyOptions {
+export interface CandidateStrategyOptions {
   /** Design points (observed or pending) before the model takes over; default max(5, d + 1). */
   initialDesign?: number;
   /** Sobol candidates per proposal. Default 4096. */
@@ -32,18 +39,44 @@ export interface TreeStrategyOptions {
   penaltyRadius?: number;
   /** A proposal farther than this from every observation is flagged (RMS distance per parameter). Default 0.25. */
   extrapolationDistance?: number;
+  /** Options of the feasibility forest (and of the objective's, for TreeEnsembleStrategy). */
   trees?: ExtraTreesOptions;
-  /** How categorical choices with descriptors and compositions reach the trees (see EncoderOptions); default descriptors for both. */
+  /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
   encoding?: EncoderOptions;
 }
 
-export class TreeEnsembleStrategy implements Strategy {
-  readonly info: StrategyInfo;
-  private readonly o: Required<Omit<TreeStrategyOptions, 'initialDesign' | 'trees' | 'encoding'>> &
-    Pick<TreeStrategyOptions, 'initialDesign' | 'trees'> & { encoding: EncoderOptions };
-  private readonly design = new DesignStrategy({ kind: 'sobol' });
+/** The objective's surrogate of a CandidateStrategy. */
+export interface CandidateSurrogate<M extends Surrogate = Surrogate> {
+  /** The strategy's name, e.g. 'bayesian/extra-trees-logei'. */
+  name: string;
+  /** What the surrogate is, for the provenance of each proposal. */
+  settings: Record<string, unknown>;
+  /** A fresh model for one ask (seeded by the ask's seed). */
+  create(seed: number): M;
+  /** Facts known only after a fit (e.g. the backend it ran on), added to the provenance. */
+  fitted?(model: M): Record<string, unknown>;
+}
 
-  constructor(options: TreeStrategyOptions = {}) {
+/**
+ * Smallest P(feasible) the acquisition is weighted by (a forest gives exactly
+ * 0 where every leaf holds failures only; the floor keeps such candidates
+ * ordered instead of all -∞). Low enough that an objective model's large
+ * uncertainty where nothing has succeeded (a neural network extrapolating
+ * into a failed region) does not outweigh it.
+ */
+const FEASIBILITY_FLOOR = 1e-4;
+
+export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strategy {
+  private readonly o: Required<Omit<CandidateStrategyOptions, 'initialDesign' | 'trees' | 'encoding'>> &
+    Pick<CandidateStrategyOptions, 'initialDesign' | 'trees'> & { encoding: EncoderOptions };
+  private readonly design = new DesignStrategy({ kind: 'sobol' });
+  private readonly baseInfo: StrategyInfo;
+  private lastFit: Record<string, unknown> | undefined;
+
+  constructor(
+    options: CandidateStrategyOptions,
+    private readonly surrogate: CandidateSurrogate<M>,
+  ) {
     this.o = {
       initialDesign: options.initialDesign,
       rawSamples: options.rawSamples ?? 4096,
@@ -54,17 +87,23 @@ export class TreeEnsembleStrategy implements Strategy {
       trees: options.trees,
       encoding: { ...options.encoding },
     };
-    this.info = {
-      name: 'bayesian/extra-trees-logei',
+    this.baseInfo = {
+      name: surrogate.name,
       settings: {
-        surrogate: 'extremely randomised trees, law-of-total-variance uncertainty',
+        ...surrogate.settings,
         acquisition: 'logEI (+ log P(feasible) after failures)',
+        feasibility: 'extremely randomised trees on 1/0 labels',
         batch: 'local penalisation',
         ...this.o,
         trees: { ...options.trees },
         encoding: encoderDefaults(this.o.encoding),
       },
     };
+  }
+
+  /** The strategy and its settings, with what the last fit reported (e.g. its backend). */
+  get info(): StrategyInfo {
+    return this.lastFit ? { name: this.baseInfo.name, settings: { ...this.baseInfo.settings, fit: this.lastFit } } : this.baseInfo;
   }
 
   async ask(request: AskRequest): Promise<Proposal[]> {
@@ -86,8 +125,9 @@ export class TreeEnsembleStrategy implements Strategy {
     const sign = request.direction === 'maximize' ? 1 : -1;
     const X = ok.map((o) => enc.encode(o.params));
     const y = ok.map((o) => sign * (o.value as number));
-    const model = new ExtraTrees({ seed: request.seed, ...this.o.trees });
-    model.fit(X, y);
+    const model = this.surrogate.create(request.seed);
+    await model.fit(X, y);
+    this.lastFit = this.surrogate.fitted?.(model);
     const best = Math.max(...y);
     const objective = logEI(model, best);
 
@@ -107,7 +147,7 @@ export class TreeEnsembleStrategy implements Strategy {
     const base = objective.evaluate(candidates);
     if (feasibility) {
       const p = feasibility.posterior(candidates).mean;
-      for (let i = 0; i < candidates.length; i++) base[i] += Math.log(Math.min(1, Math.max(0.02, p[i])));
+      for (let i = 0; i < candidates.length; i++) base[i] += Math.log(Math.min(1, Math.max(FEASIBILITY_FLOOR, p[i])));
     }
 
     const taken = new Set<string>([
@@ -169,7 +209,7 @@ export class TreeEnsembleStrategy implements Strategy {
     return out;
   }
 
-  private describe(chosen: { x: number[]; value: number }[], enc: Encoder, model: ExtraTrees, X: number[][], sign: number): Proposal[] {
+  private describe(chosen: { x: number[]; value: number }[], enc: Encoder, model: Surrogate, X: number[][], sign: number): Proposal[] {
     if (chosen.length === 0) return [];
     const post = model.posterior(chosen.map((c) => c.x));
     return chosen.map((c, i) => {
@@ -187,6 +227,20 @@ export class TreeEnsembleStrategy implements Strategy {
     });
   }
 }
+
+/** Extremely randomised trees as the objective's surrogate: thousands of observations in seconds. */
+export class TreeEnsembleStrategy extends CandidateStrategy<ExtraTrees> {
+  constructor(options: CandidateStrategyOptions = {}) {
+    super(options, {
+      name: 'bayesian/extra-trees-logei',
+      settings: { surrogate: 'extremely randomised trees, law-of-total-variance uncertainty' },
+      create: (seed) => new ExtraTrees({ seed, ...options.trees }),
+    });
+  }
+}
+
+/** Options of TreeEnsembleStrategy (its `trees` also shape the objective's forest). */
+export type TreeStrategyOptions = CandidateStrategyOptions;
 
 function penalise(score: Float64Array, candidates: number[][], enc: Encoder, centre: number[], r2: number): void {
   for (let i = 0; i < candidates.length; i++) {

@@ -199,6 +199,44 @@ describe('campaigns REST API', () => {
     }
   });
 
+  it('lists each campaign with the counts and best result of its own direction, as a read of it gives', async () => {
+    const ids: Record<string, string> = {};
+    for (const direction of ['minimize', 'maximize']) {
+      const created = await svc.api<Campaign>(
+        'POST',
+        '/api/campaigns',
+        braninCampaign({ name: `list ${direction}`, objective: { name: 'y', direction }, deviceKind: 'nobody-has-this' }),
+      );
+      ids[direction] = created.body.id;
+      await until(async () => (await svc.api<Campaign>('GET', `/api/campaigns/${created.body.id}`)).body.experiments.length === 5, {
+        what: `the first batch of the ${direction} campaign`,
+      });
+      // Three experiments finish (as if a rig had run them); -2 twice, so the earlier one must win.
+      await svc.dataSource.query(
+        `UPDATE experiments SET status = 'completed', objective = v.y, finished_at = now()
+         FROM (VALUES (0, 3.5), (1, -2), (2, -2)) AS v(i, y) WHERE campaign_id = $1 AND index = v.i`,
+        [created.body.id],
+      );
+    }
+    interface Summary {
+      id: string;
+      counts: Record<string, number>;
+      best: { index: number; value: number } | null;
+    }
+    const list = (await svc.api<Summary[]>('GET', '/api/campaigns')).body;
+    for (const [direction, id] of Object.entries(ids)) {
+      const entry = list.find((c) => c.id === id)!;
+      const read = (await svc.api<Summary>('GET', `/api/campaigns/${id}`)).body;
+      expect(entry.counts).toEqual({ completed: 3, queued: 2 });
+      expect(entry.best).toMatchObject(direction === 'minimize' ? { index: 1, value: -2 } : { index: 0, value: 3.5 });
+      expect({ counts: read.counts, best: read.best }).toEqual({ counts: entry.counts, best: entry.best });
+    }
+    // A campaign with no experiment yet is listed with empty counts and no best.
+    const bare = await svc.api<Campaign>('POST', '/api/campaigns', braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this' }));
+    const entry = (await svc.api<Summary[]>('GET', '/api/campaigns')).body.find((c) => c.id === bare.body.id)!;
+    expect(entry.best).toBeNull();
+  });
+
   it('serves an OpenAPI document that describes the campaign endpoints', async () => {
     const res = await svc.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/openapi.json');
     expect(res.status).toBe(200);

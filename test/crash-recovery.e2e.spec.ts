@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { freshDatabase, testMqttUrl, usingRealServices, type TestDatabase } from './support/database.js';
 import { EventMonitor } from './support/event-monitor.js';
 import { until } from './support/poll.js';
-import { freePort, startRigProcess, startServiceProcess, type Child } from './support/processes.js';
+import { freePort, serviceStores, startRigProcess, startServiceReady, type Child } from './support/processes.js';
 import { braninCampaign, request, TEST_TOKENS_ENV } from './support/service.js';
 
 /**
@@ -59,29 +55,9 @@ describe('crash safety', () => {
       HAKKEN_INSTANCE_ID: `crash-test-${kind}`,
       HAKKEN_TOKENS: TEST_TOKENS_ENV,
     };
-    let database: TestDatabase | undefined;
-    let mqttUrl: string;
-    if (usingRealServices()) {
-      database = await freshDatabase();
-      cleanups.push(() => database!.drop());
-      env.DATABASE_URL = database.url;
-      mqttUrl = testMqttUrl();
-      env.MQTT_URL = mqttUrl;
-    } else {
-      const dataDir = await mkdtemp(join(tmpdir(), 'hakken-crash-'));
-      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-      env.HAKKEN_DATA_DIR = dataDir;
-      const mqttPort = await freePort();
-      env.MQTT_PORT = String(mqttPort);
-      mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
-    }
+    const { mqttUrl, database } = await serviceStores(env, cleanups, 'hakken-crash');
     const api = `http://127.0.0.1:${httpPort}`;
-    const start = async () => {
-      const s = startServiceProcess(env);
-      children.push(s);
-      await s.waitFor(/REST API on/, 60_000);
-      return s;
-    };
+    const start = () => startServiceReady(env, children);
 
     let service = await start();
     phase('first start');

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { AckCommand } from '../libs/protocol/src/index.js';
-import { freshDatabase, testMqttUrl, usingRealServices } from './support/database.js';
 import { until } from './support/poll.js';
-import { freePort, startServiceProcess, type Child } from './support/processes.js';
+import { freePort, serviceStores, startServiceReady, type Child } from './support/processes.js';
 import { ScriptedDevice } from './support/scripted-device.js';
 import { braninCampaign, request, TEST_TOKENS_ENV } from './support/service.js';
 
@@ -45,29 +41,10 @@ describe('graceful shutdown', () => {
       HAKKEN_INSTANCE_ID: `shutdown-${randomUUID().slice(0, 8)}`,
       HAKKEN_TOKENS: TEST_TOKENS_ENV,
     };
-    let mqttUrl: string;
-    if (usingRealServices()) {
-      const database = await freshDatabase();
-      cleanups.push(() => database.drop());
-      env.DATABASE_URL = database.url;
-      mqttUrl = testMqttUrl();
-      env.MQTT_URL = mqttUrl;
-    } else {
-      // Embedded database and broker inside the service: the whole close order runs.
-      const dataDir = await mkdtemp(join(tmpdir(), 'hakken-shutdown-'));
-      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-      env.HAKKEN_DATA_DIR = dataDir;
-      const mqttPort = await freePort();
-      env.MQTT_PORT = String(mqttPort);
-      mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
-    }
+    // Embedded: the database and broker run inside the service, so the whole close order runs.
+    const { mqttUrl } = await serviceStores(env, cleanups, 'hakken-shutdown');
     const api = `http://127.0.0.1:${httpPort}`;
-    const start = async () => {
-      const s = startServiceProcess(env);
-      children.push(s);
-      await s.waitFor(/REST API on/, 60_000);
-      return s;
-    };
+    const start = () => startServiceReady(env, children);
 
     let service = await start();
     const device = await ScriptedDevice.connect(mqttUrl, `rig-${kind}`, kind, 40);
@@ -84,11 +61,13 @@ describe('graceful shutdown', () => {
     const runs = await device.waitForRuns(n);
     for (const run of runs) await device.publishEvent({ type: 'accepted', experimentId: run.experimentId });
     const value = (i: number) => 100 + i;
-    const okAcks = () => new Set(device.commands.filter((c): c is AckCommand => c.type === 'ack' && c.status === 'ok').map((c) => c.experimentId));
+    const okAcks = () =>
+      new Set(device.commands.filter((c): c is AckCommand => c.type === 'ack' && c.status === 'ok').map((c) => c.experimentId));
 
     // The first quarter stored and acknowledged before anything happens.
     const first = n / 4;
-    for (let i = 0; i < first; i++) await device.publishEvent({ type: 'result', experimentId: runs[i].experimentId, values: { y: value(i) } });
+    for (let i = 0; i < first; i++)
+      await device.publishEvent({ type: 'result', experimentId: runs[i].experimentId, values: { y: value(i) } });
     await until(() => okAcks().size >= first, { what: `${first} acks` });
 
     // The rest streamed with a window of results in flight (sent, not yet acknowledged); SIGTERM
@@ -131,7 +110,9 @@ describe('graceful shutdown', () => {
     }
     // Nothing new was proposed or sent once shutdown began (a loop step under way may finish: 250 ms).
     const late = [...byId.values()].filter((e) =>
-      [e.createdAt, e.dispatchedAt, e.lastSentAt].some((t) => t !== null && Date.parse(t) > signalledAt + 250 && Date.parse(t) < exitedAt + 1000),
+      [e.createdAt, e.dispatchedAt, e.lastSentAt].some(
+        (t) => t !== null && Date.parse(t) > signalledAt + 250 && Date.parse(t) < exitedAt + 1000,
+      ),
     );
     expect(late.map((e) => `${e.id}: ${e.status}, created ${e.createdAt}, sent ${e.lastSentAt}`)).toEqual([]);
 

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freshDatabase, testMqttUrl, usingRealServices, type TestDatabase } from './database.js';
 import { until } from './poll.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -31,7 +34,10 @@ export class Child {
   }
 
   async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    return until(() => this.output.match(pattern) ?? undefined, { timeoutMs, what: `${pattern} in the output of a child process:\n${this.output.slice(-3000)}` });
+    return until(() => this.output.match(pattern) ?? undefined, {
+      timeoutMs,
+      what: `${pattern} in the output of a child process:\n${this.output.slice(-3000)}`,
+    });
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -49,6 +55,40 @@ export class Child {
 /** The built service (`npm test` builds first). */
 export function startServiceProcess(env: NodeJS.ProcessEnv): Child {
   return new Child('dist/apps/orchestrator/src/main.js', [], env);
+}
+
+/**
+ * Where a service in a child process keeps its data and meets its devices, set
+ * in its env: against the real services a fresh database and the shared
+ * broker; else a fresh data folder for its embedded database and a free port
+ * for its embedded broker. `cleanups` gets what removes them.
+ */
+export async function serviceStores(
+  env: NodeJS.ProcessEnv,
+  cleanups: (() => Promise<void>)[],
+  prefix: string,
+): Promise<{ mqttUrl: string; database?: TestDatabase }> {
+  if (usingRealServices()) {
+    const database = await freshDatabase();
+    cleanups.push(() => database.drop());
+    env.DATABASE_URL = database.url;
+    env.MQTT_URL = testMqttUrl();
+    return { mqttUrl: env.MQTT_URL, database };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  env.HAKKEN_DATA_DIR = dataDir;
+  const mqttPort = await freePort();
+  env.MQTT_PORT = String(mqttPort);
+  return { mqttUrl: `mqtt://127.0.0.1:${mqttPort}` };
+}
+
+/** Starts the service in a child process (stopped with `children`) and waits until its API listens. */
+export async function startServiceReady(env: NodeJS.ProcessEnv, children: Child[]): Promise<Child> {
+  const s = startServiceProcess(env);
+  children.push(s);
+  await s.waitFor(/REST API on/, 60_000);
+  return s;
 }
 
 /** A simulated rig in its own process. */

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type ExperimentStatus, queryRows } from '../../../../libs/persistence/src/index.js';
+import { type ExperimentStatus, type JsonObject, queryRows } from '../../../../libs/persistence/src/index.js';
 import type { AcceptedEvent, FailedEvent, RejectedEvent, ResultEvent } from '../../../../libs/protocol/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { Coalescer, type Pending } from '../common/coalescer.js';
-import { DomainError } from '../common/errors.js';
+import { DomainError, type DomainErrorCode } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { RedispatchService } from '../loop/redispatch.service.js';
@@ -327,50 +327,48 @@ export class ResultsService {
 
   /** Refuses, with a log line and an audit entry, a report on an unknown experiment, another device's, or an attempt that is over. */
   private async check<R extends ExperimentRow>(row: R | undefined, deviceId: string, experimentId: string, attempt?: number): Promise<R> {
-    if (row === undefined) {
-      this.counters.rejected++;
-      this.logger.warn(`refused a report from device ${deviceId} for unknown experiment ${experimentId}`);
-      await this.audit.record({
-        actor: `device:${deviceId}`,
-        action: 'report.refused',
-        deviceId,
+    if (row === undefined)
+      return this.refuse(deviceId, undefined, {
+        code: 'unknown_experiment',
+        message: `unknown experiment ${experimentId}`,
+        log: `refused a report from device ${deviceId} for unknown experiment ${experimentId}`,
         details: { experimentId, reason: 'unknown experiment' },
       });
-      throw new DomainError('unknown_experiment', `unknown experiment ${experimentId}`);
-    }
-    if (row.device_id !== deviceId) {
-      this.counters.rejected++;
-      this.logger.warn(
-        `refused a report from device ${deviceId} for experiment ${experimentId}, which is assigned to ${row.device_id ?? 'no device'}`,
-      );
-      await this.audit.record({
-        actor: `device:${deviceId}`,
-        action: 'report.refused',
-        campaignId: row.campaign_id,
-        experimentId: row.id,
-        deviceId,
+    if (row.device_id !== deviceId)
+      return this.refuse(deviceId, row, {
+        code: 'not_assigned',
+        message: `experiment ${experimentId} is not assigned to device ${deviceId}`,
+        log: `refused a report from device ${deviceId} for experiment ${experimentId}, which is assigned to ${row.device_id ?? 'no device'}`,
         details: { reason: 'not assigned to this device', assignedTo: row.device_id },
       });
-      throw new DomainError('not_assigned', `experiment ${experimentId} is not assigned to device ${deviceId}`);
-    }
     // A report of an earlier attempt (late after a timeout, the experiment since sent again, maybe to the
     // same device) is not the current attempt's outcome: refused, so the device drops it.
-    if (attempt !== undefined && attempt !== row.attempt) {
-      this.counters.rejected++;
-      this.logger.warn(
-        `refused a report of attempt ${attempt} of experiment ${experimentId} from ${deviceId}: attempt ${row.attempt} is current`,
-      );
-      await this.audit.record({
-        actor: `device:${deviceId}`,
-        action: 'report.refused',
-        campaignId: row.campaign_id,
-        experimentId: row.id,
-        deviceId,
+    if (attempt !== undefined && attempt !== row.attempt)
+      return this.refuse(deviceId, row, {
+        code: 'stale_attempt',
+        message: `attempt ${attempt} of experiment ${experimentId} is over: attempt ${row.attempt} is current`,
+        log: `refused a report of attempt ${attempt} of experiment ${experimentId} from ${deviceId}: attempt ${row.attempt} is current`,
         details: { reason: 'stale attempt', attempt, currentAttempt: row.attempt },
       });
-      throw new DomainError('stale_attempt', `attempt ${attempt} of experiment ${experimentId} is over: attempt ${row.attempt} is current`);
-    }
     return row;
+  }
+
+  /** Counts, logs and audits a refused report, then throws the error the device is answered with. */
+  private async refuse(
+    deviceId: string,
+    row: ExperimentRow | undefined,
+    r: { code: DomainErrorCode; message: string; log: string; details: JsonObject },
+  ): Promise<never> {
+    this.counters.rejected++;
+    this.logger.warn(r.log);
+    await this.audit.record({
+      actor: `device:${deviceId}`,
+      action: 'report.refused',
+      ...(row ? { campaignId: row.campaign_id, experimentId: row.id } : {}),
+      deviceId,
+      details: r.details,
+    });
+    throw new DomainError(r.code, r.message);
   }
 
   /** Runs a conditional update in a transaction; no row changed means the report was already stored. */

@@ -2,10 +2,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../support/processes.js';
+import { freePort, listening } from '../support/processes.js';
 import { until } from '../support/poll.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -104,15 +103,4 @@ export function rewriteConfig(config: string, values: Record<string, string>): s
   const missing = Object.keys(values).filter((k) => !seen.has(k));
   if (missing.length) throw new Error(`deploy/mosquitto/mosquitto.conf has no ${missing.join(', ')}`);
   return lines.join('\n');
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolveListening) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolveListening(true);
-    });
-    socket.once('error', () => resolveListening(false));
-  });
 }

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../../support/poll.js';
-import { freePort } from '../../support/processes.js';
+import { freePort, listening } from '../../support/processes.js';
 import { mosquittoBinary } from '../../security/mosquitto.js';
 
 /**
@@ -90,15 +89,4 @@ export class MosquittoProcess {
     await this.halt('SIGTERM');
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolveListening) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolveListening(true);
-    });
-    socket.once('error', () => resolveListening(false));
-  });
 }

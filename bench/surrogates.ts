@@ -2,13 +2,14 @@
  * Surrogate fit and predict times: the exact GP (small N only: its fit is
  * O(N³) per likelihood evaluation), extremely randomised trees, and the
  * TensorFlow.js deep ensemble on every TensorFlow.js backend present (cpu,
- * wasm, and tensorflow — CPU or GPU — where a native package is installed).
+ * wasm, webgpu where Dawn finds a GPU, and tensorflow — CPU or GPU — where a
+ * native package is installed).
  * Baselines measured in the same run: a plain Float64Array matrix product
  * against tf.matMul of the same size on each backend, and each ensemble row
  * against the same fit on the cpu backend.
  *
  *   npm run bench:surrogates -- [--sizes 1000,10000,30000] [--dims 6,20]
- *     [--predict 10000,100000] [--gp-sizes 250,1000] [--backends cpu,wasm,tensorflow]
+ *     [--predict 10000,100000] [--gp-sizes 250,1000] [--backends cpu,wasm,webgpu,tensorflow]
  *     [--max-steps 2000] [--members 5]
  *
  * Prints a table and writes bench/out/surrogates.json.
@@ -61,6 +62,8 @@ interface Row {
   fitMs: number;
   /** Predict time (ms) for each pool size. */
   predictMs: Record<string, number>;
+  /** Root-mean-square error of the mean on the first pool's noisy outcomes (noise sd 0.05): the fit's quality, to compare backends. */
+  rmse: number;
   /** For the ensemble: cpu-backend time / this time (fit), when the cpu row exists. */
   fitSpeedupVsCpu?: number;
   predictSpeedupVsCpu?: Record<string, number>;
@@ -85,16 +88,18 @@ async function measure(name: string, backend: string, make: () => Surrogate, n: 
   const model = make();
   const fit = await time(() => model.fit(X, y));
   const predictMs: Record<string, number> = {};
+  let rmse = NaN;
   for (const m of pools) {
-    const pool = problem(m, d, 7).X;
-    const p = await time(() => model.posterior(pool));
+    const pool = problem(m, d, 7);
+    const p = await time(() => (model.posteriorAsync ? model.posteriorAsync(pool.X) : model.posterior(pool.X)));
     if (!p.value.variance.every((v) => Number.isFinite(v) && v >= 0))
       throw new Error(`${name}: non-finite or negative variance in the benchmark`);
     predictMs[m] = round(p.ms, 0);
+    if (Number.isNaN(rmse)) rmse = Math.sqrt(pool.y.reduce((a, v, i) => a + (v - p.value.mean[i]) ** 2, 0) / m);
   }
-  const row: Row = { surrogate: name, backend, n, d, fitMs: round(fit.ms, 0), predictMs };
+  const row: Row = { surrogate: name, backend, n, d, fitMs: round(fit.ms, 0), predictMs, rmse: round(rmse, 3) };
   out(
-    `  ${name.padEnd(14)} ${backend.padEnd(10)} N=${String(n).padStart(6)} d=${String(d).padStart(2)}  fit ${fmt(row.fitMs)}  predict ${pools.map((m) => `${m}: ${fmt(predictMs[m])}`).join(', ')}`,
+    `  ${name.padEnd(14)} ${backend.padEnd(10)} N=${String(n).padStart(6)} d=${String(d).padStart(2)}  fit ${fmt(row.fitMs)}  predict ${pools.map((m) => `${m}: ${fmt(predictMs[m])}`).join(', ')}  RMSE ${row.rmse}`,
   );
   return row;
 }
@@ -118,13 +123,15 @@ function jsMatMul(n: number): number {
   return performance.now() - t0;
 }
 
-function tfMatMul(n: number): number {
+async function tfMatMul(n: number): Promise<number> {
   const a = tf.randomUniform([n, n]);
   const b = tf.randomUniform([n, n]);
-  tf.matMul(a, b).dispose(); // warm-up (kernel set-up)
+  const warm = tf.matMul(a, b); // warm-up (kernel set-up, shader compilation)
+  await warm.data();
+  warm.dispose();
   const t0 = performance.now();
   const c = tf.matMul(a, b);
-  c.dataSync();
+  await c.data(); // asynchronous: webgpu has no synchronous read
   const ms = performance.now() - t0;
   tf.dispose([a, b, c]);
   return ms;
@@ -151,6 +158,11 @@ for (const name of wanted as BackendName[]) {
     out('  tensorflow: not installed (no @tensorflow/tfjs-node-gpu / tfjs-node), skipped');
     continue;
   }
+  // WebGPU needs the adapter that selectBackend looks for: only where it was selected.
+  if (name === 'webgpu' && selected.name !== 'webgpu') {
+    out('  webgpu: not selected (see the selection line above), skipped');
+    continue;
+  }
   if (!(await tf.setBackend(name))) {
     out(`  ${name}: setBackend returned false, skipped`);
     continue;
@@ -166,7 +178,7 @@ const jsMs = jsMatMul(matmulN);
 const matmul: Record<string, { ms: number; speedupVsJs: number }> = { 'plain TypeScript': { ms: round(jsMs, 1), speedupVsJs: 1 } };
 for (const b of backends) {
   await tf.setBackend(b.name);
-  const ms = tfMatMul(matmulN);
+  const ms = await tfMatMul(matmulN);
   matmul[b.name] = { ms: round(ms, 1), speedupVsJs: round(jsMs / ms, 2) };
 }
 for (const [k, v] of Object.entries(matmul))
@@ -194,9 +206,11 @@ for (const r of rows) {
 }
 
 out(
-  '\n| surrogate | backend | N | d | fit | ' + predictSizes.map((m) => `predict ${m}`).join(' | ') + ' | vs cpu backend (fit / predict) |',
+  '\n| surrogate | backend | N | d | fit | ' +
+    predictSizes.map((m) => `predict ${m}`).join(' | ') +
+    ' | held-out RMSE | vs cpu backend (fit / predict) |',
 );
-out('|---|---|---|---|---|' + predictSizes.map(() => '---|').join('') + '---|');
+out('|---|---|---|---|---|' + predictSizes.map(() => '---|').join('') + '---|---|');
 for (const r of rows) {
   const preds = predictSizes.map((m) => (r.predictMs[m] === undefined ? '–' : fmt(r.predictMs[m])));
   const ratio =
@@ -205,7 +219,7 @@ for (const r of rows) {
       : `${r.fitSpeedupVsCpu}× / ${Object.values(r.predictSpeedupVsCpu ?? {})
           .map((v) => `${v}×`)
           .join(', ')}`;
-  out(`| ${r.surrogate} | ${r.backend} | ${r.n} | ${r.d} | ${fmt(r.fitMs)} | ${preds.join(' | ')} | ${ratio} |`);
+  out(`| ${r.surrogate} | ${r.backend} | ${r.n} | ${r.d} | ${fmt(r.fitMs)} | ${preds.join(' | ')} | ${r.rmse} | ${ratio} |`);
 }
 
 const figures = {

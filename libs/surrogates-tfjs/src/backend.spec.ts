@@ -5,7 +5,7 @@ import { selectBackend } from './backend.js';
 describe('selectBackend', () => {
   it('refuses an unknown HAKKEN_TF_BACKEND with the accepted names', async () => {
     await expect(selectBackend(undefined, { env: { HAKKEN_TF_BACKEND: 'webgl' }, logger: () => {} })).rejects.toThrow(
-      /HAKKEN_TF_BACKEND is "webgl": expected one of tensorflow, wasm, cpu/,
+      /HAKKEN_TF_BACKEND is "webgl": expected one of tensorflow, webgpu, wasm, cpu/,
     );
   });
 

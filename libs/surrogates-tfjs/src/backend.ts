@@ -9,6 +9,20 @@
  *     Node): 5–20× faster than `cpu` on our machines.
  *  3. `cpu`: pure JavaScript, always there.
  *
+ * `webgpu` is chosen only when asked for (`HAKKEN_TF_BACKEND=webgpu`):
+ * `@tensorflow/tfjs-backend-webgpu` on Dawn, Google's WebGPU implementation,
+ * through the `webgpu` package, which carries its binaries inside the npm
+ * package (nothing is downloaded at install; install both with
+ * `npm install --no-save webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0`).
+ * On Linux it drives the GPU through Vulkan: it needs the Vulkan loader
+ * (libvulkan1) and the GPU driver's Vulkan ICD. On an H100 it ran the
+ * ensemble with the same accuracy as wasm and scored 100,000 candidates 27×
+ * faster, but its fit of 1,000 points took twice as long (about 60 ms per
+ * training step whatever the data size: per-operation overhead), so it is
+ * not picked on its own; see BENCHMARKS.md.
+ * WebGPU reads results back asynchronously only (`data()`, not `dataSync()`):
+ * see NeuralEnsemble.posteriorAsync.
+ *
  * `tf.setBackend` resolves to false when a backend fails to initialise and
  * later ops then throw, so every attempt is checked and the next one tried
  * explicitly. TensorFlow.js has one global engine per process, so the choice
@@ -20,12 +34,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** The backends tried when none is asked for, best first (webgpu only on request: see the file comment). */
+const AUTOMATIC: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 export interface BackendSelection {
-  /** The TensorFlow.js backend now active: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The TensorFlow.js backend now active: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   name: string;
   /** What it runs on, in words: "GPU (CUDA)", "CPU (WebAssembly SIMD)", ... */
   device: string;
@@ -62,7 +79,7 @@ export function selectBackend(preferred?: BackendName, options: SelectBackendOpt
 async function choose(preferred: BackendName | undefined, options: SelectBackendOptions): Promise<BackendSelection> {
   const log = options.logger ?? ((line: string) => process.stderr.write(`${line}\n`));
   const forced = preferred ?? parseForced((options.env ?? process.env).HAKKEN_TF_BACKEND);
-  const order: BackendName[] = forced ? [forced, ...BACKEND_NAMES.filter((b) => b !== forced)] : [...BACKEND_NAMES];
+  const order: BackendName[] = forced ? [forced, ...AUTOMATIC.filter((b) => b !== forced)] : [...AUTOMATIC];
   const failures: string[] = [];
   for (const name of order) {
     const result = await tryBackend(name);
@@ -91,6 +108,8 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
   switch (name) {
     case 'tensorflow':
       return tryNative();
+    case 'webgpu':
+      return tryWebGpu();
     case 'wasm':
       return tryWasm();
     case 'cpu': {
@@ -130,6 +149,61 @@ function nativeDevice(pkg: string): string {
   return gpu ? `GPU (CUDA, via ${pkg})` : `CPU (libtensorflow, via ${pkg})`;
 }
 
+/** How long Dawn may take to enumerate adapters before WebGPU counts as absent. */
+const ADAPTER_TIMEOUT_MS = 15_000;
+
+interface DawnModule {
+  create(flags: string[]): { requestAdapter(options?: object): Promise<DawnAdapter | null> };
+  globals: Record<string, unknown>;
+}
+interface DawnAdapter {
+  info?: { vendor?: string; device?: string; description?: string };
+}
+
+async function tryWebGpu(): Promise<Attempt> {
+  let dawn: DawnModule;
+  try {
+    const specifier: string = 'webgpu';
+    dawn = (await import(specifier)) as DawnModule;
+  } catch (error) {
+    return { reason: isModuleNotFound(error) ? 'webgpu (Dawn) not installed' : `webgpu (Dawn) failed to load: ${message(error)}` };
+  }
+  let gpu: ReturnType<DawnModule['create']>;
+  let adapter: DawnAdapter | null;
+  try {
+    gpu = dawn.create([]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ADAPTER_TIMEOUT_MS);
+    });
+    adapter = await Promise.race([gpu.requestAdapter({ powerPreference: 'high-performance' }), timeout]);
+    clearTimeout(timer);
+  } catch (error) {
+    return { reason: `Dawn could not enumerate GPUs: ${message(error)}` };
+  }
+  if (!adapter) return { reason: 'Dawn found no GPU adapter (no Vulkan driver for a GPU here)' };
+  try {
+    const specifier: string = '@tensorflow/tfjs-backend-webgpu';
+    // TensorFlow.js looks for the browser's globals: navigator.gpu and the GPU* constants.
+    for (const [name, value] of Object.entries(dawn.globals)) if (!(name in globalThis)) Object.assign(globalThis, { [name]: value });
+    const g = globalThis as { navigator?: { gpu?: unknown } };
+    if (g.navigator === undefined) Object.assign(globalThis, { navigator: { gpu } });
+    else if (g.navigator.gpu === undefined) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    await import(specifier);
+  } catch (error) {
+    return {
+      reason: isModuleNotFound(error)
+        ? '@tensorflow/tfjs-backend-webgpu not installed'
+        : `its TensorFlow.js backend failed to load: ${message(error)}`,
+    };
+  }
+  const failure = await activate('webgpu');
+  if (failure) return { reason: failure };
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.device].filter((v) => v).join(' ') || info.description || 'unnamed adapter';
+  return { device: `GPU (WebGPU via Dawn: ${name})` };
+}
+
 async function tryWasm(): Promise<Attempt> {
   try {
     const require = createRequire(import.meta.url);
@@ -143,7 +217,7 @@ async function tryWasm(): Promise<Attempt> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   const kind = `WebAssembly${simd ? ' SIMD' : ' without SIMD'}${threads ? ', threaded' : ', single thread'}`;
-  return { device: `CPU (${kind}, no GPU package installed)` };
+  return { device: `CPU (${kind})` };
 }
 
 /**

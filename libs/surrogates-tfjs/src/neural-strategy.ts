@@ -4,8 +4,8 @@
  * feasibility forest of CandidateStrategy (libs/optimizer), with
  * NeuralEnsemble in place of the trees. For campaigns with thousands to tens
  * of thousands of observations on a machine with a GPU (the `tensorflow`
- * backend of @tensorflow/tfjs-node-gpu); on the wasm or cpu backend it runs
- * too, more slowly (a fit of 10,000 points in 6-D took 24 s on wasm on our
+ * backend of @tensorflow/tfjs-node-gpu, or `webgpu` when asked for: see
+ * backend.ts); on the wasm or cpu backend it runs too, more slowly (a fit of 10,000 points in 6-D took 24 s on wasm on our
  * 2-core machines, where the trees take a few seconds).
  *
  * EI is computed from the members' disagreement only (`variance:

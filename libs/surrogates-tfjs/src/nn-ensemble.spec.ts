@@ -21,7 +21,19 @@ describe('NeuralEnsemble', () => {
     await model.fit(X, y);
     model.posterior(X);
     model.posterior(X.slice(0, 5));
+    await model.posteriorAsync(X);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reads the same posterior asynchronously (the only read WebGPU has), chunk by chunk', async () => {
+    const { X, y } = data(40, 2);
+    const model = new NeuralEnsemble({ ...tiny, predictChunk: 7 });
+    await model.fit(X, y);
+    const sync = model.posterior(X);
+    const async = await model.posteriorAsync(X);
+    expect(Array.from(async.mean)).toEqual(Array.from(sync.mean));
+    expect(Array.from(async.variance)).toEqual(Array.from(sync.variance));
+    await expect(new NeuralEnsemble(tiny).posteriorAsync(X)).rejects.toThrow(/fit before asking for a posterior/);
   });
 
   it('gives the same posterior whatever the prediction chunk', async () => {

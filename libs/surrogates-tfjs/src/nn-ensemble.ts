@@ -156,16 +156,54 @@ export class NeuralEnsemble implements Surrogate {
     const initial = this.initialise(d, rng.fork());
     const batch = Math.min(n, this.o.batchSize);
     const steps = Math.min(this.o.maxSteps, Math.max(this.o.minSteps, Math.ceil((this.o.epochs * n) / batch)));
-    const layers = this.train(initial, xs, ys, n, d, batch, steps, rng.fork());
+    const layers = await this.train(initial, xs, ys, n, d, batch, steps, rng.fork());
     this.fitted = { layers, dim: d, xShift, xScale, yShift, yScale, steps, backend };
   }
 
+  /**
+   * Mean and variance at each point, read back synchronously. Not on the
+   * webgpu backend, which reads asynchronously only: use posteriorAsync there
+   * (CandidateStrategy does, on every backend).
+   */
   posterior(X: number[][]): Posterior {
-    const f = this.fitted;
-    if (!f) throw new Error('neural ensemble: fit before asking for a posterior');
-    const m = X.length;
-    const mean = new Float64Array(m);
-    const variance = new Float64Array(m);
+    const f = this.require();
+    if (f.backend.name === 'webgpu')
+      throw new Error('neural ensemble: the webgpu backend reads results asynchronously only: call posteriorAsync, not posterior');
+    const parts = this.predict(f, X);
+    try {
+      return this.assemble(
+        f,
+        X.length,
+        parts.map((part) => ({ ...part, values: part.out.dataSync() })),
+      );
+    } finally {
+      tf.dispose(parts.map((part) => part.out));
+    }
+  }
+
+  /** The same as posterior, read back asynchronously: works on every backend, webgpu included. */
+  async posteriorAsync(X: number[][]): Promise<Posterior> {
+    const f = this.require();
+    const parts = this.predict(f, X);
+    try {
+      const values = await Promise.all(parts.map((part) => part.out.data()));
+      return this.assemble(
+        f,
+        X.length,
+        parts.map((part, i) => ({ ...part, values: values[i] as Float32Array })),
+      );
+    } finally {
+      tf.dispose(parts.map((part) => part.out));
+    }
+  }
+
+  private require(): Fitted {
+    if (!this.fitted) throw new Error('neural ensemble: fit before asking for a posterior');
+    return this.fitted;
+  }
+
+  /** Queues the forward pass, chunk by chunk: each chunk's output is [2, c] (mixture mean, variance), standardised. */
+  private predict(f: Fitted, X: number[][]): { start: number; c: number; out: tf.Tensor }[] {
     const M = this.o.members;
     const first = f.layers[0];
     // The first layer for all members at once: [d, M·H] (so the input is not copied M times).
@@ -179,9 +217,10 @@ export class NeuralEnsemble implements Surrogate {
       tf.tensor2d(first.bias, [1, M * first.outputs]),
       ...f.layers.slice(1).flatMap((l) => [tf.tensor3d(l.weights, [M, l.inputs, l.outputs]), tf.tensor3d(l.bias, [M, 1, l.outputs])]),
     ]);
+    const parts: { start: number; c: number; out: tf.Tensor }[] = [];
     try {
-      for (let start = 0; start < m; start += this.o.predictChunk) {
-        const c = Math.min(this.o.predictChunk, m - start);
+      for (let start = 0; start < X.length; start += this.o.predictChunk) {
+        const c = Math.min(this.o.predictChunk, X.length - start);
         const xs = new Float32Array(c * f.dim);
         for (let p = 0; p < c; p++) {
           const x = X[start + p];
@@ -189,6 +228,7 @@ export class NeuralEnsemble implements Surrogate {
             throw new Error(`neural ensemble: point ${start + p} has ${x.length} coordinates, the model was fitted on ${f.dim}`);
           for (let j = 0; j < f.dim; j++) xs[p * f.dim + j] = (x[j] - f.xShift[j]) / f.xScale[j];
         }
+        // The caller reads the output after tidy: dataSync inside it makes every op synchronous and slow.
         const out = tf.tidy(() => {
           const h0 = this.act(tf.add(tf.matMul(tf.tensor2d(xs, [c, f.dim]), weights[0]), weights[1]));
           const h = tf.transpose(tf.reshape(h0, [c, M, first.outputs]), [1, 0, 2]) as tf.Tensor3D;
@@ -197,17 +237,26 @@ export class NeuralEnsemble implements Surrogate {
           const total = this.o.variance === 'total' ? tf.add(spread, tf.mean(sigma2, 0)) : spread;
           return tf.stack([mixMean, total]);
         });
-        // Read outside tidy: dataSync inside it makes every op synchronous and slow.
-        const values = out.dataSync();
-        out.dispose();
-        const s2 = f.yScale * f.yScale;
-        for (let p = 0; p < c; p++) {
-          mean[start + p] = f.yShift + f.yScale * values[p];
-          variance[start + p] = s2 * Math.max(values[c + p], 0);
-        }
+        parts.push({ start, c, out });
       }
+    } catch (error) {
+      tf.dispose(parts.map((part) => part.out));
+      throw error;
     } finally {
       tf.dispose(weights);
+    }
+    return parts;
+  }
+
+  private assemble(f: Fitted, m: number, parts: { start: number; c: number; values: ArrayLike<number> }[]): Posterior {
+    const mean = new Float64Array(m);
+    const variance = new Float64Array(m);
+    const s2 = f.yScale * f.yScale;
+    for (const { start, c, values } of parts) {
+      for (let p = 0; p < c; p++) {
+        mean[start + p] = f.yShift + f.yScale * values[p];
+        variance[start + p] = s2 * Math.max(values[c + p], 0);
+      }
     }
     return { mean, variance };
   }
@@ -237,7 +286,7 @@ export class NeuralEnsemble implements Surrogate {
     return layers;
   }
 
-  private train(
+  private async train(
     initial: Layer[],
     xs: Float32Array,
     ys: Float32Array,
@@ -246,7 +295,7 @@ export class NeuralEnsemble implements Surrogate {
     batch: number,
     steps: number,
     rng: Rng,
-  ): Layer[] {
+  ): Promise<Layer[]> {
     const M = this.o.members;
     // Inside tidy, so the initial-value tensors are freed (tidy never disposes variables).
     const vars = tf.tidy(() =>
@@ -278,10 +327,12 @@ export class NeuralEnsemble implements Surrogate {
         optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
         tf.dispose(Object.values(grads));
       }
+      // Read back asynchronously: the webgpu backend has no synchronous read.
+      const values = await Promise.all(vars.map((v) => v.data()));
       return initial.map((l, i) => ({
         ...l,
-        weights: Float32Array.from(vars[2 * i].dataSync()),
-        bias: Float32Array.from(vars[2 * i + 1].dataSync()),
+        weights: Float32Array.from(values[2 * i] as Float32Array),
+        bias: Float32Array.from(values[2 * i + 1] as Float32Array),
       }));
     } finally {
       optimizer.dispose();

@@ -15,7 +15,7 @@
  * where an exact GP is too slow; the TensorFlow.js ensemble of
  * libs/surrogates-tfjs plugs in the same way (NeuralEnsembleStrategy).
  */
-import { logEI } from '../acquisition/analytic.js';
+import { logExpectedImprovement } from '../acquisition/analytic.js';
 import { DesignStrategy } from '../design/strategy.js';
 import { sobolPoints } from '../design/sobol.js';
 import { Rng } from '../rng.js';
@@ -65,6 +65,14 @@ export interface CandidateSurrogate<M extends Surrogate = Surrogate> {
  * into a failed region) does not outweigh it.
  */
 const FEASIBILITY_FLOOR = 1e-4;
+
+/** A candidate picked for the batch: its acquisition value and the model's posterior there. */
+interface Chosen {
+  x: number[];
+  value: number;
+  mean: number;
+  variance: number;
+}
 
 export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strategy {
   private readonly o: Required<Omit<CandidateStrategyOptions, 'initialDesign' | 'trees' | 'encoding'>> &
@@ -129,7 +137,6 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
     await model.fit(X, y);
     this.lastFit = this.surrogate.fitted?.(model);
     const best = Math.max(...y);
-    const objective = logEI(model, best);
 
     // Where experiments failed, a second forest learns P(feasible) from 1/0 labels.
     const failures = observed.filter((o) => o.failed).length;
@@ -144,7 +151,9 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
 
     const rng = new Rng(request.seed ^ (observed.length * 7919));
     const candidates = this.candidates(enc, X, y, rng, request.seed + observed.length);
-    const base = objective.evaluate(candidates);
+    // One posterior over the whole candidate set (asynchronously where the model can: a GPU reads back so).
+    const post = model.posteriorAsync ? await model.posteriorAsync(candidates) : model.posterior(candidates);
+    const base = Float64Array.from(post.mean, (m, i) => logExpectedImprovement(m, Math.sqrt(Math.max(post.variance[i], 0)), best));
     if (feasibility) {
       const p = feasibility.posterior(candidates).mean;
       for (let i = 0; i < candidates.length; i++) base[i] += Math.log(Math.min(1, Math.max(FEASIBILITY_FLOOR, p[i])));
@@ -160,7 +169,7 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
     const score = Float64Array.from(base);
     for (const c of centres) penalise(score, candidates, enc, c, r2);
 
-    const chosen: { x: number[]; value: number }[] = [];
+    const chosen: Chosen[] = [];
     while (chosen.length < n) {
       let bestIndex = -1;
       for (let i = 0; i < candidates.length; i++) {
@@ -170,7 +179,7 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
       if (bestIndex < 0) break;
       const x = candidates[bestIndex];
       taken.add(space.key(enc.decode(x)));
-      chosen.push({ x, value: base[bestIndex] });
+      chosen.push({ x, value: base[bestIndex], mean: post.mean[bestIndex], variance: post.variance[bestIndex] });
       penalise(score, candidates, enc, x, r2);
       score[bestIndex] = -Infinity;
     }
@@ -181,9 +190,9 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
         n: n - chosen.length,
         pending: [...request.pending, ...chosen.map((c) => enc.decode(c.x))],
       });
-      return [...this.describe(chosen, enc, model, X, sign), ...more];
+      return [...this.describe(chosen, enc, X, sign), ...more];
     }
-    return this.describe(chosen, enc, model, X, sign);
+    return this.describe(chosen, enc, X, sign);
   }
 
   private candidates(enc: Encoder, X: number[][], y: number[], rng: Rng, seed: number): number[][] {
@@ -209,15 +218,13 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
     return out;
   }
 
-  private describe(chosen: { x: number[]; value: number }[], enc: Encoder, model: Surrogate, X: number[][], sign: number): Proposal[] {
-    if (chosen.length === 0) return [];
-    const post = model.posterior(chosen.map((c) => c.x));
-    return chosen.map((c, i) => {
+  private describe(chosen: Chosen[], enc: Encoder, X: number[][], sign: number): Proposal[] {
+    return chosen.map((c) => {
       let nearest = Infinity;
       for (const x of X) nearest = Math.min(nearest, enc.distance(c.x, x));
       const proposal: Proposal = {
         params: enc.decode(c.x),
-        prediction: { mean: sign * post.mean[i], sd: Math.sqrt(Math.max(post.variance[i], 0)) },
+        prediction: { mean: sign * c.mean, sd: Math.sqrt(Math.max(c.variance, 0)) },
         acquisition: c.value,
       };
       if (nearest > this.o.extrapolationDistance) {

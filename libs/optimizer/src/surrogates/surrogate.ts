@@ -12,6 +12,12 @@ export interface Posterior {
 export interface Surrogate {
   fit(X: number[][], y: number[]): void | Promise<void>;
   posterior(X: number[][]): Posterior;
+  /**
+   * The posterior, computed asynchronously: for a model whose device reads
+   * results back asynchronously only (TensorFlow.js on WebGPU). Callers that
+   * can await prefer it where present.
+   */
+  posteriorAsync?(X: number[][]): Promise<Posterior>;
 }
 
 /** A surrogate that can also give the joint posterior (for Thompson sampling on a candidate set). */

@@ -16,8 +16,8 @@
  * `npm install --no-save webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0`).
  * On Linux it drives the GPU through Vulkan: it needs the Vulkan loader
  * (libvulkan1) and the GPU driver's Vulkan ICD. On an H100 it ran the
- * ensemble with the same accuracy as wasm and scored 100,000 candidates 27×
- * faster, but its fit of 1,000 points took twice as long (about 60 ms per
+ * ensemble with the same accuracy as wasm and scored 100,000 candidates
+ * 27–57× faster, but its fit of 1,000 points took twice as long (about 60 ms per
  * training step whatever the data size: per-operation overhead), so it is
  * not picked on its own; see BENCHMARKS.md.
  * WebGPU reads results back asynchronously only (`data()`, not `dataSync()`):

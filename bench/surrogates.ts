@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../libs/optimizer/src/rng.js';
 import { ExtraTrees } from '../libs/optimizer/src/surrogates/extra-trees.js';
 import { GaussianProcess } from '../libs/optimizer/src/surrogates/gp.js';
-import type { Surrogate } from '../libs/optimizer/src/surrogates/surrogate.js';
+import { readPosterior, type Surrogate } from '../libs/optimizer/src/surrogates/surrogate.js';
 import { BACKEND_NAMES, type BackendName, NeuralEnsemble, selectBackend } from '../libs/surrogates-tfjs/src/index.js';
 import { round } from './support/stats.js';
 
@@ -91,7 +91,7 @@ async function measure(name: string, backend: string, make: () => Surrogate, n: 
   let rmse = NaN;
   for (const m of pools) {
     const pool = problem(m, d, 7);
-    const p = await time(() => (model.posteriorAsync ? model.posteriorAsync(pool.X) : model.posterior(pool.X)));
+    const p = await time(() => readPosterior(model, pool.X));
     if (!p.value.variance.every((v) => Number.isFinite(v) && v >= 0))
       throw new Error(`${name}: non-finite or negative variance in the benchmark`);
     predictMs[m] = round(p.ms, 0);

@@ -169,18 +169,21 @@ async function tryWebGpu(): Promise<Attempt> {
     return { reason: isModuleNotFound(error) ? 'webgpu (Dawn) not installed' : `webgpu (Dawn) failed to load: ${message(error)}` };
   }
   let gpu: ReturnType<DawnModule['create']>;
-  let adapter: DawnAdapter | null;
+  let adapter: DawnAdapter | null | 'timed out';
+  let timer: NodeJS.Timeout | undefined;
   try {
     gpu = dawn.create([]);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), ADAPTER_TIMEOUT_MS);
+    const timeout = new Promise<'timed out'>((resolve) => {
+      timer = setTimeout(() => resolve('timed out'), ADAPTER_TIMEOUT_MS);
     });
     adapter = await Promise.race([gpu.requestAdapter({ powerPreference: 'high-performance' }), timeout]);
-    clearTimeout(timer);
   } catch (error) {
     return { reason: `Dawn could not enumerate GPUs: ${message(error)}` };
+  } finally {
+    // Also when the request fails: a pending timer would keep the process alive.
+    clearTimeout(timer);
   }
+  if (adapter === 'timed out') return { reason: `Dawn did not answer a request for a GPU adapter within ${ADAPTER_TIMEOUT_MS / 1000} s` };
   if (!adapter) return { reason: 'Dawn found no GPU adapter (no Vulkan driver for a GPU here)' };
   try {
     const specifier: string = '@tensorflow/tfjs-backend-webgpu';

@@ -174,7 +174,8 @@ export class NeuralEnsemble implements Surrogate {
       return this.assemble(
         f,
         X.length,
-        parts.map((part) => ({ ...part, values: part.out.dataSync() })),
+        parts,
+        parts.map((part) => part.out.dataSync()),
       );
     } finally {
       tf.dispose(parts.map((part) => part.out));
@@ -186,12 +187,7 @@ export class NeuralEnsemble implements Surrogate {
     const f = this.require();
     const parts = this.predict(f, X);
     try {
-      const values = await Promise.all(parts.map((part) => part.out.data()));
-      return this.assemble(
-        f,
-        X.length,
-        parts.map((part, i) => ({ ...part, values: values[i] as Float32Array })),
-      );
+      return this.assemble(f, X.length, parts, await Promise.all(parts.map((part) => part.out.data())));
     } finally {
       tf.dispose(parts.map((part) => part.out));
     }
@@ -248,14 +244,16 @@ export class NeuralEnsemble implements Surrogate {
     return parts;
   }
 
-  private assemble(f: Fitted, m: number, parts: { start: number; c: number; values: ArrayLike<number> }[]): Posterior {
+  /** The posterior from each chunk's read-back output (values[k] belongs to parts[k]), in the outcome's units. */
+  private assemble(f: Fitted, m: number, parts: { start: number; c: number }[], values: ArrayLike<number>[]): Posterior {
     const mean = new Float64Array(m);
     const variance = new Float64Array(m);
     const s2 = f.yScale * f.yScale;
-    for (const { start, c, values } of parts) {
+    for (const [k, { start, c }] of parts.entries()) {
+      const v = values[k];
       for (let p = 0; p < c; p++) {
-        mean[start + p] = f.yShift + f.yScale * values[p];
-        variance[start + p] = s2 * Math.max(values[c + p], 0);
+        mean[start + p] = f.yShift + f.yScale * v[p];
+        variance[start + p] = s2 * Math.max(v[c + p], 0);
       }
     }
     return { mean, variance };

@@ -22,7 +22,7 @@ import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
-import type { Surrogate } from '../surrogates/surrogate.js';
+import { readPosterior, type Surrogate } from '../surrogates/surrogate.js';
 import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
 import { inInitialDesign, initialDesignSize } from './initial-design.js';
 
@@ -152,7 +152,7 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
     const rng = new Rng(request.seed ^ (observed.length * 7919));
     const candidates = this.candidates(enc, X, y, rng, request.seed + observed.length);
     // One posterior over the whole candidate set (asynchronously where the model can: a GPU reads back so).
-    const post = model.posteriorAsync ? await model.posteriorAsync(candidates) : model.posterior(candidates);
+    const post = await readPosterior(model, candidates);
     const base = Float64Array.from(post.mean, (m, i) => logExpectedImprovement(m, Math.sqrt(Math.max(post.variance[i], 0)), best));
     if (feasibility) {
       const p = feasibility.posterior(candidates).mean;

@@ -20,6 +20,11 @@ export interface Surrogate {
   posteriorAsync?(X: number[][]): Promise<Posterior>;
 }
 
+/** A model's posterior, read asynchronously where the model can (see posteriorAsync), else synchronously. */
+export function readPosterior(model: Surrogate, X: number[][]): Promise<Posterior> | Posterior {
+  return model.posteriorAsync ? model.posteriorAsync(X) : model.posterior(X);
+}
+
 /** A surrogate that can also give the joint posterior (for Thompson sampling on a candidate set). */
 export interface JointSurrogate extends Surrogate {
   /** Mean and full covariance (row-major m x m) at m points. */

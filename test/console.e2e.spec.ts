@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { startSimRig, type SimRig } from '../simulators/src/sim-rig-core.js';
+import type { SimRig } from '../simulators/src/sim-rig-core.js';
 import { launchChromium, screenshotPath } from './support/browser.js';
-import { testMqttUrl } from './support/database.js';
+import { startBraninRig } from './support/branin-rig.js';
 import { until } from './support/poll.js';
 import { braninCampaign, startTestService, TEST_TOKENS, type TestService } from './support/service.js';
 
@@ -41,20 +41,7 @@ describe('operator console in a browser', () => {
 
   beforeAll(async () => {
     svc = await startTestService();
-    rig = await startSimRig({
-      url: testMqttUrl(),
-      deviceId: `rig-${kind}`,
-      kind,
-      functionName: 'branin',
-      noise: 0,
-      latencyMs: 30,
-      jitterMs: 30,
-      failureRate: 0,
-      deviceFailureRate: 0,
-      capacity: 4,
-      objective: 'y',
-      seed: 4,
-    });
+    rig = await startBraninRig({ kind, noise: 0, latencyMs: 30, jitterMs: 30, seed: 4 });
     browser = await launchChromium();
     const created = await svc.api<{ id: string }>(
       'POST',

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startOrchestrator, type Orchestrator } from '../apps/orchestrator/src/bootstrap.js';
 import { CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import { loadConfig, type AppConfig } from '../apps/orchestrator/src/common/config.js';
-import { startSimRig, type SimRig } from '../simulators/src/sim-rig-core.js';
+import type { SimRig } from '../simulators/src/sim-rig-core.js';
+import { startBraninRig } from './support/branin-rig.js';
 import { freshDatabase, testMqttUrl, type TestDatabase } from './support/database.js';
 import { until } from './support/poll.js';
 import { braninCampaign } from './support/service.js';
@@ -39,22 +40,7 @@ describe('two replicas', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     for (let i = 0; i < 2; i++) {
-      rigs.push(
-        await startSimRig({
-          url: testMqttUrl(),
-          deviceId: `rig-${kind}-${i}`,
-          kind,
-          functionName: 'branin',
-          noise: 0.01,
-          latencyMs: 20,
-          jitterMs: 20,
-          failureRate: 0,
-          deviceFailureRate: 0,
-          capacity: 4,
-          objective: 'y',
-          seed: i,
-        }),
-      );
+      rigs.push(await startBraninRig({ kind, deviceId: `rig-${kind}-${i}`, noise: 0.01, latencyMs: 20, jitterMs: 20, seed: i }));
     }
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { TokenService } from './auth/token.service.js';
 import { CampaignsController } from './campaigns/campaigns.controller.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
+import { ImportsService } from './campaigns/imports.service.js';
 import { APP_CONFIG, type AppConfig } from './common/config.js';
 import { EventBus } from './common/events.js';
 import { ConsoleGateway } from './console/console.gateway.js';
@@ -57,6 +58,7 @@ export class AppModule {
         DevicesService,
         ResultsService,
         CampaignsService,
+        ImportsService,
         // Its workers stop in onApplicationShutdown, after the loop has finished its pass (beforeApplicationShutdown).
         {
           provide: StrategyPool,

@@ -1,4 +1,5 @@
 export * from './space.js';
+export * from './table.js';
 export * from './constraints.js';
 export * from './composition.js';
 export * from './elements/elements.js';

@@ -4,13 +4,15 @@ import { BatchEntity } from './entities/batch.entity.js';
 import { CampaignEntity } from './entities/campaign.entity.js';
 import { DeviceEntity } from './entities/device.entity.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
+import { ImportedResultEntity } from './entities/imported-result.entity.js';
 import { InitialSchema1763830000000 } from './migrations/1763830000000-initial-schema.js';
 import { CampaignLeases1763900000000 } from './migrations/1763900000000-campaign-leases.js';
 import { DeviceRegistry1763910000000 } from './migrations/1763910000000-device-registry.js';
+import { ImportedResults1796530000000 } from './migrations/1796530000000-imported-results.js';
 
 /** Explicit lists: no discovery by glob. */
-export const ENTITIES = [CampaignEntity, BatchEntity, ExperimentEntity, DeviceEntity, AuditEntryEntity];
-export const MIGRATIONS = [InitialSchema1763830000000, CampaignLeases1763900000000, DeviceRegistry1763910000000];
+export const ENTITIES = [CampaignEntity, BatchEntity, ExperimentEntity, ImportedResultEntity, DeviceEntity, AuditEntryEntity];
+export const MIGRATIONS = [InitialSchema1763830000000, CampaignLeases1763900000000, DeviceRegistry1763910000000, ImportedResults1796530000000];
 
 export interface DataSourceOptions {
   url: string;

@@ -2,6 +2,7 @@ export * from './states.js';
 export * from './entities/campaign.entity.js';
 export * from './entities/batch.entity.js';
 export * from './entities/experiment.entity.js';
+export * from './entities/imported-result.entity.js';
 export * from './entities/device.entity.js';
 export * from './entities/audit-entry.entity.js';
 export * from './data-source.js';

@@ -1,52 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CsvTable, parseCsv } from '../../../libs/optimizer/src/table.js';
 
-/** A parsed CSV file: header names and rows of raw strings. */
-export interface CsvTable {
-  file: string;
-  columns: string[];
-  rows: string[][];
-}
-
-/**
- * Parses CSV text (RFC 4180: comma separated, optional double-quoted fields
- * with "" escapes, LF or CRLF line ends). The first line is the header; every
- * row must have as many fields, else an error names the line.
- */
-export function parseCsv(text: string, file = '(text)'): CsvTable {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      field = '';
-      if (record.length > 1 || record[0] !== '') records.push(record);
-      record = [];
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) records.push([...record, field]);
-  if (records.length === 0) throw new Error(`${file}: empty CSV file`);
-  const [columns, ...rows] = records;
-  rows.forEach((r, i) => {
-    if (r.length !== columns.length) throw new Error(`${file}: line ${i + 2} has ${r.length} fields, the header has ${columns.length}`);
-  });
-  return { file, columns, rows };
-}
+// The CSV reader is the optimizer library's (results tables are read with it too).
+export { type CsvTable, parseCsv } from '../../../libs/optimizer/src/table.js';
 
 /** Column index by name; throws naming the file and the columns it has. */
 export function column(table: CsvTable, name: string): number {

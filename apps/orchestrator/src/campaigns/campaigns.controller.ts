@@ -5,6 +5,8 @@ import { Actor, Roles } from '../auth/auth.decorators.js';
 import { campaignDefinitionSchema } from './campaign-definition.js';
 import { approvalChangeSchema, batchEditSchema, parseInput } from './batch-edit.js';
 import { CampaignsService } from './campaigns.service.js';
+import { importSchema } from './imports.js';
+import { ImportsService } from './imports.service.js';
 
 /** Why a batch is decided; who decides comes from the bearer token. The audit log keeps both. */
 const decisionSchema = z.object({ note: z.string().max(2000).optional() }).strict();
@@ -34,7 +36,10 @@ const decisionJsonSchema = jsonSchema(decisionSchema);
 @ApiResponse({ status: 403, description: "The token's role does not allow this", schema: errorSchema })
 @Controller('api/campaigns')
 export class CampaignsController {
-  constructor(private readonly campaigns: CampaignsService) {}
+  constructor(
+    private readonly campaigns: CampaignsService,
+    private readonly imports: ImportsService,
+  ) {}
 
   @Post()
   @Roles('admin')
@@ -122,6 +127,31 @@ export class CampaignsController {
   @ApiResponse({ status: 400, description: 'An edited value is outside the space; every problem is listed', schema: errorSchema })
   editAndApprove(@Param('id') id: string, @Param('batchId') batchId: string, @Body() body: unknown, @Actor() actor: string) {
     return this.campaigns.editAndApproveBatch(id, batchId, body, actor);
+  }
+
+  @Post(':id/imports')
+  @Roles('operator')
+  @ApiOperation({
+    summary:
+      'Import earlier results (a literature table, a notebook) as JSON rows or CSV text: the strategy learns from them; they count toward neither the budget nor the target',
+  })
+  @ApiBody({ schema: jsonSchema(importSchema) })
+  @ApiResponse({ status: 201, description: 'What was stored: the import id, the number of results and of failures, CSV columns not read' })
+  @ApiResponse({
+    status: 400,
+    description: 'A result is outside the space or has no valid value; every problem is listed and nothing is stored',
+    schema: errorSchema,
+  })
+  @ApiResponse({ status: 409, description: 'The campaign is completed or cancelled', schema: errorSchema })
+  importResults(@Param('id') id: string, @Body() body: unknown, @Actor() actor: string) {
+    return this.imports.import(id, body, actor);
+  }
+
+  @Get(':id/imports')
+  @Roles('viewer')
+  @ApiOperation({ summary: 'The imported results of a campaign, with their source and who imported them' })
+  importedResults(@Param('id') id: string) {
+    return this.imports.list(id);
   }
 
   @Put(':id/approval')

@@ -24,6 +24,12 @@ export interface CampaignSummary {
   budget: number;
   counts: Record<string, number>;
   best: { experimentId: string; index: number; params: Record<string, number | string>; value: number } | null;
+  /** Earlier results imported into the campaign (POST /api/campaigns/:id/imports): learned from, never run or counted toward the budget. */
+  imported: {
+    results: number;
+    failed: number;
+    best: { index: number; params: Record<string, number | string>; value: number; source: string } | null;
+  };
   createdAt: Date;
   completedAt: Date | null;
 }
@@ -74,7 +80,7 @@ export class CampaignsService {
 
   /**
    * Every campaign with its counts and best result, read from one snapshot in
-   * three queries however many campaigns there are (each entry used to take two
+   * five queries however many campaigns there are (each entry used to take two
    * queries of its own, on whichever pool connection was free).
    */
   async list(): Promise<CampaignSummary[]> {
@@ -286,8 +292,8 @@ export class CampaignsService {
 
   /**
    * Experiment counts by status and the best completed experiment of one
-   * campaign, or of all of them: "best" follows each campaign's own objective
-   * direction, the earlier experiment winning a tie.
+   * campaign, or of all of them, and the same of its imported results: "best"
+   * follows each campaign's own objective direction, the earlier one winning a tie.
    */
   private async stats(db: EntityManager, campaignId?: string): Promise<Map<string, CampaignStats>> {
     const only = campaignId === undefined ? '' : 'AND e.campaign_id = $1';
@@ -313,10 +319,34 @@ export class CampaignsService {
          e.index`,
       params,
     );
+    const imported = await queryRows<{ campaign_id: string; results: string; failed: string }>(
+      db,
+      `SELECT e.campaign_id, count(*) AS results, count(*) FILTER (WHERE e.failed) AS failed FROM imported_results e WHERE true ${only} GROUP BY e.campaign_id`,
+      params,
+    );
+    const importedBest = await queryRows<{
+      campaign_id: string;
+      index: number;
+      params: Record<string, number | string>;
+      objective: number;
+      source: string;
+    }>(
+      db,
+      `SELECT DISTINCT ON (e.campaign_id) e.campaign_id, e.index, e.params, e.objective, e.source
+       FROM imported_results e JOIN campaigns c ON c.id = e.campaign_id
+       WHERE NOT e.failed ${only}
+       ORDER BY e.campaign_id,
+         CASE WHEN c.definition->'objective'->>'direction' = 'minimize' THEN e.objective ELSE -e.objective END,
+         e.index`,
+      params,
+    );
     const stats = new Map<string, CampaignStats>();
-    const of = (id: string) => stats.get(id) ?? stats.set(id, { counts: {}, best: null }).get(id)!;
+    const of = (id: string) => stats.get(id) ?? stats.set(id, noStats()).get(id)!;
     for (const r of counts) of(r.campaign_id).counts[r.status] = Number(r.n);
     for (const b of best) of(b.campaign_id).best = { experimentId: b.id, index: b.index, params: b.params, value: b.objective };
+    for (const r of imported) of(r.campaign_id).imported = { results: Number(r.results), failed: Number(r.failed), best: null };
+    for (const b of importedBest)
+      of(b.campaign_id).imported.best = { index: b.index, params: b.params, value: b.objective, source: b.source };
     return stats;
   }
 }
@@ -324,9 +354,14 @@ export class CampaignsService {
 interface CampaignStats {
   counts: Record<string, number>;
   best: CampaignSummary['best'];
+  imported: CampaignSummary['imported'];
 }
 
-function summary(c: CampaignEntity, stats: CampaignStats = { counts: {}, best: null }): CampaignSummary {
+function noStats(): CampaignStats {
+  return { counts: {}, best: null, imported: { results: 0, failed: 0, best: null } };
+}
+
+function summary(c: CampaignEntity, stats: CampaignStats = noStats()): CampaignSummary {
   const definition = c.definition as unknown as CampaignDefinition;
   return {
     id: c.id,
@@ -336,6 +371,7 @@ function summary(c: CampaignEntity, stats: CampaignStats = { counts: {}, best: n
     budget: definition.budget,
     counts: stats.counts,
     best: stats.best,
+    imported: stats.imported,
     createdAt: c.createdAt,
     completedAt: c.completedAt,
   };

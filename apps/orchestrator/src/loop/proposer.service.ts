@@ -38,7 +38,15 @@ export class ProposerService {
       `SELECT params, status, objective, failure_scope FROM experiments WHERE campaign_id = $1 ORDER BY index`,
       [campaign.id],
     );
-    const observations: Observation[] = [];
+    // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
+    const imported = await queryRows<{ params: Params; objective: number | null; failed: boolean }>(
+      this.dataSource,
+      `SELECT params, objective, failed FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
+      [campaign.id],
+    );
+    const observations: Observation[] = imported.map((r) =>
+      r.failed || r.objective === null ? { params: r.params, failed: true } : { params: r.params, value: r.objective },
+    );
     const pending: Params[] = [];
     const rejected: Params[] = [];
     for (const r of rows) {
@@ -81,6 +89,7 @@ export class ProposerService {
       settings: info.settings as JsonObject,
       seed: campaign.seed,
       observations: observations.length,
+      imported: imported.length,
       pending: pending.length,
       elapsedMs,
     };

@@ -106,11 +106,20 @@ export function renderHead(host, c, { canOperate, onPause, onResume, onPolicy })
       h('dd', {}, c.best ? `${c.definition.objective.name} = ${num(c.best.value)} (experiment ${c.best.index})` : '–'),
       h('dt', {}, 'running'),
       h('dd', {}, `${(c.counts.dispatched ?? 0) + (c.counts.running ?? 0)} on devices, ${c.counts.queued ?? 0} queued`),
+      ...(c.imported?.results ? [h('dt', {}, 'imported'), h('dd', { 'data-testid': 'imported' }, importedFacts(c))] : []),
       h('dt', {}, h('label', { for: 'policy' }, 'approval')),
       h('dd', {}, select, h('span', { class: 'policy-help small muted' }, `${help}; a change applies to the next batches`)),
     ),
     c.stopReason ? h('p', { class: 'muted' }, c.stopReason) : '',
   );
+}
+
+/** Earlier results imported into the campaign: how many, failures, the best and where it comes from. */
+function importedFacts(c) {
+  const i = c.imported;
+  const failed = i.failed ? ` (${i.failed} failed)` : '';
+  const best = i.best ? `, best ${c.definition.objective.name} = ${num(i.best.value)} from ${i.best.source}` : '';
+  return `${i.results} earlier results${failed}${best}; learned from, not counted in the budget`;
 }
 
 /**

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type CampaignStatus, ImportedResultEntity, queryRows } from '../../../../libs/persistence/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/errors.js';
+import { EventBus } from '../common/events.js';
+import { CLOCK, type Clock } from '../common/ports.js';
+import type { CampaignDefinition } from './campaign-definition.js';
+import { planImport } from './imports.js';
+
+/** What an import stored. */
+export interface ImportReceipt {
+  importId: string;
+  campaignId: string;
+  source: string;
+  /** Results stored, failed ones included. */
+  results: number;
+  failed: number;
+  /** CSV columns that named neither a parameter nor the objective, and were not read. */
+  ignoredColumns: string[];
+  importedBy: string;
+  importedAt: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Earlier results imported into a campaign: the strategy learns from them
+ * (proposer.service.ts puts them before the campaign's own results), but they
+ * are not experiments of the campaign, so nothing dispatches them and they
+ * count toward neither the budget nor the target.
+ */
+@Injectable()
+export class ImportsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Checks every result and stores all of them in one transaction, or none (with every problem named). */
+  async import(campaignId: string, input: unknown, actor: string): Promise<ImportReceipt> {
+    const campaign = await this.campaign(campaignId, true);
+    const plan = planImport(campaign.definition, input);
+    const importId = randomUUID();
+    const now = this.clock.now();
+    const failed = plan.results.filter((r) => r.failed).length;
+    await this.dataSource.transaction(async (m) => {
+      // The campaign row's lock orders imports of one campaign (their indices) and holds off a completion meanwhile.
+      const [locked] = await queryRows<{ status: CampaignStatus }>(m, `SELECT status FROM campaigns WHERE id = $1 FOR UPDATE`, [
+        campaignId,
+      ]);
+      assertOpen(campaignId, locked.status);
+      await m.query(
+        `INSERT INTO imported_results (id, campaign_id, import_id, index, params, objective, failed, failure_reason, source, imported_by, imported_at)
+         SELECT v.id, $1, $2, first.index + v.ord - 1, v.params, v.objective, v.failed, v.reason, $3, $4, $5
+         FROM unnest($6::uuid[], $7::jsonb[], $8::float8[], $9::boolean[], $10::text[]) WITH ORDINALITY AS v(id, params, objective, failed, reason, ord),
+              (SELECT COALESCE(MAX(index) + 1, 0) AS index FROM imported_results WHERE campaign_id = $1) AS first`,
+        [
+          campaignId,
+          importId,
+          plan.source,
+          actor,
+          now,
+          plan.results.map(() => randomUUID()),
+          plan.results.map((r) => JSON.stringify(r.params)),
+          plan.results.map((r) => r.value),
+          plan.results.map((r) => r.failed),
+          plan.results.map((r) => r.reason),
+        ],
+      );
+      await this.audit.record(
+        {
+          actor,
+          action: 'results.imported',
+          campaignId,
+          details: { importId, source: plan.source, results: plan.results.length, failed, ignoredColumns: plan.ignoredColumns },
+        },
+        m,
+      );
+    });
+    // Consoles refresh; the loop sees the results at the campaign's next proposal.
+    this.bus.emit('campaign.updated', { campaignId, status: campaign.status });
+    return {
+      importId,
+      campaignId,
+      source: plan.source,
+      results: plan.results.length,
+      failed,
+      ignoredColumns: plan.ignoredColumns,
+      importedBy: actor,
+      importedAt: now,
+    };
+  }
+
+  /** Every imported result of a campaign, in the order imported. */
+  async list(campaignId: string): Promise<ImportedResultEntity[]> {
+    await this.campaign(campaignId, false);
+    return this.dataSource.getRepository(ImportedResultEntity).find({ where: { campaignId }, order: { index: 'ASC' } });
+  }
+
+  private async campaign(id: string, open: boolean): Promise<{ status: CampaignStatus; definition: CampaignDefinition }> {
+    const [row] = UUID.test(id)
+      ? await queryRows<{ status: CampaignStatus; definition: CampaignDefinition }>(
+          this.dataSource,
+          `SELECT status, definition FROM campaigns WHERE id = $1`,
+          [id],
+        )
+      : [];
+    if (!row) throw new DomainError('not_found', `campaign ${id} not found`);
+    if (open) assertOpen(id, row.status);
+    return row;
+  }
+}
+
+function assertOpen(id: string, status: CampaignStatus): void {
+  if (status === 'completed' || status === 'cancelled')
+    throw new DomainError(
+      'invalid_state',
+      `campaign ${id} is ${status}: it takes no more results (import into a running or paused campaign)`,
+    );
+}

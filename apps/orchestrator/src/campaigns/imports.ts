@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { formatIssues, parseCsv, type Params, tableResults, type TableResult } from '../../../../libs/optimizer/src/index.js';
+import { DomainError } from '../common/errors.js';
+import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
+
+/** Most results one import may hold. */
+export const MAX_IMPORTED_RESULTS = 10_000;
+/** Problems listed in a refusal; the rest are counted. */
+const LISTED_PROBLEMS = 50;
+
+const paramValue = z.union([z.number(), z.string()]);
+/** PostgreSQL stores no U+0000 in text. */
+const NUL = '\u0000';
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes(NUL), 'must not contain a NUL character');
+
+/**
+ * Earlier results for a campaign (a literature table, a lab notebook, an
+ * earlier campaign): as JSON rows or as CSV text with one column per
+ * parameter (compositions as `<name>.<component>`), one for the objective,
+ * and optional `failed` and `failure_reason` columns.
+ */
+export const importSchema = z
+  .object({
+    /** Where the results come from: a citation, a notebook page, an earlier campaign. */
+    source: text(500)
+      .transform((s) => s.trim())
+      .refine((s) => s.length > 0, 'say where the results come from (a paper, a notebook, an earlier campaign)'),
+    results: z
+      .array(
+        z
+          .object({
+            params: z.record(z.string(), paramValue),
+            /** The objective's value; absent when the experiment failed. */
+            value: z.number().optional(),
+            /** The experiment ran and gave no value (an infeasible condition): data too. */
+            failed: z.boolean().optional(),
+            reason: text(2000).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'an import needs at least one result')
+      .max(MAX_IMPORTED_RESULTS)
+      .optional(),
+    /** The same as CSV text: header, then one line per result. */
+    csv: z.string().min(1).optional(),
+  })
+  .strict();
+
+export interface PlannedImport {
+  source: string;
+  results: { params: Params; value: number | null; failed: boolean; reason: string | null }[];
+  /** CSV columns that name neither a parameter nor the objective: not read. */
+  ignoredColumns: string[];
+}
+
+/**
+ * Checks an import against the campaign: every result a point of its space
+ * (constraints included: the model learns only from points inside), its value
+ * a finite number within the objective's plausible range, or a failure.
+ * Every problem is named, by result number or CSV line, and nothing is
+ * imported unless all are right.
+ */
+export function planImport(definition: CampaignDefinition, input: unknown): PlannedImport {
+  const r = importSchema.safeParse(input ?? {});
+  if (!r.success) throw refusal(formatIssues(r.error.issues));
+  const { source, results, csv } = r.data;
+  if ((results === undefined) === (csv === undefined)) {
+    throw refusal(['give the results either as "results" (JSON rows) or as "csv" (text), one of the two']);
+  }
+  const space = spaceOf(definition);
+  const objective = definition.objective;
+  const problems: string[] = [];
+  // Each row with where it is and what is wrong with it so far (JSON rows: a value and a failure, or neither).
+  let rows: { at: string; result: TableResult; own: string[] }[];
+  let ignoredColumns: string[] = [];
+  if (csv !== undefined) {
+    let table;
+    try {
+      table = parseCsv(csv, 'csv');
+    } catch (e) {
+      throw refusal([(e as Error).message]);
+    }
+    if (table.rows.length > MAX_IMPORTED_RESULTS)
+      throw refusal([`csv: ${table.rows.length} lines of results, at most ${MAX_IMPORTED_RESULTS} per import`]);
+    if (table.rows.length === 0) throw refusal(['csv: a header but no results']);
+    const read = tableResults(space, objective.name, table);
+    problems.push(...read.problems.map((p) => `csv: ${p}`));
+    ignoredColumns = read.ignoredColumns;
+    // Line numbers of the rows that were read (a row with a bad cell was reported and left out).
+    rows = read.results.map((result) => ({ at: `csv: line ${result.line}`, result, own: [] }));
+  } else {
+    rows = (results ?? []).map((row, i) => {
+      const at = `results[${i}]`;
+      const own: string[] = [];
+      if (row.failed === true && row.value !== undefined) own.push(`${at}: a failed experiment has no value, but value is ${row.value}`);
+      if (row.failed !== true && row.value === undefined)
+        own.push(`${at}: no value (give "value", or "failed": true for an experiment that ran and gave none)`);
+      const result: TableResult =
+        row.failed === true ? { params: row.params, failed: true, reason: row.reason } : { params: row.params, value: row.value };
+      return { at, result, own };
+    });
+  }
+  const out: PlannedImport['results'] = [];
+  for (const { at, result, own } of rows) {
+    problems.push(...own);
+    if (result.reason?.includes(NUL)) problems.push(`${at}: the failure reason contains a NUL character`);
+    problems.push(...space.check(result.params).map((m) => `${at}: ${m}`));
+    const value = result.value;
+    if (value !== undefined) {
+      if (objective.low !== undefined && value < objective.low)
+        problems.push(`${at}: ${objective.name} = ${value} is below the objective's plausible range (low ${objective.low})`);
+      if (objective.high !== undefined && value > objective.high)
+        problems.push(`${at}: ${objective.name} = ${value} is above the objective's plausible range (high ${objective.high})`);
+    }
+    out.push({
+      params: result.params,
+      value: result.failed ? null : (value ?? null),
+      failed: result.failed === true,
+      reason: result.reason ?? null,
+    });
+  }
+  if (problems.length > 0) throw refusal(problems);
+  return { source, results: out, ignoredColumns };
+}
+
+function refusal(problems: string[]): DomainError {
+  const listed =
+    problems.length > LISTED_PROBLEMS
+      ? [...problems.slice(0, LISTED_PROBLEMS), `… and ${problems.length - LISTED_PROBLEMS} more problems of the same import`]
+      : problems;
+  return new DomainError(
+    'invalid_input',
+    `the import is not valid: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was imported`,
+    listed,
+  );
+}

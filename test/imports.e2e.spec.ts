@@ -141,6 +141,34 @@ describe('earlier results imported into a campaign', () => {
     ]);
   });
 
+  it('can come with the definition, so that the first proposal already learns from them', async () => {
+    const { csv } = earlierResults();
+    const created = await svc.api<{ id: string; imported: Summary['imported']; definition: Record<string, unknown> }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this', earlierResults: { source: 'Lab notebook 3, p. 41', csv } }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.imported).toMatchObject({ results: 13, failed: 1 });
+    expect(created.body.definition.earlierResults).toBeUndefined();
+    const id = created.body.id;
+    await firstBatch(svc, id);
+    const [first] = await batches(id);
+    expect(first.strategy).toMatchObject({ name: 'bayesian/gp-logei', observations: 13, imported: 13 });
+
+    const count = async () => Number((await svc.dataSource.query(`SELECT count(*) AS n FROM campaigns`))[0].n);
+    const before = await count();
+    const bad = await svc.api<ErrorBody>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ earlierResults: { source: 'Smith 2019', results: [{ params: { x1: 20, x2: 1 }, value: 3 }] } }),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_definition');
+    expect(bad.body.error.problems).toEqual(['earlierResults: results[0]: "x1" = 20 is outside [-5, 10]']);
+    expect(await count()).toBe(before);
+  });
+
   it('refuses a bad import whole, naming every problem, and stores nothing', async () => {
     const created = await svc.api<{ id: string }>(
       'POST',

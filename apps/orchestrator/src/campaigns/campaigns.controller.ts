@@ -17,7 +17,9 @@ const jsonSchema = (schema: z.ZodType) => {
   return out;
 };
 
-const definitionJsonSchema = z.toJSONSchema(campaignDefinitionSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+/** What POST /api/campaigns takes: a definition, and optionally earlier results to learn from (stored apart from the definition). */
+const createCampaignSchema = campaignDefinitionSchema.extend({ earlierResults: importSchema.optional() });
+const definitionJsonSchema = z.toJSONSchema(createCampaignSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 delete definitionJsonSchema.$schema;
 const errorSchema = {
   type: 'object',
@@ -43,7 +45,10 @@ export class CampaignsController {
 
   @Post()
   @Roles('admin')
-  @ApiOperation({ summary: 'Create and start a campaign from a JSON definition' })
+  @ApiOperation({
+    summary:
+      'Create and start a campaign from a JSON definition, with optional earlierResults (as an import) its first proposal learns from',
+  })
   @ApiBody({ schema: definitionJsonSchema })
   @ApiResponse({ status: 201, description: 'The campaign, running' })
   @ApiResponse({ status: 400, description: 'The definition is impossible; every problem is listed', schema: errorSchema })

@@ -15,6 +15,8 @@ import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { approvalChangeSchema, batchEditSchema, parseInput, planBatchEdit, type ProposalRow } from './batch-edit.js';
+import { planImport, type PlannedImport } from './imports.js';
+import { storeImport } from './imports.service.js';
 
 export interface CampaignSummary {
   id: string;
@@ -53,8 +55,16 @@ export class CampaignsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /**
+   * Creates and starts a campaign. `earlierResults` beside the definition (the
+   * body of an import, see imports.ts) are checked against its space and
+   * stored with it in one transaction, so its first proposal learns from them.
+   */
   async create(input: unknown, actor: string): Promise<CampaignDetail> {
-    const definition = parseCampaignDefinition(input);
+    const { earlierResults, ...rest } =
+      typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+    const definition = parseCampaignDefinition(typeof input === 'object' && input !== null && !Array.isArray(input) ? rest : input);
+    const earlier = earlierResults === undefined ? undefined : planEarlierResults(definition, earlierResults);
     const now = this.clock.now();
     const campaign: CampaignEntity = {
       id: randomUUID(),
@@ -73,6 +83,7 @@ export class CampaignsService {
         { actor, action: 'campaign.created', campaignId: campaign.id, details: { name: campaign.name, seed: campaign.seed } },
         m,
       );
+      if (earlier) await storeImport(m, this.audit, { campaignId: campaign.id, plan: earlier, actor, now });
     });
     this.bus.emit('campaign.updated', { campaignId: campaign.id, status: campaign.status });
     return this.get(campaign.id);
@@ -348,6 +359,20 @@ export class CampaignsService {
     for (const b of importedBest)
       of(b.campaign_id).imported.best = { index: b.index, params: b.params, value: b.objective, source: b.source };
     return stats;
+  }
+}
+
+/** A new campaign's earlier results, checked against its definition; their problems are the definition's. */
+function planEarlierResults(definition: CampaignDefinition, input: unknown): PlannedImport {
+  try {
+    return planImport(definition, input);
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    throw new DomainError(
+      'invalid_definition',
+      'invalid campaign definition: its earlier results are not valid; nothing was stored',
+      e.problems.map((p) => `earlierResults: ${p}`),
+    );
   }
 }
 

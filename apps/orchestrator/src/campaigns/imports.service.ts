@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type CampaignStatus, ImportedResultEntity, queryRows } from '../../../../libs/persistence/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import type { CampaignDefinition } from './campaign-definition.js';
-import { planImport } from './imports.js';
+import { planImport, type PlannedImport } from './imports.js';
 
 /** What an import stored. */
 export interface ImportReceipt {
@@ -44,55 +44,18 @@ export class ImportsService {
   async import(campaignId: string, input: unknown, actor: string): Promise<ImportReceipt> {
     const campaign = await this.campaign(campaignId, true);
     const plan = planImport(campaign.definition, input);
-    const importId = randomUUID();
     const now = this.clock.now();
-    const failed = plan.results.filter((r) => r.failed).length;
-    await this.dataSource.transaction(async (m) => {
+    const stored = await this.dataSource.transaction(async (m) => {
       // The campaign row's lock orders imports of one campaign (their indices) and holds off a completion meanwhile.
       const [locked] = await queryRows<{ status: CampaignStatus }>(m, `SELECT status FROM campaigns WHERE id = $1 FOR UPDATE`, [
         campaignId,
       ]);
       assertOpen(campaignId, locked.status);
-      await m.query(
-        `INSERT INTO imported_results (id, campaign_id, import_id, index, params, objective, failed, failure_reason, source, imported_by, imported_at)
-         SELECT v.id, $1, $2, first.index + v.ord - 1, v.params, v.objective, v.failed, v.reason, $3, $4, $5
-         FROM unnest($6::uuid[], $7::jsonb[], $8::float8[], $9::boolean[], $10::text[]) WITH ORDINALITY AS v(id, params, objective, failed, reason, ord),
-              (SELECT COALESCE(MAX(index) + 1, 0) AS index FROM imported_results WHERE campaign_id = $1) AS first`,
-        [
-          campaignId,
-          importId,
-          plan.source,
-          actor,
-          now,
-          plan.results.map(() => randomUUID()),
-          plan.results.map((r) => JSON.stringify(r.params)),
-          plan.results.map((r) => r.value),
-          plan.results.map((r) => r.failed),
-          plan.results.map((r) => r.reason),
-        ],
-      );
-      await this.audit.record(
-        {
-          actor,
-          action: 'results.imported',
-          campaignId,
-          details: { importId, source: plan.source, results: plan.results.length, failed, ignoredColumns: plan.ignoredColumns },
-        },
-        m,
-      );
+      return storeImport(m, this.audit, { campaignId, plan, actor, now });
     });
     // Consoles refresh; the loop sees the results at the campaign's next proposal.
     this.bus.emit('campaign.updated', { campaignId, status: campaign.status });
-    return {
-      importId,
-      campaignId,
-      source: plan.source,
-      results: plan.results.length,
-      failed,
-      ignoredColumns: plan.ignoredColumns,
-      importedBy: actor,
-      importedAt: now,
-    };
+    return stored;
   }
 
   /** Every imported result of a campaign, in the order imported. */
@@ -113,6 +76,56 @@ export class ImportsService {
     if (open) assertOpen(id, row.status);
     return row;
   }
+}
+
+/**
+ * Stores a checked import and its audit entry in the caller's transaction
+ * (an import of its own, or a campaign created with earlier results).
+ */
+export async function storeImport(
+  m: EntityManager,
+  audit: AuditService,
+  { campaignId, plan, actor, now }: { campaignId: string; plan: PlannedImport; actor: string; now: Date },
+): Promise<ImportReceipt> {
+  const importId = randomUUID();
+  const failed = plan.results.filter((r) => r.failed).length;
+  await m.query(
+    `INSERT INTO imported_results (id, campaign_id, import_id, index, params, objective, failed, failure_reason, source, imported_by, imported_at)
+     SELECT v.id, $1, $2, first.index + v.ord - 1, v.params, v.objective, v.failed, v.reason, $3, $4, $5
+     FROM unnest($6::uuid[], $7::jsonb[], $8::float8[], $9::boolean[], $10::text[]) WITH ORDINALITY AS v(id, params, objective, failed, reason, ord),
+          (SELECT COALESCE(MAX(index) + 1, 0) AS index FROM imported_results WHERE campaign_id = $1) AS first`,
+    [
+      campaignId,
+      importId,
+      plan.source,
+      actor,
+      now,
+      plan.results.map(() => randomUUID()),
+      plan.results.map((r) => JSON.stringify(r.params)),
+      plan.results.map((r) => r.value),
+      plan.results.map((r) => r.failed),
+      plan.results.map((r) => r.reason),
+    ],
+  );
+  await audit.record(
+    {
+      actor,
+      action: 'results.imported',
+      campaignId,
+      details: { importId, source: plan.source, results: plan.results.length, failed, ignoredColumns: plan.ignoredColumns },
+    },
+    m,
+  );
+  return {
+    importId,
+    campaignId,
+    source: plan.source,
+    results: plan.results.length,
+    failed,
+    ignoredColumns: plan.ignoredColumns,
+    importedBy: actor,
+    importedAt: now,
+  };
 }
 
 function assertOpen(id: string, status: CampaignStatus): void {

@@ -6,8 +6,9 @@ import { ConfigError, loadConfig } from '../apps/orchestrator/src/common/config.
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from '../apps/orchestrator/src/console/insights-math.js';
 import { Rng } from '../libs/optimizer/src/rng.js';
 import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
+import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.service.js';
 import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';
-import type { ExperimentEntity } from '../libs/persistence/src/index.js';
+import type { ExperimentEntity, ImportedResultEntity } from '../libs/persistence/src/index.js';
 
 describe('console insights math', () => {
   it('PCA finds the known principal axis of points along (1, 2, 0) with small orthogonal spread', () => {
@@ -114,8 +115,10 @@ describe('insights of a campaign (Gaussian process from libs/optimizer)', () => 
         objective: { name: 'y', direction: 'maximize' },
       },
       experiments,
+      imported: { results: 0, failed: 0, best: null },
     } as unknown as CampaignDetail;
-    const service = new InsightsService({ get: async () => detail } as unknown as CampaignsService);
+    const noImports = { list: async () => [] } as unknown as ImportsService;
+    const service = new InsightsService({ get: async () => detail } as unknown as CampaignsService, noImports);
     const insights = await service.forCampaign('c');
     expect(insights.model).toMatchObject({ kind: 'gaussian-process', validation: '10-fold', observations: 24 });
     expect(insights.model!.r2).toBeGreaterThan(0.9);
@@ -128,6 +131,26 @@ describe('insights of a campaign (Gaussian process from libs/optimizer)', () => 
     expect(insights.pending[0].mean).toBeCloseTo(Math.sin(3) + 1, 0);
     // Unchanged experiments: the same answer from the cache.
     expect(await service.forCampaign('c')).toBe(insights);
+
+    // Imported results (a failed one among them) join the model's data, not the progress of the campaign's own experiments.
+    const imported = Array.from({ length: 7 }, (_, i) => {
+      const x1 = 4 * rng.next();
+      const failed = i === 6;
+      return { index: i, params: { x1, x2: 10 * rng.next() }, objective: failed ? null : Math.sin(3 * x1) + x1, failed };
+    }) as unknown as ImportedResultEntity[];
+    const withImports = new InsightsService(
+      { get: async () => ({ ...detail, imported: { results: 7, failed: 1, best: null } }) } as unknown as CampaignsService,
+      { list: async () => imported } as unknown as ImportsService,
+    );
+    const both = await withImports.forCampaign('c');
+    expect(both.model).toMatchObject({ observations: 30 });
+    expect(both.progress).toHaveLength(24);
+    expect(both.crossValidation.filter((p) => p.imported).map((p) => [p.experimentId, p.index])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => [null, i]),
+    );
+    expect(both.crossValidation.filter((p) => !p.imported).map((p) => p.experimentId)).toEqual(
+      experiments.filter((e) => e.status === 'completed').map((e) => e.id),
+    );
   });
 });
 

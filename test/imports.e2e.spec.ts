@@ -155,6 +155,10 @@ describe('earlier results imported into a campaign', () => {
     await firstBatch(svc, id);
     const [first] = await batches(id);
     expect(first.strategy).toMatchObject({ name: 'bayesian/gp-logei', observations: 13, imported: 13 });
+    // The console's model learns from them too (the 12 with a value), before the campaign has a result of its own.
+    const insights = await svc.api<{ model: { observations: number } | null; progress: unknown[] }>('GET', `/api/campaigns/${id}/insights`);
+    expect(insights.body.model?.observations).toBe(12);
+    expect(insights.body.progress).toEqual([]);
 
     const count = async () => Number((await svc.dataSource.query(`SELECT count(*) AS n FROM campaigns`))[0].n);
     const before = await count();

@@ -1,4 +1,4 @@
-import { Space } from '../../../../libs/optimizer/src/index.js';
+import { type Params, Space } from '../../../../libs/optimizer/src/index.js';
 import { GaussianProcess, type GpHyperparameters } from '../../../../libs/optimizer/src/surrogates/gp.js';
 import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
 import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
@@ -32,8 +32,12 @@ export interface CampaignInsights {
   note: string | null;
   /** Best value so far against experiment number (completed experiments, in order). */
   progress: { experimentId: string; index: number; value: number; best: number }[];
-  /** Predicted (out of fold) against observed, with the predictive sd. */
-  crossValidation: { experimentId: string; index: number; observed: number; predicted: number; sd: number }[];
+  /**
+   * Predicted (out of fold) against observed, with the predictive sd: the
+   * campaign's results and its imported ones (`imported: true`, `index` their
+   * place among the imported results, `experimentId` null).
+   */
+  crossValidation: { experimentId: string | null; index: number; imported?: true; observed: number; predicted: number; sd: number }[];
   /** The explored space: PCA of the unit-cube encoded parameters. */
   projection: {
     axes: { explained: number; loadings: Record<string, number> }[];
@@ -71,8 +75,17 @@ export interface InsightsJob {
   seed: number;
   definition: CampaignDefinition;
   experiments: InsightsExperiment[];
+  /** Imported earlier results with a value (imports.service.ts): the model learns from them as the strategy does. */
+  imported?: ImportedPoint[];
   /** The hyperparameters of the last answer, reused until the results grew by REFIT_GROWTH. */
   previous?: FittedHyperparameters;
+}
+
+/** An imported result with a value, as the model reads it. */
+export interface ImportedPoint {
+  index: number;
+  params: Params;
+  objective: number;
 }
 
 export interface InsightsOutcome {
@@ -130,7 +143,18 @@ function figures(
     importance: [],
     pending: [],
   };
-  const train = completed.slice(-MAX_MODEL_POINTS);
+  // The model learns from imported results too (first, as the strategy reads them); the progress chart is the campaign's own.
+  const points: { experimentId: string | null; index: number; imported?: true; params: Params; objective: number }[] = [
+    ...(campaign.imported ?? []).map((r) => ({
+      experimentId: null,
+      index: r.index,
+      imported: true as const,
+      params: r.params,
+      objective: r.objective,
+    })),
+    ...completed.map((e) => ({ experimentId: e.id, index: e.index, params: e.params, objective: e.objective })),
+  ];
+  const train = points.filter((e) => space.check(e.params).length === 0).slice(-MAX_MODEL_POINTS);
   if (train.length < MIN_OBSERVATIONS) {
     out.note = `the model needs at least ${MIN_OBSERVATIONS} results (${train.length} so far)`;
     return { value: out, fitted: previous };
@@ -160,7 +184,14 @@ function figures(
     lengthscales: Object.fromEntries(space.names.map((n, i) => [n, hp.lengthscales[i]])),
     hyperparametersFittedTo: fitted.observations,
   };
-  out.crossValidation = train.map((e, i) => ({ experimentId: e.id, index: e.index, observed: y[i], predicted: cv.mean[i], sd: cv.sd[i] }));
+  out.crossValidation = train.map((e, i) => ({
+    experimentId: e.experimentId,
+    index: e.index,
+    ...(e.imported ? { imported: true as const } : {}),
+    observed: y[i],
+    predicted: cv.mean[i],
+    sd: cv.sd[i],
+  }));
   out.importance = importance.map((m) => ({ parameter: space.names[m.index], importance: m.importance, sd: m.sd }));
   const proposed = campaign.experiments.filter((e) => e.status === 'proposed');
   if (proposed.length) {

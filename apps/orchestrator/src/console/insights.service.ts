@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { StrategyPool } from '../loop/strategy-pool.js';
 import { CampaignsService } from '../campaigns/campaigns.service.js';
+import { ImportsService } from '../campaigns/imports.service.js';
 import {
   computeInsights,
   insightsExperiment,
@@ -22,7 +23,7 @@ interface Cached {
  * unit-cube encoded parameters, cross-validated (leave-one-out up to 20
  * results, else 10-fold, hyperparameters fitted once on all results), its
  * permutation importance, and a PCA of the explored space. Cached until the
- * campaign's experiments change. Computed on a worker of the strategy pool
+ * campaign's experiments or its imported results change. Computed on a worker of the strategy pool
  * (insights-compute.ts), so a refit does not stall MQTT results, the API and
  * the console socket; without a pool, or with PROPOSAL_WORKERS=0, on the
  * calling thread.
@@ -36,12 +37,17 @@ export class InsightsService {
 
   constructor(
     private readonly campaigns: CampaignsService,
+    private readonly imports: ImportsService,
     @Optional() private readonly pool?: StrategyPool,
   ) {}
 
   async forCampaign(id: string): Promise<CampaignInsights> {
     const campaign = await this.campaigns.get(id);
-    const key = campaign.experiments.map((e) => `${e.id}:${e.status}:${e.objective ?? ''}:${JSON.stringify(e.params)}`).join('|');
+    // Imports only ever add rows: their number is enough for the cache key.
+    const imported = campaign.imported.results > 0 ? await this.imports.list(id) : [];
+    const key =
+      campaign.experiments.map((e) => `${e.id}:${e.status}:${e.objective ?? ''}:${JSON.stringify(e.params)}`).join('|') +
+      `|imported:${imported.length}`;
     const hit = this.cache.get(id);
     if (hit?.key === key) return hit.value;
     const running = this.computing.get(id);
@@ -51,6 +57,9 @@ export class InsightsService {
       seed: campaign.seed,
       definition: campaign.definition,
       experiments: campaign.experiments.map(insightsExperiment),
+      imported: imported.flatMap((r) =>
+        r.failed || r.objective === null ? [] : [{ index: r.index, params: r.params, objective: r.objective }],
+      ),
       previous: hit?.fitted,
     };
     const done = (this.pool ? this.pool.insights(job) : Promise.resolve().then(() => computeInsights(job))).then(({ value, fitted }) => {

@@ -148,8 +148,9 @@ export function drawCrossValidation(host, insights) {
     svg.append(
       el('line', { x1: x(p.observed), x2: x(p.observed), y1: y(p.predicted - p.sd), y2: y(p.predicted + p.sd), class: 'errorbar' }),
     );
-    const c = el('circle', { cx: x(p.observed), cy: y(p.predicted), r: 3.5, class: 'dot' });
-    c.append(el('title', {}, `#${p.index}: observed ${fmt(p.observed)}, predicted ${fmt(p.predicted)} ± ${fmt(p.sd)}`));
+    const c = el('circle', { cx: x(p.observed), cy: y(p.predicted), r: 3.5, class: p.imported ? 'dot imported' : 'dot' });
+    const name = p.imported ? `imported result ${p.index}` : `#${p.index}`;
+    c.append(el('title', {}, `${name}: observed ${fmt(p.observed)}, predicted ${fmt(p.predicted)} ± ${fmt(p.sd)}`));
     svg.append(c);
   }
   svg.dataset.count = String(pts.length);

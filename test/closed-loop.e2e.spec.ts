@@ -83,9 +83,9 @@ describe('closed loop: service, broker, database and a simulated rig in its own 
     expect(new Set(rows.map((r) => JSON.stringify(r.params))).size).toBe(15);
     const batches: { strategy: { name: string; settings: { fit?: { backend: { name: string; device: string } } } } }[] =
       await env.svc.dataSource.query(`SELECT strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
-    // The first batch is the space-filling design; the ensemble proposes the rest.
+    // The first batch is the space-filling design (and says so); the ensemble proposes the rest.
     expect(batches.map((b) => b.strategy.name)).toEqual([
-      'bayesian/neural-ensemble-logei',
+      'design/sobol',
       'bayesian/neural-ensemble-logei',
       'bayesian/neural-ensemble-logei',
     ]);

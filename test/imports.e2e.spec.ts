@@ -44,6 +44,15 @@ describe('earlier results imported into a campaign', () => {
   const summary = async (id: string) => (await svc.api<Summary>('GET', `/api/campaigns/${id}`)).body;
   const batches = (id: string): Promise<StoredBatch[]> =>
     svc.dataSource.query(`SELECT index, status, strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+  /** Per batch, whether its proposals carry the model's prediction (the space-filling design has no model, hence none). */
+  const predicted = async (id: string): Promise<boolean[]> =>
+    (
+      await svc.dataSource.query(
+        `SELECT b.index, bool_and(e.prediction ? 'mean') AS predicted FROM batches b JOIN experiments e ON e.batch_id = b.id
+         WHERE b.campaign_id = $1 GROUP BY b.index ORDER BY b.index`,
+        [id],
+      )
+    ).map((r: { predicted: boolean | null }) => r.predicted === true);
 
   beforeAll(async () => {
     svc = await startTestService();
@@ -101,7 +110,7 @@ describe('earlier results imported into a campaign', () => {
     expect(done.imported.results).toBe(13);
     const stored = await batches(id);
     expect(stored[0].status).toBe('rejected');
-    // Every batch after the design was the model's, and saw the 13 imported results (one of them a failure) besides the campaign's own.
+    // Every batch after the design was the model's (its proposals carry predictions), and saw the 13 imported results (one of them a failure) besides the campaign's own.
     expect(stored.length).toBe(3);
     for (const b of stored.slice(1)) {
       expect(b.strategy.name).toBe('bayesian/gp-logei');
@@ -109,6 +118,7 @@ describe('earlier results imported into a campaign', () => {
     }
     expect(stored[1].strategy.observations).toBe(13);
     expect(stored[2].strategy.observations).toBe(17);
+    expect(await predicted(id)).toEqual([false, true, true]);
     // Nothing imported was sent to a device.
     const runs: { params: { x1: number; x2: number } }[] = await svc.dataSource.query(
       `SELECT params FROM experiments WHERE campaign_id = $1 AND status = 'completed'`,
@@ -155,6 +165,7 @@ describe('earlier results imported into a campaign', () => {
     await firstBatch(svc, id);
     const [first] = await batches(id);
     expect(first.strategy).toMatchObject({ name: 'bayesian/gp-logei', observations: 13, imported: 13 });
+    expect(await predicted(id)).toEqual([true]);
     // The console's model learns from them too (the 12 with a value), before the campaign has a result of its own.
     const insights = await svc.api<{ model: { observations: number } | null; progress: unknown[] }>('GET', `/api/campaigns/${id}/insights`);
     expect(insights.body.model?.observations).toBe(12);

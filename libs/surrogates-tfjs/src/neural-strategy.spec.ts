@@ -87,7 +87,9 @@ describe('NeuralEnsembleStrategy', () => {
     const strategy = small();
     const first = await strategy.ask(request([], { n: 3 }));
     expect(first).toHaveLength(3);
-    expect(strategy.info.name).toBe('bayesian/neural-ensemble-logei');
+    // Its provenance is the design's, naming the strategy it starts.
+    expect(strategy.info.name).toBe('design/sobol');
+    expect(strategy.info.settings).toMatchObject({ initialDesignOf: 'bayesian/neural-ensemble-logei' });
     expect(strategy.info.settings.fit).toBeUndefined();
   });
 });

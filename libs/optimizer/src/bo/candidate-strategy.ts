@@ -24,7 +24,7 @@ import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.j
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
 import { readPosterior, type Surrogate } from '../surrogates/surrogate.js';
 import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
-import { inInitialDesign, initialDesignSize } from './initial-design.js';
+import { inInitialDesign, initialDesignInfo, initialDesignSize } from './initial-design.js';
 
 export interface CandidateStrategyOptions {
   /** Design points (observed or pending) before the model takes over; default max(5, d + 1). */
@@ -80,6 +80,8 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
   private readonly design = new DesignStrategy({ kind: 'sobol' });
   private readonly baseInfo: StrategyInfo;
   private lastFit: Record<string, unknown> | undefined;
+  /** Whether the last ask was answered by the initial design (its provenance is then the design's). */
+  private lastFromDesign = false;
 
   constructor(
     options: CandidateStrategyOptions,
@@ -111,11 +113,13 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
 
   /** The strategy and its settings, with what the last fit reported (e.g. its backend). */
   get info(): StrategyInfo {
+    if (this.lastFromDesign) return initialDesignInfo(this.design, this.baseInfo);
     return this.lastFit ? { name: this.baseInfo.name, settings: { ...this.baseInfo.settings, fit: this.lastFit } } : this.baseInfo;
   }
 
   async ask(request: AskRequest): Promise<Proposal[]> {
     const { space, n } = request;
+    this.lastFromDesign = false;
     if (n <= 0) return [];
     const enc = new Encoder(space, this.o.encoding);
     const valid = (p: Params) => space.check(p).length === 0;
@@ -127,6 +131,7 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
         initialDesignSize(space, this.o.initialDesign),
       )
     ) {
+      this.lastFromDesign = true;
       return this.design.ask(request);
     }
 

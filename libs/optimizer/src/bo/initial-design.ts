@@ -1,4 +1,5 @@
 import type { Space } from '../space.js';
+import type { Strategy, StrategyInfo } from '../strategy.js';
 
 /** Size of a model-based strategy's initial design: the option if given, else max(5, d + 1). */
 export function initialDesignSize(space: Space, option: number | undefined): number {
@@ -14,4 +15,9 @@ export function initialDesignSize(space: Space, option: number | undefined): num
  */
 export function inInitialDesign(counts: { observed: number; pending: number; succeeded: number }, size: number): boolean {
   return counts.observed + counts.pending < size || counts.succeeded < 2;
+}
+
+/** Provenance of proposals from a model-based strategy's initial design: the design's, naming the strategy it starts. */
+export function initialDesignInfo(design: Strategy, model: StrategyInfo): StrategyInfo {
+  return { name: design.info.name, settings: { ...design.info.settings, initialDesignOf: model.name } };
 }

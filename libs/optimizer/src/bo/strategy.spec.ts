@@ -192,6 +192,9 @@ describe('BayesianStrategy', () => {
     const s = new BayesianStrategy({ rawSamples: 256 });
     const [design] = await s.ask(request(obs, { pending: [{ x: 1.5, y: -1.5 }] }));
     expect(design.prediction).toBeUndefined();
+    // Its provenance is the design's, naming the strategy it starts; then the model's.
+    expect(s.info.name).toBe('design/sobol');
+    expect(s.info.settings.initialDesignOf).toBe('bayesian/gp-logei');
     // With two still running the design is spent: an asynchronous run gets as many design points as a sequential one.
     const [model] = await s.ask(
       request(obs, {
@@ -202,5 +205,7 @@ describe('BayesianStrategy', () => {
       }),
     );
     expect(model.prediction).toBeDefined();
+    expect(s.info.name).toBe('bayesian/gp-logei');
+    expect(s.info.settings.initialDesignOf).toBeUndefined();
   });
 });

@@ -35,7 +35,7 @@ import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
 import { Encoder, encoderDefaults, type EncoderOptions } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 import { fantasyLogEI } from './fantasy.js';
-import { inInitialDesign, initialDesignSize } from './initial-design.js';
+import { inInitialDesign, initialDesignInfo, initialDesignSize } from './initial-design.js';
 import { ObjectiveModel, type WarpMode } from './model.js';
 import { paretoExploration } from './explore.js';
 import { lipschitzEstimate, locallyPenalised, type PenaltyCentre } from './penalisation.js';
@@ -82,7 +82,9 @@ export interface BayesianStrategyOptions {
 }
 
 export class BayesianStrategy implements Strategy {
-  readonly info: StrategyInfo;
+  private readonly modelInfo: StrategyInfo;
+  /** Whether the last ask was answered by the initial design (its provenance is then the design's). */
+  private lastFromDesign = false;
   private readonly options: Required<Omit<BayesianStrategyOptions, 'initialDesign' | 'gp' | 'encoding'>> & { initialDesign?: number };
   private readonly encoding: EncoderOptions;
   private readonly objective: ObjectiveModel;
@@ -110,7 +112,7 @@ export class BayesianStrategy implements Strategy {
       initialDesign: options.initialDesign,
     };
     this.encoding = { ...options.encoding };
-    this.info = {
+    this.modelInfo = {
       name: 'bayesian/gp-logei',
       settings: {
         surrogate: 'GP Matérn-5/2 ARD, constant mean, MAP hyperparameters (L-BFGS-B)',
@@ -122,8 +124,14 @@ export class BayesianStrategy implements Strategy {
     };
   }
 
+  /** What produced the last proposals: the model and its settings, or the initial design it started with. */
+  get info(): StrategyInfo {
+    return this.lastFromDesign ? initialDesignInfo(this.design, this.modelInfo) : this.modelInfo;
+  }
+
   async ask(request: AskRequest): Promise<Proposal[]> {
     const { space, n } = request;
+    this.lastFromDesign = false;
     const enc = new Encoder(space, this.encoding);
     const valid = (p: Params) => space.check(p).length === 0;
     const observed = request.observations.filter((o) => valid(o.params));
@@ -131,6 +139,7 @@ export class BayesianStrategy implements Strategy {
     const nInit = initialDesignSize(space, this.options.initialDesign);
     if (n <= 0) return [];
     if (inInitialDesign({ observed: observed.length, pending: request.pending.length, succeeded: succeeded.length }, nInit)) {
+      this.lastFromDesign = true;
       return this.design.ask(request);
     }
 

@@ -184,6 +184,30 @@ describe('earlier results imported into a campaign', () => {
     expect(await count()).toBe(before);
   });
 
+  it('are a block of their own where the campaign declares blocks, as each batch is', async () => {
+    const { csv } = earlierResults();
+    const created = await svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({
+        budget: 8,
+        batchSize: 4,
+        deviceKind: kind,
+        seed: 9,
+        strategy: { kind: 'default', blocks: 'batch' },
+        earlierResults: { source: 'Lab notebook 3, p. 41', csv },
+      }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await until(async () => (await summary(id)).status === 'completed', { timeoutMs: 60_000, what: 'the blocked campaign to complete' });
+    const stored: { strategy: { settings: { blocks?: string; fit: { blocks: number; hyperparameters: { blockVariance?: number } } } } }[] =
+      await svc.dataSource.query(`SELECT strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+    // The first batch saw one block (the import), the second that and the first batch.
+    expect(stored.map((b) => b.strategy.settings.fit.blocks)).toEqual([1, 2]);
+    for (const b of stored) expect(b.strategy.settings.fit.hyperparameters.blockVariance).toBeGreaterThan(0);
+  });
+
   it('refuses a bad import whole, naming every problem, and stores nothing', async () => {
     const created = await svc.api<{ id: string }>(
       'POST',

@@ -7,6 +7,12 @@ export interface Observation {
   value?: number;
   /** The experiment ran and gave no value (infeasible condition): data, not noise. */
   failed?: boolean;
+  /**
+   * The block it was measured in (a plate, a day, a batch, the source of
+   * imported data): results of one block share an offset, which a model that
+   * can (the GP) learns and looks past. Absent: no block.
+   */
+  block?: string;
 }
 
 export type Direction = 'minimize' | 'maximize';

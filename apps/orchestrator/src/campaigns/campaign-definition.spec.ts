@@ -112,6 +112,24 @@ describe('campaign definition strategies', () => {
     ]);
   });
 
+  it('takes blocks for the kinds whose GP learns block offsets, and refuses them elsewhere', () => {
+    for (const kind of ['default', 'bayesian'] as const) {
+      expect(parseCampaignDefinition({ ...base, strategy: { kind, blocks: 'batch' } }).strategy.blocks).toBe('batch');
+    }
+    expect(
+      parseCampaignDefinition({ ...base, strategy: { kind: 'doptimal', model: 'linear', runs: 6, blocks: 'device' } }).strategy.blocks,
+    ).toBe('device');
+    expect(problemsOf({ ...base, strategy: { kind: 'trees', blocks: 'batch' } })).toEqual([
+      'strategy.blocks applies to the kinds whose GP learns block offsets (default, bayesian, doptimal) only, not to "trees"',
+    ]);
+    expect(problemsOf({ ...base, strategy: { kind: 'sobol', blocks: 'batch' } })).toEqual([
+      'strategy.blocks applies to the kinds whose GP learns block offsets (default, bayesian, doptimal) only, not to "sobol"',
+    ]);
+    expect(problemsOf({ ...base, strategy: { kind: 'bayesian', blocks: 'plate' } })).toEqual([
+      expect.stringMatching(/^strategy\.blocks: /),
+    ]);
+  });
+
   it('explains that compositions are out of scope for D-optimal designs', () => {
     const problems = problemsOf({
       ...base,

@@ -24,6 +24,10 @@ import { APPROVAL_POLICIES } from './approval-policy.js';
  * which the default strategy goes on with the rest of the budget.
  */
 export const STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'neural', 'sobol', 'lhs', 'random', 'doptimal'] as const;
+/** What a block is, where results share an offset (see the strategy's `blocks`). */
+export const BLOCKINGS = ['batch', 'device'] as const;
+/** The kinds whose model (the GP) learns block offsets. */
+const BLOCKED_KINDS: readonly string[] = ['default', 'bayesian', 'doptimal'];
 /** Kinds that use no model, hence no encoding. */
 const MODEL_FREE_KINDS: readonly string[] = ['sobol', 'lhs', 'random'];
 /** The kinds that take the design options replicates, centerPoints and randomizeOrder. */
@@ -51,6 +55,12 @@ const strategySchema = z
       .object({ categorical: z.enum(['descriptors', 'one-hot']).optional(), composition: z.enum(['descriptors', 'fractions']).optional() })
       .strict()
       .optional(),
+    /**
+     * GP kinds (default, bayesian, and doptimal after its design): results share an offset per block,
+     * which the model learns and looks past: `batch` (each batch is a block: a plate, a day's run) or
+     * `device` (each rig is one: its calibration). Each import of earlier results is a block of its own.
+     */
+    blocks: z.enum(BLOCKINGS).optional(),
   })
   .strict();
 
@@ -199,6 +209,9 @@ function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] 
   if (s.encoding !== undefined && MODEL_FREE_KINDS.includes(s.kind)) {
     const modelKinds = STRATEGY_KINDS.filter((k) => !MODEL_FREE_KINDS.includes(k));
     out.push(`strategy.encoding applies to the model-based kinds (${modelKinds.join(', ')}) only, not to "${s.kind}"`);
+  }
+  if (s.blocks !== undefined && !BLOCKED_KINDS.includes(s.kind)) {
+    out.push(`strategy.blocks applies to the kinds whose GP learns block offsets (${BLOCKED_KINDS.join(', ')}) only, not to "${s.kind}"`);
   }
   if (!isDesign) return out;
 

@@ -15,6 +15,8 @@ interface ExperimentRow {
   status: string;
   objective: number | null;
   failure_scope: string | null;
+  batch_id: string;
+  device_id: string | null;
 }
 
 /** Asks a campaign's strategy for the next batch and persists it before anything acts on it. */
@@ -35,22 +37,32 @@ export class ProposerService {
     const space = spaceOf(definition);
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,
-      `SELECT params, status, objective, failure_scope FROM experiments WHERE campaign_id = $1 ORDER BY index`,
+      `SELECT params, status, objective, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
       [campaign.id],
     );
     // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
-    const imported = await queryRows<{ params: Params; objective: number | null; failed: boolean }>(
+    const imported = await queryRows<{ params: Params; objective: number | null; failed: boolean; import_id: string }>(
       this.dataSource,
-      `SELECT params, objective, failed FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
+      `SELECT params, objective, failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
       [campaign.id],
     );
-    const observations: Observation[] = imported.map((r) =>
-      r.failed || r.objective === null ? { params: r.params, failed: true } : { params: r.params, value: r.objective },
-    );
+    // Blocks (definition.strategy.blocks): results of one batch, or of one device, share an offset; so do those of one import.
+    const blocking = definition.strategy?.blocks;
+    const blockOf = (r: ExperimentRow): { block?: string } =>
+      blocking === 'batch'
+        ? { block: `batch:${r.batch_id}` }
+        : blocking === 'device' && r.device_id
+          ? { block: `device:${r.device_id}` }
+          : {};
+    const observations: Observation[] = imported.map((r) => ({
+      params: r.params,
+      ...(r.failed || r.objective === null ? { failed: true } : { value: r.objective }),
+      ...(blocking ? { block: `import:${r.import_id}` } : {}),
+    }));
     const pending: Params[] = [];
     const rejected: Params[] = [];
     for (const r of rows) {
-      if (r.status === 'completed' && r.objective !== null) observations.push({ params: r.params, value: r.objective });
+      if (r.status === 'completed' && r.objective !== null) observations.push({ params: r.params, value: r.objective, ...blockOf(r) });
       // A device failure says nothing about the condition: it is not data for the optimizer.
       else if (r.status === 'failed' && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
       else if (r.status === 'rejected') rejected.push(r.params);

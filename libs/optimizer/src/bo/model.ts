@@ -29,8 +29,8 @@ export class ObjectiveModel {
   /** `warpFractions`: the δ fractions tried by the log warp (see warp.ts). */
   constructor(private readonly gpOptions: GpOptions = {}, private readonly mode: WarpMode = 'auto', private readonly warpFractions: readonly number[] = [0.1, 0.3, 1]) {}
 
-  /** Fits to maximisation outcomes y (already signed). */
-  fit(X: number[][], y: number[]): FittedObjective {
+  /** Fits to maximisation outcomes y (already signed), measured in `blocks` where given (see GaussianProcess.fit). */
+  fit(X: number[][], y: number[], blocks?: readonly (string | null | undefined)[]): FittedObjective {
     const warps: OutcomeWarp[] = [];
     if (this.mode !== 'log') warps.push(IDENTITY_WARP);
     if (this.mode !== 'none' && y.length >= 3) for (const f of this.warpFractions) warps.push(logWarp(y, f));
@@ -48,7 +48,7 @@ export class ObjectiveModel {
         gp = new GaussianProcess(this.gpOptions);
         this.gps.set(warp.label, gp);
       }
-      gp.fit(X, y.map((v) => warp.forward(v)));
+      gp.fit(X, y.map((v) => warp.forward(v)), blocks);
       const score = gp.logEvidence + y.reduce((s, v) => s + warp.logDerivative(v), 0);
       evidence[warp.label] = score;
       if (!best || score > bestScore) {

@@ -91,6 +91,8 @@ export class BayesianStrategy implements Strategy {
   private feasibility: FeasibilityModel | undefined;
   /** The objective model of the last ask (for provenance and diagnostics). */
   lastFit: { gp: GaussianProcess; warp: OutcomeWarp } | undefined;
+  /** The same as plain data, for the provenance of the proposals (see info). */
+  private lastFitInfo: Record<string, unknown> | undefined;
   private readonly design = new DesignStrategy({ kind: 'sobol' });
 
   constructor(options: BayesianStrategyOptions = {}) {
@@ -124,9 +126,10 @@ export class BayesianStrategy implements Strategy {
     };
   }
 
-  /** What produced the last proposals: the model and its settings, or the initial design it started with. */
+  /** What produced the last proposals: the model, its settings and fitted hyperparameters, or the initial design it started with. */
   get info(): StrategyInfo {
-    return this.lastFromDesign ? initialDesignInfo(this.design, this.modelInfo) : this.modelInfo;
+    if (this.lastFromDesign) return initialDesignInfo(this.design, this.modelInfo);
+    return this.lastFitInfo ? { name: this.modelInfo.name, settings: { ...this.modelInfo.settings, fit: this.lastFitInfo } } : this.modelInfo;
   }
 
   async ask(request: AskRequest): Promise<Proposal[]> {
@@ -146,8 +149,16 @@ export class BayesianStrategy implements Strategy {
     const sign = request.direction === 'maximize' ? 1 : -1;
     const X = succeeded.map((o) => enc.encode(o.params));
     const raw = succeeded.map((o) => sign * (o.value as number));
-    const { gp, warp } = this.objective.fit(X, raw);
+    const blocks = succeeded.some((o) => o.block !== undefined) ? succeeded.map((o) => o.block ?? null) : undefined;
+    const { gp, warp } = this.objective.fit(X, raw, blocks);
     this.lastFit = { gp, warp };
+    this.lastFitInfo = {
+      warp: warp.label,
+      // In standardised units of the warped outcome (see standardisation): y_std = (warp(y) - shift) / scale.
+      hyperparameters: { ...gp.hyperparameters },
+      standardisation: gp.standardisation,
+      ...(blocks ? { blocks: new Set(blocks.filter((b) => b !== null)).size } : {}),
+    };
     const y = raw.map((v) => warp.forward(v));
     const allX = observed.map((o) => enc.encode(o.params));
     const failedAny = observed.some((o) => !succeeded.includes(o));
@@ -169,7 +180,10 @@ export class BayesianStrategy implements Strategy {
     const rng = new Rng(mixSeed(request.seed, observed.length, request.pending.length));
     const penalise = this.options.batch === 'penalisation';
     let model = gp;
-    let best = Math.max(...y);
+    // With block offsets an observed value holds its block's offset: EI's incumbent is the best result
+    // net of its block's estimated offset (the best result itself where the offsets come out near zero).
+    const offsets = gp.blockOffsets();
+    let best = Math.max(...y.map((v, i) => v - offsets[i]));
     const centres: PenaltyCentre[] = [];
     const lipschitz = penalise ? lipschitzEstimate(gp, enc, X, rng.nextUint32()) : 0;
     const fantasise = this.options.batch === 'fantasies';

@@ -1,7 +1,7 @@
 import { Rng } from '../rng.js';
 import { GaussianProcess } from './gp.js';
 import { matern52 } from './kernel.js';
-import { defaultPriors, MllData } from './mll.js';
+import { defaultPriors, type GpPriors, MllData } from './mll.js';
 
 /** Inverse of a symmetric 3x3 matrix by the adjugate (independent of the library's Cholesky). */
 function inverse3(m: number[][]): number[][] {
@@ -12,6 +12,22 @@ function inverse3(m: number[][]): number[][] {
     [(f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det],
     [(d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det],
   ];
+}
+
+/** The MAP objective's analytic gradient against central differences, coordinate by coordinate. */
+function expectGradient(data: MllData, theta: Float64Array, priors: GpPriors): void {
+  const grad = new Float64Array(theta.length);
+  data.objective(theta, grad, priors, 1e-6);
+  const scratch = new Float64Array(theta.length);
+  for (let k = 0; k < theta.length; k++) {
+    const h = 1e-6;
+    const tp = Float64Array.from(theta);
+    const tm = Float64Array.from(theta);
+    tp[k] += h;
+    tm[k] -= h;
+    const fd = (data.objective(tp, scratch, priors, 1e-6) - data.objective(tm, scratch, priors, 1e-6)) / (2 * h);
+    expect(grad[k]).toBeCloseTo(fd, 5);
+  }
 }
 
 describe('Matérn-5/2 kernel', () => {
@@ -28,20 +44,28 @@ describe('GaussianProcess', () => {
   const y = [-1, 0, 1];
   const hp = { lengthscales: [0.5], outputscale: 1.5, noise: 1e-4, mean: 0.2 };
 
+  /**
+   * The posterior of the function at x = 0.3 by hand: results covary by the
+   * kernel, plus `extra(i, j)` (block terms), plus the noise; the function at
+   * a new point covaries with them by the kernel alone.
+   */
+  function byHand(extra: (i: number, j: number) => number = () => 0) {
+    const k = (a: number, b: number) => hp.outputscale * matern52(Math.abs(a - b) / 0.5);
+    const K = X.map((a, i) => X.map((b, j) => k(a[0], b[0]) + extra(i, j) + (i === j ? hp.noise : 0)));
+    const Ki = inverse3(K);
+    const ks = X.map((a) => k(0.3, a[0]));
+    const alpha = Ki.map((row) => row.reduce((s, v, j) => s + v * (y[j] - hp.mean), 0));
+    const kik = Ki.map((row) => row.reduce((s, v, j) => s + v * ks[j], 0)).reduce((s, v, i) => s + v * ks[i], 0);
+    return { alpha, mean: hp.mean + ks.reduce((s, v, i) => s + v * alpha[i], 0), variance: hp.outputscale - kik };
+  }
+
   it('gives the closed-form posterior with fixed hyperparameters', () => {
     const gp = new GaussianProcess({ fixed: hp });
     gp.fit(X, y);
-    const k = (a: number, b: number) => hp.outputscale * matern52(Math.abs(a - b) / 0.5);
-    const K = X.map((a, i) => X.map((b, j) => k(a[0], b[0]) + (i === j ? hp.noise : 0)));
-    const Ki = inverse3(K);
-    const xs = 0.3;
-    const ks = X.map((a) => k(xs, a[0]));
-    const alpha = Ki.map((row) => row.reduce((s, v, j) => s + v * (y[j] - hp.mean), 0));
-    const mean = hp.mean + ks.reduce((s, v, i) => s + v * alpha[i], 0);
-    const kik = Ki.map((row) => row.reduce((s, v, j) => s + v * ks[j], 0)).reduce((s, v, i) => s + v * ks[i], 0);
-    const post = gp.posterior([[xs]]);
+    const { mean, variance } = byHand();
+    const post = gp.posterior([[0.3]]);
     expect(post.mean[0]).toBeCloseTo(mean, 9);
-    expect(post.variance[0]).toBeCloseTo(hp.outputscale - kik, 9);
+    expect(post.variance[0]).toBeCloseTo(variance, 9);
   });
 
   it('has variance of the order of the noise at training points and the prior far away', () => {
@@ -59,7 +83,10 @@ describe('GaussianProcess', () => {
     const a = new GaussianProcess({ fixed: hp });
     a.fit(X, y);
     const b = new GaussianProcess({ fixed: hp });
-    b.fit(X, y.map((v) => 10 + 3 * v));
+    b.fit(
+      X,
+      y.map((v) => 10 + 3 * v),
+    );
     const pa = a.posterior([[0.7]]);
     const pb = b.posterior([[0.7]]);
     expect(pb.mean[0]).toBeCloseTo(10 + 3 * pa.mean[0], 9);
@@ -73,18 +100,71 @@ describe('GaussianProcess', () => {
     const data = new MllData(Xr, yr);
     const priors = defaultPriors(3);
     const theta = Float64Array.from([Math.log(0.4), Math.log(0.9), Math.log(1.7), Math.log(1.3), Math.log(0.01), 0.1]);
-    const grad = new Float64Array(6);
-    data.objective(theta, grad, priors, 1e-6);
-    const scratch = new Float64Array(6);
-    for (let k = 0; k < 6; k++) {
-      const h = 1e-6;
-      const tp = Float64Array.from(theta);
-      const tm = Float64Array.from(theta);
-      tp[k] += h;
-      tm[k] -= h;
-      const fd = (data.objective(tp, scratch, priors, 1e-6) - data.objective(tm, scratch, priors, 1e-6)) / (2 * h);
-      expect(grad[k]).toBeCloseTo(fd, 5);
-    }
+    expectGradient(data, theta, priors);
+  });
+
+  it('gives the closed-form posterior of the function net of block offsets', () => {
+    // The first two results share a block: they covary by the block variance besides the kernel.
+    const blocked = { ...hp, blockVariance: 0.8 };
+    const gp = new GaussianProcess({ fixed: blocked });
+    gp.fit(X, y, ['plate 1', 'plate 1', 'plate 2']);
+    const blocks = [0, 0, 1];
+    const { alpha, mean, variance } = byHand((i, j) => (blocks[i] === blocks[j] ? 0.8 : 0));
+    const post = gp.posterior([[0.3]]);
+    expect(post.mean[0]).toBeCloseTo(mean, 9);
+    expect(post.variance[0]).toBeCloseTo(variance, 9);
+    // Each result's block offset, E[β_b | y] = σ_b² Σ_{j in b} α_j.
+    expect(Array.from(gp.blockOffsets())).toEqual(
+      [0.8 * (alpha[0] + alpha[1]), 0.8 * (alpha[0] + alpha[1]), 0.8 * alpha[2]].map((v) => expect.closeTo(v, 9)),
+    );
+    // A block of one point is no block: without shared blocks the fit is the plain GP's.
+    const single = new GaussianProcess({ fixed: blocked });
+    single.fit(X, y, ['a', 'b', null]);
+    const plain = new GaussianProcess({ fixed: hp });
+    plain.fit(X, y);
+    expect(single.posterior([[0.3]]).mean[0]).toBeCloseTo(plain.posterior([[0.3]]).mean[0], 12);
+    expect(Array.from(single.blockOffsets())).toEqual([0, 0, 0]);
+  });
+
+  it('has a block-variance gradient that matches finite differences', () => {
+    const rng = new Rng(5);
+    const Xr = Array.from({ length: 12 }, () => [rng.next(), rng.next()]);
+    const yr = Float64Array.from(Xr, (x, i) => Math.sin(5 * x[0]) + x[1] + (i % 3) * 0.7 + 0.05 * rng.normal());
+    const data = new MllData(
+      Xr,
+      yr,
+      undefined,
+      Int32Array.from(Xr, (_, i) => (i < 10 ? i % 3 : -1)),
+    );
+    const priors = defaultPriors(2);
+    const theta = Float64Array.from([Math.log(0.4), Math.log(0.9), Math.log(1.3), Math.log(0.01), 0.1, Math.log(0.3)]);
+    expectGradient(data, theta, priors);
+  });
+
+  it('learns plate offsets and recovers the function across plates', () => {
+    // Six plates of six points, each plate shifted by its own offset (sd 1 against a function of range about 2).
+    const rng = new Rng(21);
+    const f = (x: number[]) => Math.sin(6 * x[0]) + 0.5 * x[1];
+    const offsets = Array.from({ length: 6 }, () => rng.normal());
+    const Xr = Array.from({ length: 36 }, () => [rng.next(), rng.next()]);
+    const yr = Xr.map((x, i) => f(x) + offsets[Math.floor(i / 6)] + 0.01 * rng.normal());
+    const plates = Xr.map((_, i) => `plate ${Math.floor(i / 6)}`);
+    const blocked = new GaussianProcess();
+    blocked.fit(Xr, yr, plates);
+    const naive = new GaussianProcess();
+    naive.fit(Xr, yr);
+    expect(blocked.hyperparameters.blockVariance).toBeGreaterThan(0.2);
+    expect(naive.hyperparameters.blockVariance).toBeUndefined();
+    // Up to a constant (the mean offset), the blocked posterior tracks f; the naive one mistakes offsets for the function.
+    const test = Array.from({ length: 200 }, () => [rng.next(), rng.next()]);
+    const error = (gp: GaussianProcess) => {
+      const m = gp.posterior(test).mean;
+      const d = test.map((x, i) => m[i] - f(x));
+      const shift = d.reduce((a, b) => a + b, 0) / d.length;
+      return Math.sqrt(d.reduce((a, b) => a + (b - shift) ** 2, 0) / d.length);
+    };
+    expect(error(blocked)).toBeLessThan(0.1);
+    expect(error(naive)).toBeGreaterThan(3 * error(blocked));
   });
 
   it('learns hyperparameters that interpolate a smooth function', () => {
@@ -96,7 +176,10 @@ describe('GaussianProcess', () => {
     const h = gp.hyperparameters;
     // x2 matters less than x1: a longer lengthscale.
     expect(h.lengthscales[1]).toBeGreaterThan(h.lengthscales[0]);
-    const test = [[0.3, 0.4], [0.8, 0.1]];
+    const test = [
+      [0.3, 0.4],
+      [0.8, 0.1],
+    ];
     const post = gp.posterior(test);
     test.forEach((x, i) => expect(Math.abs(post.mean[i] - f(x))).toBeLessThan(0.1));
   });

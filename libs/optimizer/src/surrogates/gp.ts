@@ -3,13 +3,15 @@
  * outputscale and learned Gaussian noise, on inputs in the unit cube with
  * standardised outcomes. Hyperparameters maximise the log marginal likelihood
  * plus log-priors (L-BFGS-B from several starts, warm-started from the
- * previous fit).
+ * previous fit). Results measured in blocks (plates, days, sources) may say
+ * so: each block then has an offset whose variance is learned too (mll.ts),
+ * and the posterior is that of the function net of the offsets.
  */
 import { choleskyJitter, choleskySolve, solveLower } from '../linalg/dense.js';
 import { minimizeLbfgs } from '../linalg/lbfgs.js';
 import { Rng } from '../rng.js';
 import { crossCovariance, type KernelKind, kernelShape, type KernelShape, scaledDistance } from './kernel.js';
-import { defaultPriors, type GpPriors, MllData } from './mll.js';
+import { BLOCK_PRIOR, defaultPriors, type GpPriors, MllData } from './mll.js';
 import type { JointSurrogate, Posterior } from './surrogate.js';
 
 /** Hyperparameters in standardised outcome units. */
@@ -18,6 +20,8 @@ export interface GpHyperparameters {
   outputscale: number;
   noise: number;
   mean: number;
+  /** Variance of the block offsets; absent when the data came without blocks. */
+  blockVariance?: number;
 }
 
 export interface GpOptions {
@@ -45,6 +49,7 @@ const MIN_LOG_LS = Math.log(5e-3);
 const LOG_OS = [Math.log(1e-2), Math.log(1e2)];
 const LOG_NOISE = [Math.log(1e-8), Math.log(4)];
 const MEAN = [-5, 5];
+const LOG_BLOCK = [Math.log(1e-6), Math.log(10)];
 /** Above this many points the fit defaults to the warm start only, without screening, and 50 iterations. */
 const LARGE = 100;
 
@@ -58,6 +63,8 @@ export class GaussianProcess implements JointSurrogate {
   private ys: Float64Array = new Float64Array(0);
   private invL2: Float64Array = new Float64Array(0);
   private warm: Float64Array | undefined;
+  /** Block of each training point (-1: none); undefined without blocks. */
+  private blockOf: Int32Array | undefined;
   private evidence = NaN;
 
   private readonly shape: KernelShape;
@@ -89,9 +96,15 @@ export class GaussianProcess implements JointSurrogate {
     return { shift: this.yMean, scale: this.yStd };
   }
 
-  fit(X: number[][], y: number[]): void {
+  /**
+   * `blocks[i]` names the block point i was measured in (null: none). The
+   * block variance is fitted only when some block holds two or more points.
+   */
+  fit(X: number[][], y: number[], blocks?: readonly (string | null | undefined)[]): void {
     if (X.length !== y.length) throw new Error(`X has ${X.length} rows but y has ${y.length} values`);
     if (X.length === 0) throw new Error('cannot fit a GP to no data');
+    if (blocks && blocks.length !== X.length) throw new Error(`X has ${X.length} rows but blocks has ${blocks.length} entries`);
+    this.blockOf = blockIndices(blocks);
     const n = y.length;
     const mu = y.reduce((a, b) => a + b, 0) / n;
     const sd = n > 1 ? Math.sqrt(y.reduce((a, b) => a + (b - mu) ** 2, 0) / (n - 1)) : 0;
@@ -101,7 +114,7 @@ export class GaussianProcess implements JointSurrogate {
     this.X = X.map((r) => [...r]);
     const dim = X[0].length;
     this.evidence = NaN;
-    this.hp = this.options.fixed ?? this.optimise(new MllData(this.X, ys, this.shape), dim);
+    this.hp = this.options.fixed ?? this.optimise(new MllData(this.X, ys, this.shape, this.blockOf), dim);
     this.factorise(ys);
   }
 
@@ -116,12 +129,32 @@ export class GaussianProcess implements JointSurrogate {
     gp.yMean = this.yMean;
     gp.yStd = this.yStd;
     gp.hp = hp;
+    // Fantasised values are of the function itself: in no block.
+    if (this.blockOf) gp.blockOf = Int32Array.from([...this.blockOf, ...Xextra.map(() => -1)]);
     const ys = new Float64Array(gp.X.length);
     const prev = this.ys;
     ys.set(prev);
     yExtra.forEach((v, i) => (ys[prev.length + i] = (v - this.yMean) / this.yStd));
     gp.factorise(ys);
     return gp;
+  }
+
+  /**
+   * For each training point, the posterior mean of its block's offset, in
+   * outcome units: E[β_b | y] = σ_b² Σ_{j in b} α_j (zero outside blocks and
+   * without them). A result net of its block is y_i minus this.
+   */
+  blockOffsets(): Float64Array {
+    const { hp } = this.require();
+    const n = this.X.length;
+    const out = new Float64Array(n);
+    const blocks = this.blockOf;
+    const sb2 = hp.blockVariance ?? 0;
+    if (!blocks || !(sb2 > 0)) return out;
+    const sums = new Map<number, number>();
+    for (let j = 0; j < n; j++) if (blocks[j] >= 0) sums.set(blocks[j], (sums.get(blocks[j]) ?? 0) + this.alpha[j]);
+    for (let i = 0; i < n; i++) if (blocks[i] >= 0) out[i] = this.yStd * sb2 * (sums.get(blocks[i]) as number);
+    return out;
   }
 
   posterior(Xs: number[][]): Posterior {
@@ -182,6 +215,14 @@ export class GaussianProcess implements JointSurrogate {
     const K = crossCovariance(this.X, this.X, this.invL2, hp.outputscale, this.shape);
     const n = this.X.length;
     for (let i = 0; i < n; i++) K[i * n + i] += hp.noise;
+    const blocks = this.blockOf;
+    const sb2 = hp.blockVariance ?? 0;
+    if (blocks && sb2 > 0) {
+      for (let i = 0; i < n; i++) {
+        if (blocks[i] < 0) continue;
+        for (let j = 0; j < n; j++) if (blocks[j] === blocks[i]) K[i * n + j] += sb2;
+      }
+    }
     return K;
   }
 
@@ -197,13 +238,17 @@ export class GaussianProcess implements JointSurrogate {
   private optimise(data: MllData, dim: number): GpHyperparameters {
     const priors = this.options.priors ?? defaultPriors(dim);
     const floor = this.options.noiseFloor ?? 1e-6;
-    const lower = new Float64Array(dim + 3);
-    const upper = new Float64Array(dim + 3);
+    const blocks = data.blocks !== undefined;
+    const P = dim + 3 + (blocks ? 1 : 0);
+    const lower = new Float64Array(P);
+    const upper = new Float64Array(P);
+    const blockPrior = priors.block ?? BLOCK_PRIOR;
+    if (blocks) [lower[dim + 3], upper[dim + 3]] = LOG_BLOCK;
     for (let k = 0; k < dim; k++) [lower[k], upper[k]] = [MIN_LOG_LS, Math.log(this.options.maxLengthscale ?? 100)];
     [lower[dim], upper[dim]] = LOG_OS;
     [lower[dim + 1], upper[dim + 1]] = LOG_NOISE;
     [lower[dim + 2], upper[dim + 2]] = MEAN;
-    const grad = new Float64Array(dim + 3);
+    const grad = new Float64Array(P);
     const f = (t: Float64Array, g: Float64Array) => data.objective(t, g, priors, floor);
     const safe = (t: Float64Array) => {
       try {
@@ -213,20 +258,23 @@ export class GaussianProcess implements JointSurrogate {
       }
     };
 
-    const base = new Float64Array(dim + 3);
+    const base = new Float64Array(P);
+    if (blocks) base[dim + 3] = Math.max(LOG_BLOCK[0], blockPrior.loc - blockPrior.scale ** 2);
     for (let k = 0; k < dim; k++) base[k] = Math.min(upper[k], Math.max(lower[k], priors.lengthscale.loc - priors.lengthscale.scale ** 2));
     base[dim] = 0;
     base[dim + 1] = Math.max(LOG_NOISE[0], priors.noise.loc - priors.noise.scale ** 2);
     base[dim + 2] = 0;
     // Large data sets (each objective evaluation is O(n³)): fewer starts and iterations by default.
     const large = data.n > LARGE;
-    const warm = this.options.warmStart !== false && this.warm && this.warm.length === dim + 3 ? this.warm : undefined;
+    const warm = this.options.warmStart !== false && this.warm && this.warm.length === P ? this.warm : undefined;
     const starts: Float64Array[] = large && warm ? [warm] : warm ? [base, warm] : [base];
     const rng = new Rng(this.options.seed ?? data.n * 7919 + dim);
     const screened: { t: Float64Array; v: number }[] = [];
     for (let c = 0; c < (this.options.candidates ?? (large ? 0 : 16)); c++) {
-      const t = new Float64Array(dim + 3);
-      for (let k = 0; k < dim; k++) t[k] = priors.lengthscale.loc - priors.lengthscale.scale ** 2 + priors.lengthscale.scale * 0.7 * rng.normal();
+      const t = new Float64Array(P);
+      if (blocks) t[dim + 3] = blockPrior.loc - blockPrior.scale ** 2 + rng.normal();
+      for (let k = 0; k < dim; k++)
+        t[k] = priors.lengthscale.loc - priors.lengthscale.scale ** 2 + priors.lengthscale.scale * 0.7 * rng.normal();
       t[dim] = priors.outputscale.loc + 0.5 * rng.normal();
       t[dim + 1] = priors.noise.loc - priors.noise.scale ** 2 + rng.normal();
       t[dim + 2] = 0.5 * rng.normal();
@@ -239,13 +287,23 @@ export class GaussianProcess implements JointSurrogate {
     let best: { x: Float64Array; value: number } | undefined;
     for (const s of starts) {
       if (!Number.isFinite(safe(s))) continue;
-      const res = minimizeLbfgs((t, g) => {
-        try {
-          return f(t, g);
-        } catch {
-          return Infinity;
-        }
-      }, s, { lower, upper, maxIterations: this.options.maxIterations ?? (large ? 50 : 200), gradientTolerance: 1e-5, functionTolerance: 1e-13 });
+      const res = minimizeLbfgs(
+        (t, g) => {
+          try {
+            return f(t, g);
+          } catch {
+            return Infinity;
+          }
+        },
+        s,
+        {
+          lower,
+          upper,
+          maxIterations: this.options.maxIterations ?? (large ? 50 : 200),
+          gradientTolerance: 1e-5,
+          functionTolerance: 1e-13,
+        },
+      );
       if (!best || res.value < best.value) best = { x: res.x, value: res.value };
     }
     if (!best) throw new Error('GP hyperparameter fit failed from every start');
@@ -257,6 +315,26 @@ export class GaussianProcess implements JointSurrogate {
       outputscale: Math.exp(t[dim]),
       noise: floor + Math.exp(t[dim + 1]),
       mean: t[dim + 2],
+      ...(blocks ? { blockVariance: Math.exp(t[dim + 3]) } : {}),
     };
   }
+}
+
+/** Block labels as indices (-1: none), or undefined when no block holds two or more points. */
+function blockIndices(blocks: readonly (string | null | undefined)[] | undefined): Int32Array | undefined {
+  if (!blocks) return undefined;
+  const ids = new Map<string, number>();
+  const count: number[] = [];
+  const out = Int32Array.from(blocks, (b) => {
+    if (b === null || b === undefined) return -1;
+    let id = ids.get(b);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(b, id);
+      count.push(0);
+    }
+    count[id]++;
+    return id;
+  });
+  return count.some((c) => c >= 2) ? out : undefined;
 }

@@ -2,9 +2,15 @@
  * Negative log marginal likelihood of a stationary ARD GP plus log-priors
  * (a MAP objective), with its analytic gradient.
  *
- * Parameter vector θ (length d + 3):
+ * Parameter vector θ (length d + 3, or d + 4 with blocks):
  *   θ[0..d-1] = log lengthscales, θ[d] = log outputscale,
- *   θ[d+1] = log(noise variance - noiseFloor), θ[d+2] = constant mean.
+ *   θ[d+1] = log(noise variance - noiseFloor), θ[d+2] = constant mean,
+ *   θ[d+3] = log block variance, when the data come in blocks (see MllData).
+ *
+ * Blocks (plates, days, batches, sources of imported data) share an offset:
+ * y_i = f(x_i) + β_b(i) + ε_i with β_b ~ N(0, σ_b²) independent per block, so
+ * two results of one block covary by σ_b² besides the kernel. The posterior
+ * of f then compares results across blocks net of their offsets.
  */
 import { choleskyJitter, inverseFromCholesky, logDetFromCholesky, choleskySolve } from '../linalg/dense.js';
 import { type KernelShape, MATERN52 } from './kernel.js';
@@ -19,7 +25,12 @@ export interface GpPriors {
   lengthscale: LogNormalPrior;
   outputscale: LogNormalPrior;
   noise: LogNormalPrior;
+  /** Variance of the block offsets (standardised outcome units), when the data come in blocks. */
+  block?: LogNormalPrior;
 }
+
+/** Block variance prior: mode about 0.01 of the outcome variance, wide enough for plate effects of half of it. */
+export const BLOCK_PRIOR: LogNormalPrior = { loc: -2.5, scale: 1.5 };
 
 /**
  * Defaults in the spirit of BoTorch's current SingleTaskGP: a dimension-scaled
@@ -44,7 +55,16 @@ export class MllData {
   /** diff2[k][i * n + j] = (X[i][k] - X[j][k])², i > j only. */
   private readonly diff2: Float64Array[];
 
-  constructor(readonly X: readonly ArrayLike<number>[], readonly y: Float64Array, readonly shape: KernelShape = MATERN52) {
+  /**
+   * `blocks[i]`: the block of point i (-1: none); with at least one block of
+   * two or more points the objective takes the block variance as θ[d+3].
+   */
+  constructor(
+    readonly X: readonly ArrayLike<number>[],
+    readonly y: Float64Array,
+    readonly shape: KernelShape = MATERN52,
+    readonly blocks?: Int32Array,
+  ) {
     this.n = X.length;
     this.dim = this.n > 0 ? X[0].length : 0;
     this.diff2 = [];
@@ -69,8 +89,11 @@ export class MllData {
     const noiseExcess = Math.exp(theta[dim + 1]);
     const noise = noiseFloor + noiseExcess;
     const c = theta[dim + 2];
+    const blocks = this.blocks;
+    const sb2 = blocks ? Math.exp(theta[dim + 3]) : 0;
+    const same = (i: number, j: number) => blocks !== undefined && blocks[i] >= 0 && blocks[i] === blocks[j];
 
-    // K = s2 * M(r) + noise * I; keep r per pair for the gradient.
+    // K = s2 * M(r) + sb2 * [same block] + noise * I; keep r per pair for the gradient.
     const K = new Float64Array(n * n);
     const R = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
@@ -79,11 +102,11 @@ export class MllData {
         for (let k = 0; k < dim; k++) r2 += diff2[k][i * n + j] * invL2[k];
         const r = Math.sqrt(r2);
         R[i * n + j] = r;
-        const v = s2 * this.shape.value(r);
+        const v = s2 * this.shape.value(r) + (same(i, j) ? sb2 : 0);
         K[i * n + j] = v;
         K[j * n + i] = v;
       }
-      K[i * n + i] = s2 + noise;
+      K[i * n + i] = s2 + noise + (same(i, i) ? sb2 : 0);
     }
     const { L } = choleskyJitter(K, n, { initial: 1e-9, max: 1e-2 });
     const resid = new Float64Array(n);
@@ -98,13 +121,17 @@ export class MllData {
     grad.fill(0);
     let trOut = 0;
     let trNoise = 0;
+    let trBlock = 0;
     for (let i = 0; i < n; i++) {
       trNoise += alpha[i] * alpha[i] - Kinv[i * n + i];
       trOut += (alpha[i] * alpha[i] - Kinv[i * n + i]) * s2;
+      if (same(i, i)) trBlock += (alpha[i] * alpha[i] - Kinv[i * n + i]) * sb2;
       for (let j = 0; j < i; j++) {
         const w = alpha[i] * alpha[j] - Kinv[i * n + j];
-        const kij = K[i * n + j];
+        const block = same(i, j) ? sb2 : 0;
+        const kij = K[i * n + j] - block;
         trOut += 2 * w * kij;
+        trBlock += 2 * w * block;
         const f = 2 * w * s2 * this.shape.lengthscaleFactor(R[i * n + j]);
         for (let k = 0; k < dim; k++) grad[k] += f * diff2[k][i * n + j] * invL2[k];
       }
@@ -115,6 +142,7 @@ export class MllData {
     let sumAlpha = 0;
     for (let i = 0; i < n; i++) sumAlpha += alpha[i];
     grad[dim + 2] = -sumAlpha;
+    if (blocks) grad[dim + 3] = -0.5 * trBlock;
 
     // Log-normal prior densities of the parameters themselves (as GPyTorch
     // evaluates them): -log p(v) = log v + (log v - loc)² / (2 scale²) + const,
@@ -128,6 +156,7 @@ export class MllData {
     addPrior(dim, priors.outputscale, theta[dim], 1);
     // Noise prior on log(noise); d log(noise) / dθ = noiseExcess / noise.
     addPrior(dim + 1, priors.noise, Math.log(noise), noiseExcess / noise);
+    if (blocks) addPrior(dim + 3, priors.block ?? BLOCK_PRIOR, theta[dim + 3], 1);
     return value;
   }
 }

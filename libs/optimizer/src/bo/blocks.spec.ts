@@ -1,0 +1,79 @@
+import { Rng } from '../rng.js';
+import { Space } from '../space.js';
+import type { Observation } from '../strategy.js';
+import { BayesianStrategy } from './strategy.js';
+
+const space = Space.parse([
+  { name: 'x1', type: 'continuous', low: -5, high: 10 },
+  { name: 'x2', type: 'continuous', low: 0, high: 15 },
+]);
+const branin = (p: Record<string, number | string>) => {
+  const x1 = p.x1 as number;
+  const x2 = p.x2 as number;
+  return (x2 - (5.1 / (4 * Math.PI ** 2)) * x1 ** 2 + (5 / Math.PI) * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x1) + 10;
+};
+const OPTIMUM = 0.397887;
+
+/**
+ * A closed loop in plates of 4: every result of a plate is off by the plate's
+ * own offset (sd 20, against Branin's values of 0.4 to 300). Returns the log10
+ * regret of the best point measured, judged by the true function.
+ */
+async function platesRun(seed: number, declareBlocks: boolean): Promise<number> {
+  const rng = new Rng(1000 + seed);
+  const strategy = new BayesianStrategy({ rawSamples: 256, starts: 4 });
+  const observations: Observation[] = [];
+  let best = Infinity;
+  for (let plate = 0; plate < 8; plate++) {
+    const batch = await strategy.ask({ space, direction: 'minimize', observations, pending: [], n: 4, seed });
+    const offset = 20 * rng.normal();
+    for (const p of batch) {
+      const truth = branin(p.params);
+      best = Math.min(best, truth);
+      observations.push({
+        params: p.params,
+        value: truth + offset + 0.01 * rng.normal(),
+        ...(declareBlocks ? { block: `plate ${plate}` } : {}),
+      });
+    }
+  }
+  return Math.log10(best - OPTIMUM);
+}
+
+describe('results measured in blocks', () => {
+  it('are compared net of their block offsets: a campaign with plate effects finds better points', async () => {
+    const seeds = [0, 1, 2, 3, 4, 5];
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const blocked = await Promise.all(seeds.map((s) => platesRun(s, true)));
+    const naive = await Promise.all(seeds.map((s) => platesRun(s, false)));
+    // Measured: -1.91 against -0.38 (log10 regret, mean of the 6 seeds); with the default search and other offset draws, gaps of 0.4 to 1.7.
+    expect(mean(blocked)).toBeLessThan(mean(naive) - 1);
+  });
+
+  it('record the fitted block variance and the number of blocks with the proposals', async () => {
+    const rng = new Rng(3);
+    const observations: Observation[] = Array.from({ length: 12 }, (_, i) => {
+      const params = { x1: -5 + 15 * rng.next(), x2: 15 * rng.next() };
+      return { params, value: branin(params) + (i < 6 ? 40 : 0), block: i < 6 ? 'day 1' : 'day 2' };
+    });
+    const strategy = new BayesianStrategy({ rawSamples: 256 });
+    const [p] = await strategy.ask({ space, direction: 'minimize', observations, pending: [], n: 1, seed: 1 });
+    expect(p.prediction).toBeDefined();
+    const fit = strategy.info.settings.fit as { blocks: number; hyperparameters: { blockVariance?: number }; warp: string };
+    expect(fit.blocks).toBe(2);
+    expect(fit.hyperparameters.blockVariance).toBeGreaterThan(0);
+    // Without blocks, neither.
+    const plain = new BayesianStrategy({ rawSamples: 256 });
+    await plain.ask({
+      space,
+      direction: 'minimize',
+      observations: observations.map(({ block: _, ...o }) => o),
+      pending: [],
+      n: 1,
+      seed: 1,
+    });
+    const plainFit = plain.info.settings.fit as { blocks?: number; hyperparameters: { blockVariance?: number } };
+    expect(plainFit.blocks).toBeUndefined();
+    expect(plainFit.hyperparameters.blockVariance).toBeUndefined();
+  });
+});

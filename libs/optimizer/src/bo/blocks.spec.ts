@@ -1,6 +1,8 @@
 import { Rng } from '../rng.js';
 import { Space } from '../space.js';
 import type { Observation } from '../strategy.js';
+import { netOfBlocks } from './block-offsets.js';
+import { DefaultStrategy } from './default-strategy.js';
 import { BayesianStrategy } from './strategy.js';
 
 const space = Space.parse([
@@ -75,5 +77,33 @@ describe('results measured in blocks', () => {
     const plainFit = plain.info.settings.fit as { blocks?: number; hyperparameters: { blockVariance?: number } };
     expect(plainFit.blocks).toBeUndefined();
     expect(plainFit.hyperparameters.blockVariance).toBeUndefined();
+  });
+
+  it('reach the trees net of the offsets a GP estimates on a subsample', async () => {
+    // 30 plates of 12, offsets of sd 20: more results than the default strategy's GP takes.
+    const rng = new Rng(5);
+    const offsets = Array.from({ length: 30 }, () => 20 * rng.normal());
+    const observations: Observation[] = [];
+    for (let plate = 0; plate < 30; plate++) {
+      for (let k = 0; k < 12; k++) {
+        const params = { x1: -5 + 15 * rng.next(), x2: 15 * rng.next() };
+        observations.push({ params, value: branin(params) + offsets[plate] + 0.01 * rng.normal(), block: `plate ${plate}` });
+      }
+    }
+    const net = netOfBlocks(space, observations, { limit: 200, seed: 1 });
+    expect(net.summary).toMatchObject({ blocks: 30, estimated: 30, fittedTo: 180 });
+    // Each plate's estimated offset is its true one up to a shared constant (the mean offset is the function's level).
+    const errors = offsets.map(
+      (o, plate) => (observations[plate * 12].value as number) - (net.observations[plate * 12].value as number) - o,
+    );
+    const shift = errors.reduce((a, b) => a + b, 0) / errors.length;
+    for (const e of errors) expect(Math.abs(e - shift)).toBeLessThan(0.5);
+    expect(net.observations.every((o) => o.block === undefined)).toBe(true);
+
+    const strategy = new DefaultStrategy();
+    const batch = await strategy.ask({ space, direction: 'minimize', observations, pending: [], n: 4, seed: 2 });
+    expect(batch).toHaveLength(4);
+    expect(strategy.info.name).toBe('bayesian/extra-trees-logei');
+    expect(strategy.info.settings.netOfBlocks).toMatchObject({ blocks: 30, estimated: 30 });
   });
 });

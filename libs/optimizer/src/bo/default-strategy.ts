@@ -5,10 +5,13 @@
  * an extremely-randomised-trees ensemble once the campaign has more
  * observations than `gpLimit` (where an exact GP would take minutes per
  * proposal). Both learn from failures and flag extrapolation. Each batch's
- * provenance names the strategy that produced it.
+ * provenance names the strategy that produced it. Results measured in blocks
+ * (plates, days) reach the trees net of the block offsets that a GP with
+ * blocks estimates on a subsample (block-offsets.ts).
  */
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
 import type { EncoderOptions } from './encoding.js';
+import { netOfBlocks, type NetOfBlocks } from './block-offsets.js';
 import { BayesianStrategy, type BayesianStrategyOptions } from './strategy.js';
 import { TreeEnsembleStrategy, type TreeStrategyOptions } from './candidate-strategy.js';
 
@@ -25,18 +28,23 @@ export class DefaultStrategy implements Strategy {
   private readonly gp: BayesianStrategy;
   private readonly trees: TreeEnsembleStrategy;
   private readonly gpLimit: number;
+  private readonly encoding: EncoderOptions | undefined;
   private last: Strategy;
+  /** How the trees' last request was put net of block offsets, if its results came in blocks. */
+  private lastBlocks: NetOfBlocks['summary'] | undefined;
 
   constructor(options: DefaultStrategyOptions = {}) {
     this.gp = new BayesianStrategy({ encoding: options.encoding, ...options.gp });
     this.trees = new TreeEnsembleStrategy({ encoding: options.encoding, ...options.trees });
     this.gpLimit = options.gpLimit ?? 200;
+    this.encoding = options.encoding;
     this.last = this.gp;
   }
 
   /** The strategy that made the last proposals, with its own settings. */
   get info(): StrategyInfo {
-    return { name: this.last.info.name, settings: { chosenBy: 'default', gpLimit: this.gpLimit, ...this.last.info.settings } };
+    const blocks = this.lastBlocks ? { netOfBlocks: { ...this.lastBlocks, by: 'a GP with blocks on a subsample' } } : {};
+    return { name: this.last.info.name, settings: { chosenBy: 'default', gpLimit: this.gpLimit, ...this.last.info.settings, ...blocks } };
   }
 
   /** Which strategy a request with this many observations gets. */
@@ -46,6 +54,13 @@ export class DefaultStrategy implements Strategy {
 
   ask(request: AskRequest): Promise<Proposal[]> {
     this.last = this.choose(request.observations.length);
+    this.lastBlocks = undefined;
+    // The trees cannot learn block offsets as the GP does: they get the results net of the offsets a GP estimates.
+    if (this.last === this.trees && request.observations.some((o) => o.block !== undefined)) {
+      const net = netOfBlocks(request.space, request.observations, { limit: this.gpLimit, seed: request.seed, encoding: this.encoding });
+      this.lastBlocks = net.summary;
+      return this.trees.ask({ ...request, observations: net.observations });
+    }
     return this.last.ask(request);
   }
 }

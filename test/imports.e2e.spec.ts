@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SimRig } from '../simulators/src/sim-rig-core.js';
 import { startBraninRig } from './support/branin-rig.js';
 import { until } from './support/poll.js';
-import { braninCampaign, firstBatch, startTestService, type ErrorBody, type TestService } from './support/service.js';
+import { parseCsv, toCsv } from '../libs/optimizer/src/index.js';
+import { braninCampaign, firstBatch, startTestService, TEST_TOKENS, type ErrorBody, type TestService } from './support/service.js';
 
 const branin = (x1: number, x2: number) =>
   (x2 - (5.1 / (4 * Math.PI ** 2)) * x1 ** 2 + (5 / Math.PI) * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x1) + 10;
@@ -141,6 +142,31 @@ describe('earlier results imported into a campaign', () => {
       source: 'Lab notebook 3, p. 41',
       importedBy: 'operator:ada',
     });
+    // Its results as CSV: the imported ones, then its own; the table an import reads, so they can start another campaign.
+    const exported = await fetch(`${svc.httpUrl}/api/campaigns/${id}/results.csv`, {
+      headers: { authorization: `Bearer ${TEST_TOKENS.viewer.token}` },
+    });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('content-type')).toMatch(/^text\/csv/);
+    const table = parseCsv(await exported.text());
+    expect(table.columns).toEqual(['source', 'experiment', 'batch', 'device', 'finished_at', 'x1', 'x2', 'y', 'failed', 'failure_reason']);
+    expect(table.rows).toHaveLength(21);
+    expect(table.rows.slice(0, 13).every((r) => r[0] === 'Lab notebook 3, p. 41')).toBe(true);
+    expect(table.rows[12].slice(8)).toEqual(['true', 'pump blocked']);
+    expect(table.rows.slice(13).map((r) => [r[0], r[3]])).toEqual(Array.from({ length: 8 }, () => ['campaign', `rig-${kind}`]));
+    const next = await svc.api<{ id: string; imported: Summary['imported'] }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({
+        approval: 'manual',
+        deviceKind: 'nobody-has-this',
+        earlierResults: { source: `campaign ${id}`, csv: toCsv(table.columns, table.rows) },
+      }),
+    );
+    expect(next.status).toBe(201);
+    const exportedValues = table.rows.filter((r) => r[7] !== '').map((r) => Number(r[7]));
+    expect(next.body.imported).toMatchObject({ results: 21, failed: 1, best: { value: Math.min(...exportedValues) } });
+
     const audit = (await svc.api<{ action: string; actor: string; details: { results: number } }[]>('GET', `/api/campaigns/${id}/audit`))
       .body;
     expect(audit.filter((a) => a.action === 'results.imported')).toEqual([

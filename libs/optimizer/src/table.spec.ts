@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Space } from './space.js';
-import { parseCsv, tableResults } from './table.js';
+import { parseCsv, tableResults, toCsv } from './table.js';
 
 const space = Space.parse([
   { name: 'temperature', type: 'continuous', low: 20, high: 120 },
@@ -69,6 +69,22 @@ describe('results tables', () => {
       'the header has no column for "equivalents", "cat.Fe" (it needs one per parameter, composition components as <name>.<component> and one for the objective "yield")',
     ]);
     expect(r.results).toEqual([]);
+  });
+
+  it('writes CSV that reads back field for field, quotes and line breaks included', () => {
+    const rows = [
+      ['THF', 71.5, '', null],
+      ['tert-amyl alcohol, dry', 1e-7, 'said "hot"', 'two\nlines'],
+    ];
+    const text = toCsv(['solvent', 'yield', 'note', 'reason'], rows);
+    expect(text).toBe('solvent,yield,note,reason\nTHF,71.5,,\n"tert-amyl alcohol, dry",1e-7,"said ""hot""","two\nlines"\n');
+    expect(parseCsv(text)).toMatchObject({
+      columns: ['solvent', 'yield', 'note', 'reason'],
+      rows: [
+        ['THF', '71.5', '', ''],
+        ['tert-amyl alcohol, dry', '1e-7', 'said "hot"', 'two\nlines'],
+      ],
+    });
   });
 
   it('takes "failed" as a parameter where the space has one of that name', () => {

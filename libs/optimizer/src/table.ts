@@ -52,6 +52,15 @@ export function parseCsv(text: string, file = '(text)'): CsvTable {
   return { file, columns, rows };
 }
 
+/** CSV text (RFC 4180, LF line ends) of a header and rows; a field with a comma, quote or line break is quoted. parseCsv reads it back. */
+export function toCsv(columns: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+  const field = (v: string | number | null | undefined) => {
+    const text = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  return `${[columns, ...rows].map((r) => r.map(field).join(',')).join('\n')}\n`;
+}
+
 /** One row of a results table: a point, and its outcome or its failure. */
 export interface TableResult {
   params: Params;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Actor, Roles } from '../auth/auth.decorators.js';
@@ -150,6 +150,18 @@ export class CampaignsController {
   @ApiResponse({ status: 409, description: 'The campaign is completed or cancelled', schema: errorSchema })
   importResults(@Param('id') id: string, @Body() body: unknown, @Actor() actor: string) {
     return this.imports.import(id, body, actor);
+  }
+
+  @Get(':id/results.csv')
+  @Roles('viewer')
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  @ApiOperation({
+    summary:
+      "The campaign's results as CSV: imported ones, then its own (failed experiments marked); the table an import reads, so it can start another campaign",
+  })
+  @ApiResponse({ status: 200, content: { 'text/csv': { schema: { type: 'string' } } } })
+  resultsCsv(@Param('id') id: string) {
+    return this.imports.resultsCsv(id);
   }
 
   @Get(':id/imports')

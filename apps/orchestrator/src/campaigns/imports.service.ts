@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type CampaignStatus, ImportedResultEntity, queryRows } from '../../../../libs/persistence/src/index.js';
+import { type CampaignStatus, ExperimentEntity, ImportedResultEntity, queryRows } from '../../../../libs/persistence/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import type { CampaignDefinition } from './campaign-definition.js';
 import { planImport, type PlannedImport } from './imports.js';
+import { resultsCsv } from './results-export.js';
 
 /** What an import stored. */
 export interface ImportReceipt {
@@ -56,6 +57,22 @@ export class ImportsService {
     // Consoles refresh; the loop sees the results at the campaign's next proposal.
     this.bus.emit('campaign.updated', { campaignId, status: campaign.status });
     return stored;
+  }
+
+  /**
+   * The campaign's results as CSV (results-export.ts): imported ones, then its
+   * own, read from one snapshot; an import of it starts another campaign.
+   */
+  async resultsCsv(campaignId: string): Promise<string> {
+    const campaign = await this.campaign(campaignId, false);
+    return this.dataSource.transaction('REPEATABLE READ', async (m) => {
+      const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId }, order: { index: 'ASC' } });
+      const batches = await queryRows<{ id: string; index: number }>(m, `SELECT id, index FROM batches WHERE campaign_id = $1`, [
+        campaignId,
+      ]);
+      const imported = await m.getRepository(ImportedResultEntity).find({ where: { campaignId }, order: { index: 'ASC' } });
+      return resultsCsv(campaign.definition, experiments, new Map(batches.map((b) => [b.id, b.index])), imported);
+    });
   }
 
   /** Every imported result of a campaign, in the order imported. */

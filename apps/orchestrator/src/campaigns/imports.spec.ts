@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { DomainError } from '../common/errors.js';
 import { parseCampaignDefinition } from './campaign-definition.js';
+import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
 import { planImport } from './imports.js';
+import { resultsCsv } from './results-export.js';
 
 const definition = parseCampaignDefinition({
   name: 'Suzuki coupling',
@@ -110,5 +112,73 @@ describe('importing earlier results into a campaign', () => {
     });
     expect(found).toHaveLength(51);
     expect(found[50]).toBe('… and 70 more problems of the same import');
+  });
+});
+
+describe("exporting a campaign's results", () => {
+  const experiment = (
+    index: number,
+    params: Record<string, number | string>,
+    status: string,
+    objective: number | null,
+    scope: string | null = null,
+  ) =>
+    ({
+      index,
+      batchId: 'b0',
+      params,
+      status,
+      objective,
+      failureScope: scope,
+      failureReason: scope ? 'it broke' : null,
+      deviceId: 'rig-1',
+      finishedAt: new Date('2026-12-06T10:00:00Z'),
+    }) as unknown as ExperimentEntity;
+
+  it('writes the table an import reads back, leaving out device failures and unfinished experiments', () => {
+    const csv = resultsCsv(
+      definition,
+      [
+        experiment(0, point, 'completed', 71),
+        experiment(1, { ...point, solvent: 'DMF' }, 'failed', null, 'experiment'),
+        experiment(2, point, 'failed', null, 'device'),
+        experiment(3, point, 'running', null),
+      ],
+      new Map([['b0', 0]]),
+      [],
+    );
+    expect(csv.split('\n')[0]).toBe(
+      'source,experiment,batch,device,finished_at,temperature,volume_a,volume_b,solvent,yield,failed,failure_reason',
+    );
+    const back = planImport(definition, { source: 'export', csv });
+    expect(back.results).toEqual([
+      { params: point, value: 71, failed: false, reason: null },
+      { params: { ...point, solvent: 'DMF' }, value: null, failed: true, reason: 'it broke' },
+    ]);
+    expect(back.ignoredColumns).toEqual(['source', 'experiment', 'batch', 'device', 'finished_at']);
+  });
+
+  it('keeps parameters named like its own columns', () => {
+    const named = parseCampaignDefinition({
+      name: 'n',
+      parameters: [
+        { name: 'batch', type: 'integer', low: 1, high: 3 },
+        { name: 'failed', type: 'integer', low: 0, high: 1 },
+      ],
+      objective: { name: 'y', direction: 'minimize' },
+      budget: 4,
+      batchSize: 2,
+    });
+    const csv = resultsCsv(
+      named,
+      [experiment(0, { batch: 2, failed: 1 }, 'completed', 3), experiment(1, { batch: 1, failed: 0 }, 'failed', null, 'experiment')],
+      new Map([['b0', 0]]),
+      [],
+    );
+    // No column can mark a failure here ("failed" is a parameter): the failed experiment is left out.
+    expect(csv).toBe('source,experiment,#batch,device,finished_at,batch,failed,y\ncampaign,0,0,rig-1,2026-12-06T10:00:00.000Z,2,1,3\n');
+    expect(planImport(named, { source: 'export', csv }).results).toEqual([
+      { params: { batch: 2, failed: 1 }, value: 3, failed: false, reason: null },
+    ]);
   });
 });

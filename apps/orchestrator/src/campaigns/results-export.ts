@@ -1,0 +1,60 @@
+import { FAILED_COLUMN, type Params, REASON_COLUMN, toCsv } from '../../../../libs/optimizer/src/index.js';
+import type { ExperimentEntity, ImportedResultEntity } from '../../../../libs/persistence/src/index.js';
+import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
+
+/** Columns of a results table besides the parameters and the objective: where each result comes from. */
+const ORIGIN = ['source', 'experiment', 'batch', 'device', 'finished_at'] as const;
+
+/**
+ * A campaign's results as CSV: its imported results (source: where they came
+ * from), then every experiment that gave a value or failed as an experiment
+ * (source "campaign"), with one column per parameter (compositions as
+ * `<name>.<component>`), the objective, `failed` and `failure_reason`: the
+ * table an import reads (POST /api/campaigns/:id/imports), so one campaign's
+ * results can start another. A device failure is not a result and is left out.
+ */
+export function resultsCsv(
+  definition: CampaignDefinition,
+  experiments: readonly Pick<
+    ExperimentEntity,
+    'index' | 'batchId' | 'params' | 'status' | 'objective' | 'failureScope' | 'failureReason' | 'deviceId' | 'finishedAt'
+  >[],
+  batchIndex: ReadonlyMap<string, number>,
+  imported: readonly Pick<ImportedResultEntity, 'params' | 'objective' | 'failed' | 'failureReason' | 'source' | 'importedAt'>[],
+): string {
+  const keys = spaceOf(definition).names;
+  const taken = new Set([...keys, definition.objective.name]);
+  // A parameter named like an origin column keeps its name; the origin column gets a '#' (no parameter name starts so).
+  const origin = ORIGIN.map((c) => (taken.has(c) ? `#${c}` : c));
+  // A parameter named "failed" or "failure_reason" leaves the table no column to mark failures in (tableResults reads it as the parameter).
+  const failures = !taken.has(FAILED_COLUMN) && !taken.has(REASON_COLUMN);
+  const values = (params: Params) => keys.map((k) => params[k]);
+  const rows: (string | number | null | undefined)[][] = [];
+  const outcome = (value: number | null, failed: boolean, reason: string | null) => (failures ? [value, String(failed), reason] : [value]);
+  for (const r of imported) {
+    if (r.failed && !failures) continue;
+    rows.push([
+      r.source,
+      null,
+      null,
+      null,
+      r.importedAt.toISOString(),
+      ...values(r.params),
+      ...outcome(r.objective, r.failed, r.failureReason),
+    ]);
+  }
+  for (const e of experiments) {
+    const failed = e.status === 'failed' && e.failureScope === 'experiment';
+    if (!(e.status === 'completed' || (failed && failures))) continue;
+    rows.push([
+      'campaign',
+      e.index,
+      batchIndex.get(e.batchId),
+      e.deviceId,
+      e.finishedAt?.toISOString(),
+      ...values(e.params),
+      ...outcome(failed ? null : e.objective, failed, failed ? e.failureReason : null),
+    ]);
+  }
+  return toCsv([...origin, ...keys, definition.objective.name, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : [])], rows);
+}

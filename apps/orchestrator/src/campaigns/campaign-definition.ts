@@ -240,11 +240,23 @@ function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] 
     }
   }
   if (s.kind !== 'doptimal' || s.model === undefined || s.runs === undefined) return out;
+  // Blocked by batch: each batch of the design is a block, and each block beyond the first adds a term.
+  const blocked = s.blocks === 'batch' && s.runs > d.batchSize;
+  const blocks = blocked ? Math.ceil(s.runs / d.batchSize) : 1;
+  if (blocked) {
+    if (replicates > 1 || centerPoints > 0)
+      out.push(
+        'strategy: a D-optimal design blocked by batch takes neither replicates nor centerPoints (it may repeat a point across blocks by itself)',
+      );
+    if (d.asynchronous) out.push('strategy: a D-optimal design blocked by batch needs whole batches: not with "asynchronous": true');
+  }
   try {
     const terms = new LinearModel(space, s.model).size;
-    if (terms > s.runs) {
+    if (terms + blocks - 1 > s.runs) {
       out.push(
-        `strategy: the ${s.model} model has ${terms} terms for these parameters but runs is ${s.runs}; a D-optimal design needs at least as many runs as terms`,
+        blocked
+          ? `strategy: the ${s.model} model has ${terms} terms for these parameters and its ${blocks} batches of ${d.batchSize} add ${blocks - 1}, but runs is ${s.runs}; a blocked D-optimal design needs at least ${terms + blocks - 1}`
+          : `strategy: the ${s.model} model has ${terms} terms for these parameters but runs is ${s.runs}; a D-optimal design needs at least as many runs as terms`,
       );
     }
   } catch (e) {

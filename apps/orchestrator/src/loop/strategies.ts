@@ -28,7 +28,17 @@ export function strategyFor(definition: CampaignDefinition): Strategy {
       // parseCampaignDefinition requires both for this kind.
       if (model === undefined || runs === undefined) throw new Error('a doptimal strategy needs a model and runs');
       // The design spends its runs first; the rest of the budget goes to the default strategy.
-      return new DOptimalStrategy({ model, runs, replicates, centerPoints, randomizeOrder, then: new DefaultStrategy({ encoding }) });
+      // With batches as blocks, the design is blocked by batch: its factors' effects come free of the batches' offsets.
+      const blockSize = definition.strategy.blocks === 'batch' ? definition.batchSize : undefined;
+      return new DOptimalStrategy({
+        model,
+        runs,
+        replicates,
+        centerPoints,
+        randomizeOrder,
+        blockSize,
+        then: new DefaultStrategy({ encoding }),
+      });
     }
     default:
       return assertNever(kind, 'strategy kind');

@@ -13,6 +13,8 @@ export interface DOptimalStrategyOptions extends RunOptions {
   runs: number;
   /** Proposes once the design's runs are used up (and fills a batch the design's last runs do not fill). */
   then?: Strategy;
+  /** Runs per block, proposed together (a campaign's batch): the design is blocked (see dOptimalDesign) and shuffled within blocks only. */
+  blockSize?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface DOptimalStrategyOptions extends RunOptions {
  * runs passed to it as pending. `info` names what proposed the last batch.
  */
 export class DOptimalStrategy implements Strategy {
-  private readonly options: Required<Omit<DOptimalStrategyOptions, 'then'>>;
+  private readonly options: Required<Omit<DOptimalStrategyOptions, 'then' | 'blockSize'>> & { blockSize?: number };
   private readonly then?: Strategy;
   private last: 'design' | 'then' | 'both' = 'design';
   /** The design of the last ask, for info. */
@@ -39,7 +41,14 @@ export class DOptimalStrategy implements Strategy {
   constructor(options: DOptimalStrategyOptions) {
     requireInteger('design runs', options.runs, 1);
     const { replicates, centerPoints } = runCounts(options);
-    this.options = { model: options.model, runs: options.runs, replicates, centerPoints, randomizeOrder: options.randomizeOrder ?? true };
+    this.options = {
+      model: options.model,
+      runs: options.runs,
+      replicates,
+      centerPoints,
+      randomizeOrder: options.randomizeOrder ?? true,
+      ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}),
+    };
     this.then = options.then;
   }
 
@@ -62,6 +71,7 @@ export class DOptimalStrategy implements Strategy {
               candidates: this.built.candidates,
               starts: this.built.starts,
               logDet: this.built.logDet,
+              ...(this.built.blocks ? { blocks: new Set(this.built.blocks).size } : {}),
             }
           : {}),
         ...(this.then ? { then: this.then.info.name } : {}),
@@ -76,7 +86,7 @@ export class DOptimalStrategy implements Strategy {
   /** The design's run list for a space and seed, in run order. */
   runs(space: Space, seed: number): Params[] {
     const design = this.design(space, seed);
-    return runList(space, design.points, this.options, new Rng(mixSeed(seed, 3)));
+    return runList(space, design.points, this.options, new Rng(mixSeed(seed, 3)), design.blocks);
   }
 
   async ask(request: AskRequest): Promise<Proposal[]> {
@@ -98,7 +108,12 @@ export class DOptimalStrategy implements Strategy {
 
   /** The design for a space and seed (see cachedDOptimalDesign). */
   private design(space: Space, seed: number): DOptimalDesign {
-    this.built = cachedDOptimalDesign(space, { model: this.options.model, runs: this.options.runs, seed });
+    this.built = cachedDOptimalDesign(space, {
+      model: this.options.model,
+      runs: this.options.runs,
+      seed,
+      blockSize: this.options.blockSize,
+    });
     return this.built;
   }
 }
@@ -113,8 +128,11 @@ const DESIGNS_KEPT = 16;
  * every ask, and a 10-factor quadratic design takes about a second to build.
  * The design is the same either way (seeded); callers must not change it.
  */
-export function cachedDOptimalDesign(space: Space, options: { model: DesignModel; runs: number; seed: number }): DOptimalDesign {
-  const key = JSON.stringify([options.model, options.runs, options.seed, space.parameters, space.constraints]);
+export function cachedDOptimalDesign(
+  space: Space,
+  options: { model: DesignModel; runs: number; seed: number; blockSize?: number },
+): DOptimalDesign {
+  const key = JSON.stringify([options.model, options.runs, options.seed, options.blockSize ?? null, space.parameters, space.constraints]);
   const kept = DESIGNS.get(key);
   if (kept) {
     DESIGNS.delete(key);

@@ -139,6 +139,40 @@ describe('dOptimalDesign', () => {
     expect(Number.isFinite(design.logDet)).toBe(true);
   });
 
+  it('blocks a 2^3 design in two blocks of 4 orthogonally to the main effects (an interaction confounded with blocks)', () => {
+    const three = Space.parse(['a', 'b', 'c'].map((name) => ({ name, type: 'continuous', low: -1, high: 1 })));
+    const design = dOptimalDesign(three, { model: 'linear', runs: 8, seed: 2, blockSize: 4 });
+    expect(design.blocks).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(design.terms).toBe(5);
+    const x = design.points.map((p) => [p.a, p.b, p.c] as number[]);
+    // Every corner once, and each block balanced in every factor: no factor's effect is confounded with the blocks.
+    expect(new Set(design.points.map((p) => three.key(p))).size).toBe(8);
+    for (const block of [x.slice(0, 4), x.slice(4)]) {
+      for (let k = 0; k < 3; k++) expect(block.reduce((s, r) => s + r[k], 0)).toBe(0);
+      // The blocks absorb one interaction instead: within a block it has one sign.
+      const interactions = [
+        [0, 1],
+        [0, 2],
+        [1, 2],
+        [0, 1, 2],
+      ].map((t) => block.map((r) => t.reduce((prod, f) => prod * r[f], 1)));
+      expect(interactions.some((v) => new Set(v).size === 1)).toBe(true);
+    }
+    // det of the information of (1, a, b, c, block) = 8^4 · 2 (block indicator: 4 ones, orthogonal once centred).
+    expect(design.logDet).toBeCloseTo(4 * Math.log(8) + Math.log(2), 8);
+  });
+
+  it('estimates the model under unequal blocks, and says how many runs blocks need', () => {
+    const design = dOptimalDesign(mixed, { model: 'interactions', runs: 14, seed: 3, blockSize: 4 });
+    expect(design.blocks).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3]);
+    expect(Number.isFinite(design.logDet)).toBe(true);
+    for (const x of design.points) expect(mixed.check(x)).toEqual([]);
+    expect(() => dOptimalDesign(square, { model: 'linear', runs: 4, seed: 1, blockSize: 2 })).not.toThrow();
+    expect(() => dOptimalDesign(square, { model: 'linear', runs: 4, seed: 1, blockSize: 1 })).toThrow(
+      /the linear model has 3 terms and 4 blocks add 3 more, but the design has only 4 runs: a blocked D-optimal design needs at least 6/,
+    );
+  });
+
   it('refuses fewer runs than model terms, naming both numbers', () => {
     expect(() => dOptimalDesign(mixed, { model: 'quadratic', runs: 11, seed: 1 })).toThrow(
       /quadratic model has 12 terms but the design has only 11 runs/,

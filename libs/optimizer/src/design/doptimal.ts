@@ -19,6 +19,14 @@ export interface DOptimalOptions {
   starts?: number;
   /** Largest candidate set; a larger level grid is subsampled at random (seeded). Default 1024. */
   maxCandidates?: number;
+  /**
+   * Runs per block (a plate, a day: runs that share an offset), in run order:
+   * runs 0 to blockSize - 1 are block 0, and so on (the last may be smaller).
+   * The model then holds a term per block beyond the first, so the design
+   * estimates the factors' effects free of the blocks' offsets. Default: one
+   * block.
+   */
+  blockSize?: number;
 }
 
 export interface DOptimalDesign {
@@ -32,6 +40,8 @@ export interface DOptimalDesign {
   candidates: number;
   /** Random starts of the exchange algorithm. */
   starts: number;
+  /** With blockSize: the block of each point (0, 1, ...), non-decreasing. */
+  blocks?: number[];
 }
 
 const DEFAULT_STARTS = 8;
@@ -68,23 +78,39 @@ export function dOptimalDesign(space: Space, options: DOptimalOptions): DOptimal
   requireInteger('design runs', options.runs, 1);
   requireInteger('maxCandidates', maxCandidates, 1);
   if (!Number.isFinite(options.seed)) throw new DesignError('invalid-argument', `seed must be a finite number, got ${options.seed}`);
-  const p = model.size;
   const runs = options.runs;
-  if (runs < p) throw tooFewRuns(options.model, p, runs);
+  const blockSize = options.blockSize ?? runs;
+  requireInteger('runs per block', blockSize, 1);
+  const k = Math.ceil(runs / Math.min(blockSize, runs));
+  const blockOf = (run: number) => Math.floor(run / blockSize);
+  // Terms: the model's, and one per block beyond the first (an offset against block 0).
+  const pm = model.size;
+  const p = pm + k - 1;
+  if (runs < p) throw k > 1 ? tooFewBlockedRuns(options.model, pm, k, runs) : tooFewRuns(options.model, pm, runs);
 
   const candidates = candidateSet(space, options.model, maxCandidates, new Rng(mixSeed(options.seed, 1)));
   const nc = candidates.length;
   const starts =
-    options.starts ?? Math.min(DEFAULT_STARTS, Math.max(MIN_DEFAULT_STARTS, Math.floor(DEFAULT_WORK / (runs * nc * p * TYPICAL_PASSES))));
+    options.starts ??
+    Math.min(DEFAULT_STARTS, Math.max(MIN_DEFAULT_STARTS, Math.floor(DEFAULT_WORK / (runs * nc * k * p * TYPICAL_PASSES))));
   requireInteger('exchange starts', starts, 1);
-  const F = new Float64Array(nc * p);
-  candidates.forEach((c, j) => F.set(model.row(c), j * p));
+  // One row per candidate and block (b * nc + j): the model's row, then the block's indicator.
+  const F = new Float64Array(k * nc * p);
+  candidates.forEach((c, j) => {
+    const row = model.row(c);
+    for (let b = 0; b < k; b++) {
+      F.set(row, (b * nc + j) * p);
+      if (b > 0) F[(b * nc + j) * p + pm + b - 1] = 1;
+    }
+  });
+  // A run exchanges only within its own block's rows.
+  const rowsOf = (run: number): [number, number] => [blockOf(run) * nc, (blockOf(run) + 1) * nc];
 
   let best: { design: number[]; logDet: number } | undefined;
   for (let s = 0; s < starts; s++) {
     const rng = new Rng(mixSeed(options.seed, 2, s));
-    const design = Array.from({ length: runs }, () => rng.int(nc));
-    exchange(F, p, design);
+    const design = Array.from({ length: runs }, (_, i) => blockOf(i) * nc + rng.int(nc));
+    exchange(F, p, design, rowsOf);
     const logDet = informationLogDet(F, p, design);
     if (!best || logDet > best.logDet) best = { design, logDet };
   }
@@ -97,8 +123,24 @@ export function dOptimalDesign(space: Space, options: DOptimalOptions): DOptimal
           : ''),
     );
   }
+  // Block by block, each in candidate order (repeated points adjacent); the rows are ordered so already.
   const order = [...best.design].sort((a, b) => a - b);
-  return { points: order.map((j) => ({ ...candidates[j] })), logDet: best.logDet, terms: p, candidates: nc, starts };
+  return {
+    points: order.map((j) => ({ ...candidates[j % nc] })),
+    logDet: best.logDet,
+    terms: p,
+    candidates: nc,
+    starts,
+    ...(k > 1 ? { blocks: order.map((j) => Math.floor(j / nc)) } : {}),
+  };
+}
+
+/** The error for a blocked design with fewer runs than the model's terms plus one per extra block. */
+function tooFewBlockedRuns(model: DesignModel, terms: number, blocks: number, runs: number): DesignError {
+  return new DesignError(
+    'invalid-argument',
+    `the ${model} model has ${terms} terms and ${blocks} blocks add ${blocks - 1} more, but the design has only ${runs} runs: a blocked D-optimal design needs at least ${terms + blocks - 1}`,
+  );
 }
 
 /** The error for a design with fewer runs than model terms, naming both numbers. */
@@ -192,11 +234,11 @@ function levelGrid(space: Space, model: DesignModel, maxCandidates: number, rng:
 
 /**
  * Modified Fedorov exchange in place on `design` (candidate indices into the
- * rows of F, nc x p row-major). Each swap of run i (candidate xᵢ) for
+ * rows of F, nc x p row-major; run i swaps only for rows in rowsOf(i)). Each swap of run i (candidate xᵢ) for
  * candidate xⱼ multiplies det(M) by (1 + d(xⱼ))(1 − d(xᵢ)) + d(xᵢ, xⱼ)², where
  * d(x, y) = xᵀM⁻¹y; the best swap is taken when it gains.
  */
-function exchange(F: Float64Array, p: number, design: number[]): void {
+function exchange(F: Float64Array, p: number, design: number[], rowsOf: (run: number) => [number, number]): void {
   const nc = F.length / p;
   const M = new Float64Array(p * p);
   for (let k = 0; k < p; k++) M[k * p + k] = RIDGE * design.length;
@@ -251,7 +293,8 @@ function exchange(F: Float64Array, p: number, design: number[]): void {
       const di = d[ci];
       let bestGain = 1 + MIN_GAIN;
       let bestJ = -1;
-      for (let j = 0; j < nc; j++) {
+      const [from, to] = rowsOf(i);
+      for (let j = from; j < to; j++) {
         if (j === ci) continue;
         const gj = j * p;
         let dij = 0;

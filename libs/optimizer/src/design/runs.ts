@@ -58,10 +58,29 @@ export function centerPoint(space: Space): Params {
 /**
  * The run list of a fixed design: every point `replicates` times, then the
  * centre runs; in that standard order, or shuffled by `rng` when
- * randomizeOrder is true.
+ * randomizeOrder is true. A blocked design (`blocks`: the block of each
+ * point, in order) keeps its blocks in place and is shuffled within each; it
+ * takes neither replicates nor centre runs, which would break its blocks.
  */
-export function runList(space: Space, points: readonly Params[], options: RunOptions, rng: Rng): Params[] {
+export function runList(space: Space, points: readonly Params[], options: RunOptions, rng: Rng, blocks?: readonly number[]): Params[] {
   const { replicates, centerPoints } = runCounts(options);
+  if (blocks) {
+    if (replicates > 1 || centerPoints > 0)
+      throw new DesignError(
+        'invalid-argument',
+        'a blocked design takes neither replicates nor centre points (it may repeat a point across blocks by itself)',
+      );
+    const runs = points.map((x) => ({ ...x }));
+    if (!options.randomizeOrder) return runs;
+    const out: Params[] = [];
+    for (let start = 0; start < runs.length;) {
+      let end = start;
+      while (end < runs.length && blocks[end] === blocks[start]) end++;
+      out.push(...rng.shuffle(runs.slice(start, end)));
+      start = end;
+    }
+    return out;
+  }
   const runs: Params[] = [];
   for (const x of points) for (let r = 0; r < replicates; r++) runs.push({ ...x });
   if (centerPoints > 0) {

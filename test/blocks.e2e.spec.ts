@@ -1,26 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { SimRig } from '../simulators/src/sim-rig-core.js';
-import { startBraninRig } from './support/branin-rig.js';
+import { describe, expect, it } from '@jest/globals';
+import { serviceWithBraninRig } from './support/branin-rig.js';
 import { until } from './support/poll.js';
-import { braninCampaign, startTestService, type ErrorBody, type TestService } from './support/service.js';
+import { braninCampaign, type ErrorBody } from './support/service.js';
 
 describe('a campaign whose batches are blocks', () => {
-  let svc: TestService;
-  let rig: SimRig;
-  const kind = `blocks-rig-${randomUUID().slice(0, 8)}`;
-
-  beforeAll(async () => {
-    svc = await startTestService();
-    rig = await startBraninRig({ kind, noise: 0.01, latencyMs: 5, jitterMs: 5, seed: 2 });
-  });
-  afterAll(async () => {
-    await rig?.stop();
-    await svc?.stop();
-  });
+  const env = serviceWithBraninRig('blocks-rig', { noise: 0.01, latencyMs: 5, jitterMs: 5, seed: 2 });
+  const { kind } = env;
 
   it('runs a D-optimal design blocked by batch, then a GP that learns the batches’ offsets', async () => {
-    const created = await svc.api<{ id: string }>(
+    const created = await env.svc.api<{ id: string }>(
       'POST',
       '/api/campaigns',
       braninCampaign({
@@ -33,18 +21,18 @@ describe('a campaign whose batches are blocks', () => {
     );
     expect(created.status).toBe(201);
     const id = created.body.id;
-    await until(async () => (await svc.api<{ status: string }>('GET', `/api/campaigns/${id}`)).body.status === 'completed', {
+    await until(async () => (await env.svc.api<{ status: string }>('GET', `/api/campaigns/${id}`)).body.status === 'completed', {
       timeoutMs: 60_000,
       what: 'the blocked campaign to complete',
     });
     const batches: { index: number; strategy: { name: string; settings: { blocks?: number; fit?: { blocks: number } } } }[] =
-      await svc.dataSource.query(`SELECT index, strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+      await env.svc.dataSource.query(`SELECT index, strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
     expect(batches.map((b) => b.strategy.name)).toEqual(['design/doptimal', 'design/doptimal', 'bayesian/gp-logei']);
     expect(batches[0].strategy.settings.blocks).toBe(2);
     expect(batches[2].strategy.settings.fit?.blocks).toBe(2);
     // Each design batch is a block balanced in both factors (as many runs at each factor's low as at its high):
     // the factors' effects come out free of the batches' offsets.
-    const rows: { batch: number; params: { x1: number; x2: number } }[] = await svc.dataSource.query(
+    const rows: { batch: number; params: { x1: number; x2: number } }[] = await env.svc.dataSource.query(
       `SELECT b.index AS batch, e.params FROM experiments e JOIN batches b ON b.id = e.batch_id WHERE e.campaign_id = $1 AND b.index < 2`,
       [id],
     );
@@ -57,7 +45,7 @@ describe('a campaign whose batches are blocks', () => {
   });
 
   it('refuses a blocked design that cannot be blocked, naming why', async () => {
-    const res = await svc.api<ErrorBody>(
+    const res = await env.svc.api<ErrorBody>(
       'POST',
       '/api/campaigns',
       braninCampaign({

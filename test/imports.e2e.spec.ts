@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { SimRig } from '../simulators/src/sim-rig-core.js';
-import { startBraninRig } from './support/branin-rig.js';
-import { until } from './support/poll.js';
+import { describe, expect, it } from '@jest/globals';
 import { parseCsv, toCsv } from '../libs/optimizer/src/index.js';
-import { braninCampaign, firstBatch, startTestService, TEST_TOKENS, type ErrorBody, type TestService } from './support/service.js';
+import { serviceWithBraninRig } from './support/branin-rig.js';
+import { until } from './support/poll.js';
+import { braninCampaign, firstBatch, TEST_TOKENS, type ErrorBody } from './support/service.js';
 
 const branin = (x1: number, x2: number) =>
   (x2 - (5.1 / (4 * Math.PI ** 2)) * x1 ** 2 + (5 / Math.PI) * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x1) + 10;
@@ -38,34 +37,24 @@ interface StoredBatch {
 }
 
 describe('earlier results imported into a campaign', () => {
-  let svc: TestService;
-  let rig: SimRig;
-  const kind = `import-rig-${randomUUID().slice(0, 8)}`;
-  const imported = (id: string) => svc.dataSource.query(`SELECT * FROM imported_results WHERE campaign_id = $1`, [id]);
-  const summary = async (id: string) => (await svc.api<Summary>('GET', `/api/campaigns/${id}`)).body;
+  const env = serviceWithBraninRig('import-rig', { noise: 0.01, latencyMs: 5, jitterMs: 5, seed: 1 });
+  const { kind } = env;
+  const imported = (id: string) => env.svc.dataSource.query(`SELECT * FROM imported_results WHERE campaign_id = $1`, [id]);
+  const summary = async (id: string) => (await env.svc.api<Summary>('GET', `/api/campaigns/${id}`)).body;
   const batches = (id: string): Promise<StoredBatch[]> =>
-    svc.dataSource.query(`SELECT index, status, strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+    env.svc.dataSource.query(`SELECT index, status, strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
   /** Per batch, whether its proposals carry the model's prediction (the space-filling design has no model, hence none). */
   const predicted = async (id: string): Promise<boolean[]> =>
     (
-      await svc.dataSource.query(
+      await env.svc.dataSource.query(
         `SELECT b.index, bool_and(e.prediction ? 'mean') AS predicted FROM batches b JOIN experiments e ON e.batch_id = b.id
          WHERE b.campaign_id = $1 GROUP BY b.index ORDER BY b.index`,
         [id],
       )
     ).map((r: { predicted: boolean | null }) => r.predicted === true);
 
-  beforeAll(async () => {
-    svc = await startTestService();
-    rig = await startBraninRig({ kind, noise: 0.01, latencyMs: 5, jitterMs: 5, seed: 1 });
-  });
-  afterAll(async () => {
-    await rig?.stop();
-    await svc?.stop();
-  });
-
   it('are learned from by the next proposal, and count toward neither the budget nor the runs', async () => {
-    const created = await svc.api<{ id: string }>(
+    const created = await env.svc.api<{ id: string }>(
       'POST',
       '/api/campaigns',
       braninCampaign({ budget: 8, batchSize: 4, approval: 'manual', deviceKind: kind, seed: 7 }),
@@ -73,10 +62,10 @@ describe('earlier results imported into a campaign', () => {
     expect(created.status).toBe(201);
     const id = created.body.id;
     // With no data yet, the first batch is the space-filling design; it waits for approval.
-    const design = await firstBatch(svc, id);
+    const design = await firstBatch(env.svc, id);
 
     const { csv, values } = earlierResults();
-    const res = await svc.api<{ importId: string; results: number; failed: number; ignoredColumns: string[]; importedBy: string }>(
+    const res = await env.svc.api<{ importId: string; results: number; failed: number; ignoredColumns: string[]; importedBy: string }>(
       'POST',
       `/api/campaigns/${id}/imports`,
       { source: 'Lab notebook 3, p. 41', csv },
@@ -93,8 +82,8 @@ describe('earlier results imported into a campaign', () => {
     expect(before.counts).toEqual({ proposed: 4 });
 
     // From now on batches are approved by policy; rejecting the design makes the campaign propose again, with the imported results.
-    expect((await svc.api('PUT', `/api/campaigns/${id}/approval`, { policy: 'auto' }, { as: 'operator' })).status).toBe(200);
-    const rejected = await svc.api(
+    expect((await env.svc.api('PUT', `/api/campaigns/${id}/approval`, { policy: 'auto' }, { as: 'operator' })).status).toBe(200);
+    const rejected = await env.svc.api(
       'POST',
       `/api/campaigns/${id}/batches/${design.id}/reject`,
       { note: 'we have data' },
@@ -121,14 +110,14 @@ describe('earlier results imported into a campaign', () => {
     expect(stored[2].strategy.observations).toBe(17);
     expect(await predicted(id)).toEqual([false, true, true]);
     // Nothing imported was sent to a device.
-    const runs: { params: { x1: number; x2: number } }[] = await svc.dataSource.query(
+    const runs: { params: { x1: number; x2: number } }[] = await env.svc.dataSource.query(
       `SELECT params FROM experiments WHERE campaign_id = $1 AND status = 'completed'`,
       [id],
     );
     const importedKeys = new Set((await imported(id)).map((r: { params: object }) => JSON.stringify(r.params)));
     for (const r of runs) expect(importedKeys.has(JSON.stringify(r.params))).toBe(false);
 
-    const list = await svc.api<{ index: number; source: string; importedBy: string; failed: boolean; failureReason: string | null }[]>(
+    const list = await env.svc.api<{ index: number; source: string; importedBy: string; failed: boolean; failureReason: string | null }[]>(
       'GET',
       `/api/campaigns/${id}/imports`,
       undefined,
@@ -143,7 +132,7 @@ describe('earlier results imported into a campaign', () => {
       importedBy: 'operator:ada',
     });
     // Its results as CSV: the imported ones, then its own; the table an import reads, so they can start another campaign.
-    const exported = await fetch(`${svc.httpUrl}/api/campaigns/${id}/results.csv`, {
+    const exported = await fetch(`${env.svc.httpUrl}/api/campaigns/${id}/results.csv`, {
       headers: { authorization: `Bearer ${TEST_TOKENS.viewer.token}` },
     });
     expect(exported.status).toBe(200);
@@ -154,7 +143,7 @@ describe('earlier results imported into a campaign', () => {
     expect(table.rows.slice(0, 13).every((r) => r[0] === 'Lab notebook 3, p. 41')).toBe(true);
     expect(table.rows[12].slice(8)).toEqual(['true', 'pump blocked']);
     expect(table.rows.slice(13).map((r) => [r[0], r[3]])).toEqual(Array.from({ length: 8 }, () => ['campaign', `rig-${kind}`]));
-    const next = await svc.api<{ id: string; imported: Summary['imported'] }>(
+    const next = await env.svc.api<{ id: string; imported: Summary['imported'] }>(
       'POST',
       '/api/campaigns',
       braninCampaign({
@@ -167,8 +156,9 @@ describe('earlier results imported into a campaign', () => {
     const exportedValues = table.rows.filter((r) => r[7] !== '').map((r) => Number(r[7]));
     expect(next.body.imported).toMatchObject({ results: 21, failed: 1, best: { value: Math.min(...exportedValues) } });
 
-    const audit = (await svc.api<{ action: string; actor: string; details: { results: number } }[]>('GET', `/api/campaigns/${id}/audit`))
-      .body;
+    const audit = (
+      await env.svc.api<{ action: string; actor: string; details: { results: number } }[]>('GET', `/api/campaigns/${id}/audit`)
+    ).body;
     expect(audit.filter((a) => a.action === 'results.imported')).toEqual([
       expect.objectContaining({
         actor: 'operator:ada',
@@ -179,7 +169,7 @@ describe('earlier results imported into a campaign', () => {
 
   it('can come with the definition, so that the first proposal already learns from them', async () => {
     const { csv } = earlierResults();
-    const created = await svc.api<{ id: string; imported: Summary['imported']; definition: Record<string, unknown> }>(
+    const created = await env.svc.api<{ id: string; imported: Summary['imported']; definition: Record<string, unknown> }>(
       'POST',
       '/api/campaigns',
       braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this', earlierResults: { source: 'Lab notebook 3, p. 41', csv } }),
@@ -188,18 +178,21 @@ describe('earlier results imported into a campaign', () => {
     expect(created.body.imported).toMatchObject({ results: 13, failed: 1 });
     expect(created.body.definition.earlierResults).toBeUndefined();
     const id = created.body.id;
-    await firstBatch(svc, id);
+    await firstBatch(env.svc, id);
     const [first] = await batches(id);
     expect(first.strategy).toMatchObject({ name: 'bayesian/gp-logei', observations: 13, imported: 13 });
     expect(await predicted(id)).toEqual([true]);
     // The console's model learns from them too (the 12 with a value), before the campaign has a result of its own.
-    const insights = await svc.api<{ model: { observations: number } | null; progress: unknown[] }>('GET', `/api/campaigns/${id}/insights`);
+    const insights = await env.svc.api<{ model: { observations: number } | null; progress: unknown[] }>(
+      'GET',
+      `/api/campaigns/${id}/insights`,
+    );
     expect(insights.body.model?.observations).toBe(12);
     expect(insights.body.progress).toEqual([]);
 
-    const count = async () => Number((await svc.dataSource.query(`SELECT count(*) AS n FROM campaigns`))[0].n);
+    const count = async () => Number((await env.svc.dataSource.query(`SELECT count(*) AS n FROM campaigns`))[0].n);
     const before = await count();
-    const bad = await svc.api<ErrorBody>(
+    const bad = await env.svc.api<ErrorBody>(
       'POST',
       '/api/campaigns',
       braninCampaign({ earlierResults: { source: 'Smith 2019', results: [{ params: { x1: 20, x2: 1 }, value: 3 }] } }),
@@ -212,7 +205,7 @@ describe('earlier results imported into a campaign', () => {
 
   it('are a block of their own where the campaign declares blocks, as each batch is', async () => {
     const { csv } = earlierResults();
-    const created = await svc.api<{ id: string }>(
+    const created = await env.svc.api<{ id: string }>(
       'POST',
       '/api/campaigns',
       braninCampaign({
@@ -228,20 +221,20 @@ describe('earlier results imported into a campaign', () => {
     const id = created.body.id;
     await until(async () => (await summary(id)).status === 'completed', { timeoutMs: 60_000, what: 'the blocked campaign to complete' });
     const stored: { strategy: { settings: { blocks?: string; fit: { blocks: number; hyperparameters: { blockVariance?: number } } } } }[] =
-      await svc.dataSource.query(`SELECT strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+      await env.svc.dataSource.query(`SELECT strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
     // The first batch saw one block (the import), the second that and the first batch.
     expect(stored.map((b) => b.strategy.settings.fit.blocks)).toEqual([1, 2]);
     for (const b of stored) expect(b.strategy.settings.fit.hyperparameters.blockVariance).toBeGreaterThan(0);
   });
 
   it('refuses a bad import whole, naming every problem, and stores nothing', async () => {
-    const created = await svc.api<{ id: string }>(
+    const created = await env.svc.api<{ id: string }>(
       'POST',
       '/api/campaigns',
       braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this', objective: { name: 'y', direction: 'minimize', low: 0 } }),
     );
     const id = created.body.id;
-    const res = await svc.api<ErrorBody>('POST', `/api/campaigns/${id}/imports`, {
+    const res = await env.svc.api<ErrorBody>('POST', `/api/campaigns/${id}/imports`, {
       source: 'Smith 2019',
       results: [
         { params: { x1: 1, x2: 2 }, value: 17.5 },
@@ -262,25 +255,25 @@ describe('earlier results imported into a campaign', () => {
   });
 
   it('never reach the target for the campaign, and a viewer, a finished campaign or an unknown one takes none', async () => {
-    const created = await svc.api<{ id: string }>(
+    const created = await env.svc.api<{ id: string }>(
       'POST',
       '/api/campaigns',
       braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this', objective: { name: 'y', direction: 'minimize', target: 1 } }),
     );
     const id = created.body.id;
-    await firstBatch(svc, id);
+    await firstBatch(env.svc, id);
     const rows = { source: 'earlier campaign', results: [{ params: { x1: Math.PI, x2: 2.275 }, value: 0.4 }] };
-    expect((await svc.api('POST', `/api/campaigns/${id}/imports`, rows, { as: 'viewer' })).status).toBe(403);
-    expect((await svc.api('POST', `/api/campaigns/${id}/imports`, rows, { as: 'operator' })).status).toBe(201);
+    expect((await env.svc.api('POST', `/api/campaigns/${id}/imports`, rows, { as: 'viewer' })).status).toBe(403);
+    expect((await env.svc.api('POST', `/api/campaigns/${id}/imports`, rows, { as: 'operator' })).status).toBe(201);
     // The loop looks at the campaign a few times: an imported 0.4 is not the campaign's own result.
     await new Promise((r) => setTimeout(r, 500));
     expect((await summary(id)).status).toBe('running');
 
-    expect((await svc.api('POST', `/api/campaigns/${id}/cancel`)).status).toBe(200);
-    const late = await svc.api<ErrorBody>('POST', `/api/campaigns/${id}/imports`, rows, { as: 'operator' });
+    expect((await env.svc.api('POST', `/api/campaigns/${id}/cancel`)).status).toBe(200);
+    const late = await env.svc.api<ErrorBody>('POST', `/api/campaigns/${id}/imports`, rows, { as: 'operator' });
     expect(late.status).toBe(409);
     expect(late.body.error.message).toMatch(/is cancelled: it takes no more results/);
     expect((await imported(id)).length).toBe(1);
-    expect((await svc.api('POST', `/api/campaigns/${randomUUID()}/imports`, rows)).status).toBe(404);
+    expect((await env.svc.api('POST', `/api/campaigns/${randomUUID()}/imports`, rows)).status).toBe(404);
   });
 });

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
 import { startSimRig, type SimRig } from '../../simulators/src/sim-rig-core.js';
 import { testMqttUrl } from './database.js';
+import { startTestService, type TestService } from './service.js';
 
 /** What a test's in-process Branin rig varies; it never fails, holds 4 experiments and reports "y" on the test broker. */
 export interface BraninRigOptions {
@@ -27,4 +30,26 @@ export function startBraninRig(o: BraninRigOptions): Promise<SimRig> {
     objective: 'y',
     seed: o.seed,
   });
+}
+
+/** A running service and an in-process Branin rig of a device kind of their own. */
+export interface ServiceWithBraninRig {
+  readonly kind: string;
+  readonly svc: TestService;
+  readonly rig: SimRig;
+}
+
+/** Starts them before the suite's tests and stops them after (call at the top of a `describe`). */
+export function serviceWithBraninRig(prefix: string, rig: Omit<BraninRigOptions, 'kind' | 'deviceId'>): ServiceWithBraninRig {
+  const kind = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const ctx = { kind } as { kind: string; svc: TestService; rig: SimRig };
+  beforeAll(async () => {
+    ctx.svc = await startTestService();
+    ctx.rig = await startBraninRig({ kind, ...rig });
+  });
+  afterAll(async () => {
+    await ctx.rig?.stop();
+    await ctx.svc?.stop();
+  });
+  return ctx;
 }

@@ -12,7 +12,12 @@ import { ImportedResults1796530000000 } from './migrations/1796530000000-importe
 
 /** Explicit lists: no discovery by glob. */
 export const ENTITIES = [CampaignEntity, BatchEntity, ExperimentEntity, ImportedResultEntity, DeviceEntity, AuditEntryEntity];
-export const MIGRATIONS = [InitialSchema1763830000000, CampaignLeases1763900000000, DeviceRegistry1763910000000, ImportedResults1796530000000];
+export const MIGRATIONS = [
+  InitialSchema1763830000000,
+  CampaignLeases1763900000000,
+  DeviceRegistry1763910000000,
+  ImportedResults1796530000000,
+];
 
 export interface DataSourceOptions {
   url: string;

@@ -27,7 +27,11 @@ export class ObjectiveModel {
   private fits = 0;
 
   /** `warpFractions`: the δ fractions tried by the log warp (see warp.ts). */
-  constructor(private readonly gpOptions: GpOptions = {}, private readonly mode: WarpMode = 'auto', private readonly warpFractions: readonly number[] = [0.1, 0.3, 1]) {}
+  constructor(
+    private readonly gpOptions: GpOptions = {},
+    private readonly mode: WarpMode = 'auto',
+    private readonly warpFractions: readonly number[] = [0.1, 0.3, 1],
+  ) {}
 
   /** Fits to maximisation outcomes y (already signed), measured in `blocks` where given (see GaussianProcess.fit). */
   fit(X: number[][], y: number[], blocks?: readonly (string | null | undefined)[]): FittedObjective {
@@ -48,7 +52,11 @@ export class ObjectiveModel {
         gp = new GaussianProcess(this.gpOptions);
         this.gps.set(warp.label, gp);
       }
-      gp.fit(X, y.map((v) => warp.forward(v)), blocks);
+      gp.fit(
+        X,
+        y.map((v) => warp.forward(v)),
+        blocks,
+      );
       const score = gp.logEvidence + y.reduce((s, v) => s + warp.logDerivative(v), 0);
       evidence[warp.label] = score;
       if (!best || score > bestScore) {

@@ -129,7 +129,9 @@ export class BayesianStrategy implements Strategy {
   /** What produced the last proposals: the model, its settings and fitted hyperparameters, or the initial design it started with. */
   get info(): StrategyInfo {
     if (this.lastFromDesign) return initialDesignInfo(this.design, this.modelInfo);
-    return this.lastFitInfo ? { name: this.modelInfo.name, settings: { ...this.modelInfo.settings, fit: this.lastFitInfo } } : this.modelInfo;
+    return this.lastFitInfo
+      ? { name: this.modelInfo.name, settings: { ...this.modelInfo.settings, fit: this.lastFitInfo } }
+      : this.modelInfo;
   }
 
   async ask(request: AskRequest): Promise<Proposal[]> {

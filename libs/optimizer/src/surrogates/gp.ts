@@ -232,7 +232,11 @@ export class GaussianProcess implements JointSurrogate {
     const n = this.X.length;
     this.L = choleskyJitter(this.covarianceMatrix(hp), n, { initial: 1e-9, max: 1e-2 }).L;
     this.ys = ys;
-    this.alpha = choleskySolve(this.L, n, Float64Array.from(ys, (v) => v - hp.mean));
+    this.alpha = choleskySolve(
+      this.L,
+      n,
+      Float64Array.from(ys, (v) => v - hp.mean),
+    );
   }
 
   private optimise(data: MllData, dim: number): GpHyperparameters {

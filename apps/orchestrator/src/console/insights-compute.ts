@@ -1,3 +1,4 @@
+import { netOfBlocks } from '../../../../libs/optimizer/src/bo/block-offsets.js';
 import { type Params, Space } from '../../../../libs/optimizer/src/index.js';
 import { GaussianProcess, type GpHyperparameters } from '../../../../libs/optimizer/src/surrogates/gp.js';
 import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
@@ -28,6 +29,12 @@ export interface CampaignInsights {
     lengthscales: Record<string, number>;
     /** Results the hyperparameters were last fitted to (they are reused until the results grow by a quarter). */
     hyperparametersFittedTo: number;
+    /**
+     * Where the campaign declares blocks (strategy.blocks): the model sees the
+     * results net of the block offsets a GP with blocks estimates, as the
+     * strategy does; `observed` in crossValidation is then net of them too.
+     */
+    netOfBlocks?: { blocks: number; estimated: number; offsetSd: number };
   } | null;
   note: string | null;
   /** Best value so far against experiment number (completed experiments, in order). */
@@ -64,6 +71,8 @@ export interface FittedHyperparameters {
 /** What the figures read of an experiment: a copy of the entity's fields, cheap to send to a worker thread. */
 export type InsightsExperiment = Pick<ExperimentEntity, 'id' | 'index' | 'status' | 'params' | 'objective'> & {
   prediction: { extrapolation?: string } | null;
+  /** The block it was measured in, where the campaign declares blocks (see blockOf). */
+  block?: string;
 };
 
 /**
@@ -86,6 +95,8 @@ export interface ImportedPoint {
   index: number;
   params: Params;
   objective: number;
+  /** Its import, as a block, where the campaign declares blocks. */
+  block?: string;
 }
 
 export interface InsightsOutcome {
@@ -98,9 +109,15 @@ export interface InsightsOutcome {
 
 const PENDING: readonly string[] = ['queued', 'dispatched', 'running'];
 
-/** The fields of the experiments that computeInsights reads, and no more (an entity also holds dates, values, failure notes). */
-export function insightsExperiment(e: ExperimentEntity): InsightsExperiment {
+/**
+ * The fields of the experiments that computeInsights reads, and no more (an
+ * entity also holds dates, values, failure notes), with its block where the
+ * campaign declares blocks: its batch or its device, as the strategy sees it
+ * (proposer.service.ts).
+ */
+export function insightsExperiment(e: ExperimentEntity, blocks?: CampaignDefinition['strategy']['blocks']): InsightsExperiment {
   const extrapolation = e.prediction?.extrapolation;
+  const block = blocks === 'batch' ? `batch:${e.batchId}` : blocks === 'device' && e.deviceId ? `device:${e.deviceId}` : undefined;
   return {
     id: e.id,
     index: e.index,
@@ -108,6 +125,7 @@ export function insightsExperiment(e: ExperimentEntity): InsightsExperiment {
     params: e.params,
     objective: e.objective,
     prediction: e.prediction ? (extrapolation === undefined ? {} : { extrapolation }) : null,
+    ...(block ? { block } : {}),
   };
 }
 
@@ -144,15 +162,16 @@ function figures(
     pending: [],
   };
   // The model learns from imported results too (first, as the strategy reads them); the progress chart is the campaign's own.
-  const points: { experimentId: string | null; index: number; imported?: true; params: Params; objective: number }[] = [
+  const points: { experimentId: string | null; index: number; imported?: true; params: Params; objective: number; block?: string }[] = [
     ...(campaign.imported ?? []).map((r) => ({
       experimentId: null,
       index: r.index,
       imported: true as const,
       params: r.params,
       objective: r.objective,
+      block: r.block,
     })),
-    ...completed.map((e) => ({ experimentId: e.id, index: e.index, params: e.params, objective: e.objective })),
+    ...completed.map((e) => ({ experimentId: e.id, index: e.index, params: e.params, objective: e.objective, block: e.block })),
   ];
   const train = points.filter((e) => space.check(e.params).length === 0).slice(-MAX_MODEL_POINTS);
   if (train.length < MIN_OBSERVATIONS) {
@@ -160,7 +179,15 @@ function figures(
     return { value: out, fitted: previous };
   }
   const X = train.map((e) => space.toUnit(e.params));
-  const y = train.map((e) => e.objective);
+  // Results in declared blocks are taken net of their blocks' offsets, as the strategy takes them.
+  const net = train.some((e) => e.block !== undefined)
+    ? netOfBlocks(
+        space,
+        train.map((e) => ({ params: e.params, value: e.objective, block: e.block })),
+        { limit: MAX_MODEL_POINTS, seed: campaign.seed },
+      )
+    : undefined;
+  const y = net ? net.observations.map((o) => o.value as number) : train.map((e) => e.objective);
   const reuse = previous && previous.hp.lengthscales.length === space.dimension && y.length < previous.observations * REFIT_GROWTH;
   const full = new GaussianProcess(reuse ? { fixed: previous.hp } : { seed: campaign.seed, restarts: 1, candidates: 8 });
   full.fit(X, y);
@@ -183,6 +210,7 @@ function figures(
     r2: cv.r2,
     lengthscales: Object.fromEntries(space.names.map((n, i) => [n, hp.lengthscales[i]])),
     hyperparametersFittedTo: fitted.observations,
+    ...(net ? { netOfBlocks: { blocks: net.summary.blocks, estimated: net.summary.estimated, offsetSd: net.summary.offsetSd } } : {}),
   };
   out.crossValidation = train.map((e, i) => ({
     experimentId: e.experimentId,

@@ -52,13 +52,16 @@ export class InsightsService {
     if (hit?.key === key) return hit.value;
     const running = this.computing.get(id);
     if (running?.key === key) return running.done;
+    const blocks = campaign.definition.strategy?.blocks;
     const job: InsightsJob = {
       campaignId: campaign.id,
       seed: campaign.seed,
       definition: campaign.definition,
-      experiments: campaign.experiments.map(insightsExperiment),
+      experiments: campaign.experiments.map((e) => insightsExperiment(e, blocks)),
       imported: imported.flatMap((r) =>
-        r.failed || r.objective === null ? [] : [{ index: r.index, params: r.params, objective: r.objective }],
+        r.failed || r.objective === null
+          ? []
+          : [{ index: r.index, params: r.params, objective: r.objective, ...(blocks ? { block: `import:${r.importId}` } : {}) }],
       ),
       previous: hit?.fitted,
     };

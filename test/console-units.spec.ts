@@ -90,6 +90,33 @@ describe('console insights math', () => {
   });
 });
 
+/** A campaign of two continuous parameters, x1 in [0, highs[0]] and x2 in [0, highs[1]], as the campaigns service reads it. */
+function twoParameterCampaign(
+  highs: [number, number],
+  experiments: ExperimentEntity[],
+  strategy?: Record<string, unknown>,
+): CampaignDetail {
+  return {
+    id: 'c',
+    seed: 1,
+    definition: {
+      parameters: highs.map((high, i) => ({ name: `x${i + 1}`, type: 'continuous', low: 0, high, scale: 'linear' })),
+      objective: { name: 'y', direction: 'maximize' },
+      ...(strategy ? { strategy } : {}),
+    },
+    experiments,
+    imported: { results: 0, failed: 0, best: null },
+  } as unknown as CampaignDetail;
+}
+
+/** The insights service over one campaign and its imported results. */
+function insightsService(detail: CampaignDetail, imported: ImportedResultEntity[] = []): InsightsService {
+  return new InsightsService(
+    { get: async () => detail } as unknown as CampaignsService,
+    { list: async () => imported } as unknown as ImportsService,
+  );
+}
+
 describe('insights of a campaign (Gaussian process from libs/optimizer)', () => {
   it('cross-validates, ranks the parameter that matters first, projects the space and predicts the pending batch', async () => {
     const rng = new Rng(11);
@@ -104,21 +131,8 @@ describe('insights of a campaign (Gaussian process from libs/optimizer)', () => 
       }) as unknown as ExperimentEntity;
     const experiments = Array.from({ length: 24 }, (_, i) => experiment(i, 'completed', 4 * rng.next(), 10 * rng.next()));
     experiments.push(experiment(24, 'proposed', 1, 5), experiment(25, 'proposed', 3, 1), experiment(26, 'failed', 2, 2));
-    const detail = {
-      id: 'c',
-      seed: 1,
-      definition: {
-        parameters: [
-          { name: 'x1', type: 'continuous', low: 0, high: 4, scale: 'linear' },
-          { name: 'x2', type: 'continuous', low: 0, high: 10, scale: 'linear' },
-        ],
-        objective: { name: 'y', direction: 'maximize' },
-      },
-      experiments,
-      imported: { results: 0, failed: 0, best: null },
-    } as unknown as CampaignDetail;
-    const noImports = { list: async () => [] } as unknown as ImportsService;
-    const service = new InsightsService({ get: async () => detail } as unknown as CampaignsService, noImports);
+    const detail = twoParameterCampaign([4, 10], experiments);
+    const service = insightsService(detail);
     const insights = await service.forCampaign('c');
     expect(insights.model).toMatchObject({ kind: 'gaussian-process', validation: '10-fold', observations: 24 });
     expect(insights.model!.r2).toBeGreaterThan(0.9);
@@ -138,10 +152,7 @@ describe('insights of a campaign (Gaussian process from libs/optimizer)', () => 
       const failed = i === 6;
       return { index: i, params: { x1, x2: 10 * rng.next() }, objective: failed ? null : Math.sin(3 * x1) + x1, failed };
     }) as unknown as ImportedResultEntity[];
-    const withImports = new InsightsService(
-      { get: async () => ({ ...detail, imported: { results: 7, failed: 1, best: null } }) } as unknown as CampaignsService,
-      { list: async () => imported } as unknown as ImportsService,
-    );
+    const withImports = insightsService({ ...detail, imported: { results: 7, failed: 1, best: null } }, imported);
     const both = await withImports.forCampaign('c');
     expect(both.model).toMatchObject({ observations: 30 });
     expect(both.progress).toHaveLength(24);
@@ -173,26 +184,8 @@ describe('insights of a campaign with blocks', () => {
         prediction: null,
       } as unknown as ExperimentEntity;
     });
-    const detail = (blocks?: string) =>
-      ({
-        id: 'c',
-        seed: 1,
-        definition: {
-          parameters: [
-            { name: 'x1', type: 'continuous', low: 0, high: 1, scale: 'linear' },
-            { name: 'x2', type: 'continuous', low: 0, high: 1, scale: 'linear' },
-          ],
-          objective: { name: 'y', direction: 'maximize' },
-          strategy: { kind: 'default', ...(blocks ? { blocks } : {}) },
-        },
-        experiments,
-        imported: { results: 0, failed: 0, best: null },
-      }) as unknown as CampaignDetail;
-    const noImports = { list: async () => [] } as unknown as ImportsService;
-    const blocked = await new InsightsService({ get: async () => detail('batch') } as unknown as CampaignsService, noImports).forCampaign(
-      'c',
-    );
-    const plain = await new InsightsService({ get: async () => detail() } as unknown as CampaignsService, noImports).forCampaign('c');
+    const blocked = await insightsService(twoParameterCampaign([1, 1], experiments, { kind: 'default', blocks: 'batch' })).forCampaign('c');
+    const plain = await insightsService(twoParameterCampaign([1, 1], experiments)).forCampaign('c');
     expect(blocked.model?.netOfBlocks).toMatchObject({ blocks: 6, estimated: 6 });
     expect(plain.model?.netOfBlocks).toBeUndefined();
     // Net of the offsets the model predicts held-out results well; taken as they were, the offsets look like noise.

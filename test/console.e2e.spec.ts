@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { SimRig } from '../simulators/src/sim-rig-core.js';
@@ -165,5 +166,44 @@ describe('operator console in a browser', () => {
     });
     expect((await campaign()).batches.find((b) => b.id === batchId)?.status).toBe('proposed');
     await page.close();
+  });
+
+  it('an operator imports earlier results from a CSV file (a bad one is refused, naming why); anyone downloads the results', async () => {
+    const page = await browser.newPage({ viewport: DESKTOP, acceptDownloads: true });
+    await login(page, TEST_TOKENS.operator.token);
+    await page.waitForSelector('[data-testid=import-form]:not([hidden])');
+    await page.fill('#import-source', 'Lab notebook 7');
+    const file = (name: string, text: string) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.setInputFiles('#import-file', file('bad.csv', 'x1,x2,y\n99,1,3\n'));
+    await page.click('[data-testid=import]');
+    await page.waitForSelector('#flash[data-testid=error]');
+    expect(await page.textContent('#flash')).toContain('csv: line 2: "x1" = 99 is outside [-5, 10]');
+
+    const good = `x1,x2,y,failed,notes\n1,2,${branin(1, 2)},false,a\n3,2.5,${branin(3, 2.5)},false,b\n-3,12,${branin(-3, 12)},,c\n9,9,,true,d\n`;
+    await page.setInputFiles('#import-file', file('earlier.csv', good));
+    await page.click('[data-testid=import]');
+    await until(
+      async () =>
+        (await page.textContent('#flash'))?.includes('Imported 4 earlier results (1 failed) from Lab notebook 7; columns not read: notes.'),
+      {
+        what: 'the import confirmed on the page',
+      },
+    );
+    await page.waitForSelector('[data-testid=imported]:has-text("4 earlier results (1 failed)")');
+    await page.locator('#results-card').screenshot({ path: screenshotPath('desktop-import') });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-results]')]);
+    const text = await readFile(await download.path(), 'utf8');
+    expect(text.split('\n')[0]).toBe('source,experiment,batch,device,finished_at,x1,x2,y,failed,failure_reason');
+    expect(text.split('\n').filter((line) => line.startsWith('Lab notebook 7,'))).toHaveLength(4);
+    await page.close();
+
+    // A viewer downloads but does not import.
+    const viewer = await browser.newPage({ viewport: DESKTOP });
+    await login(viewer, TEST_TOKENS.viewer.token);
+    await viewer.waitForSelector('[data-testid=imported]');
+    expect(await viewer.locator('[data-testid=download-results]').isVisible()).toBe(true);
+    expect(await viewer.locator('[data-testid=import-form]').isVisible()).toBe(false);
+    await viewer.close();
   });
 });

@@ -158,6 +158,8 @@ function renderSelected() {
       command('campaign.setApproval', { campaignId: c.id, policy }, `Approval policy: ${policy}. It applies to the next batches.`),
   });
   renderBatchNow();
+  // The import form is not re-rendered (it holds what an operator is typing and choosing): only shown or hidden.
+  $('import-form').hidden = !(canOperate() && (c.status === 'running' || c.status === 'paused'));
   const i = state.insights;
   if (i) {
     drawBest($('chart-best'), i);
@@ -258,6 +260,41 @@ function reject() {
   );
 }
 
+// ---- results in and out --------------------------------------------------------------------
+
+/** The campaign's results as a CSV file (the table an import reads). */
+async function downloadResults() {
+  const c = state.detail;
+  if (!c) return;
+  const res = await fetch(`/api/campaigns/${c.id}/results.csv`, { headers: { authorization: `Bearer ${session.token}` } });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => undefined));
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${c.name.replace(/[^\w.-]+/g, '_')}-results.csv`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Sends the chosen CSV file as an import; the answer (or every problem) goes to the flash line. */
+async function importResults(e) {
+  e.preventDefault();
+  const file = $('import-file').files[0];
+  if (!file) return flash('Choose a CSV file to import.', 'error');
+  try {
+    const r = await api('POST', `/api/campaigns/${state.selectedId}/imports`, {
+      source: $('import-source').value.trim(),
+      csv: await file.text(),
+    });
+    const ignored = r.ignoredColumns.length ? `; columns not read: ${r.ignoredColumns.join(', ')}` : '';
+    flash(`Imported ${r.results} earlier results (${r.failed} failed) from ${r.source}${ignored}.`);
+    $('import-form').reset();
+    refresh(false, { selected: true });
+  } catch (err) {
+    showError(err);
+  }
+}
+
 // ---- start ---------------------------------------------------------------------------------
 
 $('login-form').addEventListener('submit', async (e) => {
@@ -271,6 +308,8 @@ $('login-form').addEventListener('submit', async (e) => {
   }
 });
 $('logout').addEventListener('click', () => logout());
+$('download-results').addEventListener('click', () => downloadResults().catch(showError));
+$('import-form').addEventListener('submit', importResults);
 
 if (session.token) login(session.token).catch(() => logout());
 else logout();

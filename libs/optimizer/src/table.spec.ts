@@ -87,6 +87,18 @@ describe('results tables', () => {
     });
   });
 
+  it('reads a header behind a byte-order mark, and says so when a table is separated by semicolons', () => {
+    const bom = read('\uFEFFtemperature,equivalents,solvent,cat.Ni,cat.Fe,yield\n80,2,THF,0.5,0.5,71\n');
+    expect(bom.problems).toEqual([]);
+    expect(bom.results).toHaveLength(1);
+    const hint = 'separated by ";" or tabs: save the table with commas (and "." for decimals)';
+    expect(() => read('temperature;equivalents;solvent;cat.Ni;cat.Fe;yield\n80;2;THF;0,5;0,5;71\n')).toThrow(
+      `(text): line 2 has 3 fields, the header has 1; the header is one column, "temperature;equivalents;solvent;cat.Ni;cat.Fe;yield", ${hint}`,
+    );
+    const semicolons = read('temperature;equivalents;solvent;cat.Ni;cat.Fe;yield\n80;2;THF;1;0;71\n');
+    expect(semicolons.problems).toEqual([expect.stringContaining(hint)]);
+  });
+
   it('takes "failed" as a parameter where the space has one of that name', () => {
     const flagged = Space.parse([{ name: 'failed', type: 'integer', low: 0, high: 1 }]);
     const r = tableResults(flagged, 'y', parseCsv('failed,y\n1,3.5\n'));

@@ -47,7 +47,8 @@ export function parseCsv(text: string, file = '(text)'): CsvTable {
   if (records.length === 0) throw new Error(`${file}: empty CSV file`);
   const [columns, ...rows] = records;
   rows.forEach((r, i) => {
-    if (r.length !== columns.length) throw new Error(`${file}: line ${i + 2} has ${r.length} fields, the header has ${columns.length}`);
+    if (r.length !== columns.length)
+      throw new Error(`${file}: line ${i + 2} has ${r.length} fields, the header has ${columns.length}${separatorHint(columns)}`);
   });
   return { file, columns, rows };
 }
@@ -59,6 +60,13 @@ export function toCsv(columns: readonly string[], rows: readonly (readonly (stri
     return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   return `${[columns, ...rows].map((r) => r.map(field).join(',')).join('\n')}\n`;
+}
+
+/** A header of one column with semicolons or tabs in it: a table from a spreadsheet set to another separator. */
+function separatorHint(columns: readonly string[]): string {
+  return columns.length === 1 && /[;\t]/.test(columns[0])
+    ? `; the header is one column, "${columns[0]}", separated by ";" or tabs: save the table with commas (and "." for decimals)`
+    : '';
 }
 
 /** One row of a results table: a point, and its outcome or its failure. */
@@ -106,7 +114,7 @@ export function tableResults(
     problems.push(
       `the header has no column for ${missing.map((k) => `"${k}"`).join(', ')} (it needs one per parameter${
         space.names.length === space.parameters.length ? '' : ', composition components as <name>.<component>'
-      } and one for the objective "${objective}")`,
+      } and one for the objective "${objective}")${separatorHint(table.columns)}`,
     );
   }
   const failedAt = used.has(FAILED_COLUMN) ? undefined : index.get(FAILED_COLUMN);

@@ -17,6 +17,7 @@ import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './cam
 import { approvalChangeSchema, batchEditSchema, parseInput, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { storeImport } from './imports.service.js';
+import { UUID } from '../common/uuid.js';
 
 export interface CampaignSummary {
   id: string;
@@ -42,8 +43,6 @@ export interface CampaignDetail extends CampaignSummary {
   batches: BatchEntity[];
   experiments: ExperimentEntity[];
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Campaign use cases, shared by the REST API and (later) the console. */
 @Injectable()

@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import type { CampaignDefinition } from './campaign-definition.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { resultsCsv } from './results-export.js';
+import { UUID } from '../common/uuid.js';
 
 /** What an import stored. */
 export interface ImportReceipt {
@@ -23,8 +24,6 @@ export interface ImportReceipt {
   importedBy: string;
   importedAt: Date;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Earlier results imported into a campaign: the strategy learns from them

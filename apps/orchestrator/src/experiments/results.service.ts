@@ -9,6 +9,7 @@ import { DomainError, type DomainErrorCode } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { RedispatchService } from '../loop/redispatch.service.js';
+import { UUID } from '../common/uuid.js';
 
 export type IngestOutcome = 'stored' | 'duplicate';
 
@@ -19,8 +20,6 @@ interface ExperimentRow {
   device_id: string | null;
   attempt: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Objective = CampaignDefinition['objective'];
 

@@ -26,6 +26,22 @@ import { APPROVAL_POLICIES } from './approval-policy.js';
 export const STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'neural', 'sobol', 'lhs', 'random', 'doptimal'] as const;
 /** What a block is, where results share an offset (see the strategy's `blocks`). */
 export const BLOCKINGS = ['batch', 'device'] as const;
+export type Blocking = (typeof BLOCKINGS)[number];
+
+/**
+ * The block a result of the campaign was measured in, as the strategy and the
+ * console's model see it: its batch or its device under `strategy.blocks`,
+ * none without. Each import of earlier results is a block of its own.
+ */
+export function experimentBlock(blocking: Blocking | undefined, e: { batchId: string; deviceId: string | null }): string | undefined {
+  if (blocking === 'batch') return `batch:${e.batchId}`;
+  return blocking === 'device' && e.deviceId ? `device:${e.deviceId}` : undefined;
+}
+
+export function importBlock(blocking: Blocking | undefined, importId: string): string | undefined {
+  return blocking ? `import:${importId}` : undefined;
+}
+
 /** The kinds whose model (the GP) learns block offsets. */
 const BLOCKED_KINDS: readonly string[] = ['default', 'bayesian', 'doptimal'];
 /** Kinds that use no model, hence no encoding. */

@@ -2,7 +2,7 @@ import { netOfBlocks } from '../../../../libs/optimizer/src/bo/block-offsets.js'
 import { type Params, Space } from '../../../../libs/optimizer/src/index.js';
 import { GaussianProcess, type GpHyperparameters } from '../../../../libs/optimizer/src/surrogates/gp.js';
 import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
-import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { experimentBlock, spaceOf, type Blocking, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './insights-math.js';
 
 export type PointState = 'observed' | 'failed' | 'pending' | 'in-progress';
@@ -115,9 +115,9 @@ const PENDING: readonly string[] = ['queued', 'dispatched', 'running'];
  * campaign declares blocks: its batch or its device, as the strategy sees it
  * (proposer.service.ts).
  */
-export function insightsExperiment(e: ExperimentEntity, blocks?: CampaignDefinition['strategy']['blocks']): InsightsExperiment {
+export function insightsExperiment(e: ExperimentEntity, blocks?: Blocking): InsightsExperiment {
   const extrapolation = e.prediction?.extrapolation;
-  const block = blocks === 'batch' ? `batch:${e.batchId}` : blocks === 'device' && e.deviceId ? `device:${e.deviceId}` : undefined;
+  const block = experimentBlock(blocks, e);
   return {
     id: e.id,
     index: e.index,

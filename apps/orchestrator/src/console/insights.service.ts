@@ -1,5 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { StrategyPool } from '../loop/strategy-pool.js';
+import { importBlock } from '../campaigns/campaign-definition.js';
 import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { ImportsService } from '../campaigns/imports.service.js';
 import {
@@ -61,7 +62,7 @@ export class InsightsService {
       imported: imported.flatMap((r) =>
         r.failed || r.objective === null
           ? []
-          : [{ index: r.index, params: r.params, objective: r.objective, ...(blocks ? { block: `import:${r.importId}` } : {}) }],
+          : [{ index: r.index, params: r.params, objective: r.objective, block: importBlock(blocks, r.importId) }],
       ),
       previous: hit?.fitted,
     };

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { type Observation, type Params } from '../../../../libs/optimizer/src/index.js';
 import { type CampaignEntity, type JsonObject, queryRows } from '../../../../libs/persistence/src/index.js';
 import { policyApproves } from '../campaigns/approval-policy.js';
-import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { experimentBlock, importBlock, spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { EventBus } from '../common/events.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
@@ -48,21 +48,21 @@ export class ProposerService {
     );
     // Blocks (definition.strategy.blocks): results of one batch, or of one device, share an offset; so do those of one import.
     const blocking = definition.strategy?.blocks;
-    const blockOf = (r: ExperimentRow): { block?: string } =>
-      blocking === 'batch'
-        ? { block: `batch:${r.batch_id}` }
-        : blocking === 'device' && r.device_id
-          ? { block: `device:${r.device_id}` }
-          : {};
+    const blockOf = (block: string | undefined) => (block === undefined ? {} : { block });
     const observations: Observation[] = imported.map((r) => ({
       params: r.params,
       ...(r.failed || r.objective === null ? { failed: true } : { value: r.objective }),
-      ...(blocking ? { block: `import:${r.import_id}` } : {}),
+      ...blockOf(importBlock(blocking, r.import_id)),
     }));
     const pending: Params[] = [];
     const rejected: Params[] = [];
     for (const r of rows) {
-      if (r.status === 'completed' && r.objective !== null) observations.push({ params: r.params, value: r.objective, ...blockOf(r) });
+      if (r.status === 'completed' && r.objective !== null)
+        observations.push({
+          params: r.params,
+          value: r.objective,
+          ...blockOf(experimentBlock(blocking, { batchId: r.batch_id, deviceId: r.device_id })),
+        });
       // A device failure says nothing about the condition: it is not data for the optimizer.
       else if (r.status === 'failed' && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
       else if (r.status === 'rejected') rejected.push(r.params);

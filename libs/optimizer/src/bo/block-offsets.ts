@@ -31,7 +31,12 @@ export function netOfBlocks(
     (o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value) && space.check(o.params).length === 0,
   );
   const byBlock = new Map<string, Observation[]>();
-  for (const o of ok) if (o.block !== undefined) byBlock.set(o.block, [...(byBlock.get(o.block) ?? []), o]);
+  for (const o of ok) {
+    if (o.block === undefined) continue;
+    const members = byBlock.get(o.block);
+    if (members) members.push(o);
+    else byBlock.set(o.block, [o]);
+  }
   const strip = (o: Observation): Observation => {
     const { block: _block, ...rest } = o;
     return rest;

@@ -60,9 +60,9 @@ export class CampaignsService {
    * stored with it in one transaction, so its first proposal learns from them.
    */
   async create(input: unknown, actor: string): Promise<CampaignDetail> {
-    const { earlierResults, ...rest } =
-      typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
-    const definition = parseCampaignDefinition(typeof input === 'object' && input !== null && !Array.isArray(input) ? rest : input);
+    const record = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+    const { earlierResults, ...rest } = record ?? {};
+    const definition = parseCampaignDefinition(record ? rest : input);
     const earlier = earlierResults === undefined ? undefined : planEarlierResults(definition, earlierResults);
     const now = this.clock.now();
     const campaign: CampaignEntity = {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startOrchestrator, type Orchestrator } from '../apps/orchestrator/src/bootstrap.js';
 import { CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
+import { owner } from '../apps/orchestrator/src/loop/leases.service.js';
 import { loadConfig, type AppConfig } from '../apps/orchestrator/src/common/config.js';
 import type { SimRig } from '../simulators/src/sim-rig-core.js';
 import { startBraninRig } from './support/branin-rig.js';
@@ -55,7 +56,12 @@ describe('two replicas', () => {
     const campaigns = a.app.get(CampaignsService);
     const budget = 10;
     const ids: string[] = [];
-    for (let i = 0; i < 8; i++) {
+    // At least 8 campaigns, and at least 2 ranked to each replica (rendezvous hashing of random ids gives all 8 to one replica
+    // once in 128 draws, and then B would hold no lease to find).
+    const names = [`replica-a-${kind}`, `replica-b-${kind}`];
+    const ranked = (name: string) => ids.filter((id) => owner(id, names) === name).length;
+    for (let i = 0; ids.length < 8 || names.some((name) => ranked(name) < 2); i++) {
+      if (i >= 40) throw new Error('40 campaign ids all ranked to one replica: the rendezvous hashing is broken');
       const c = await campaigns.create(
         braninCampaign({ name: `replicated ${i}`, budget, batchSize: 5, deviceKind: kind, seed: i, strategy: { kind: 'sobol' } }),
         'test',

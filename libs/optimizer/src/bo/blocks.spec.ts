@@ -79,6 +79,44 @@ describe('results measured in blocks', () => {
     expect(plainFit.hyperparameters.blockVariance).toBeUndefined();
   });
 
+  it('count as progress when they improve net of their offsets: no stall escape to another choice', async () => {
+    // Maximise; solvent a is best. Day 2 reads 3 lower throughout, yet its results climb towards a's optimum at x = 0.7.
+    const mixed = Space.parse([
+      { name: 'x', type: 'continuous', low: 0, high: 1 },
+      { name: 'solvent', type: 'categorical', choices: ['a', 'b', 'c'] },
+    ]);
+    const level: Record<string, number> = { a: 2, b: 0.5, c: 0 };
+    const run = (x: number, solvent: string, day: number): Observation => ({
+      params: { x, solvent },
+      value: level[solvent] - 4 * (x - 0.7) ** 2 - (day === 2 ? 3 : 0),
+      block: `day ${day}`,
+    });
+    const observations: Observation[] = [
+      ...[0, 0.1, 0.2, 0.3].map((x) => run(x, 'a', 1)),
+      run(0.5, 'b', 1),
+      run(0.9, 'b', 1),
+      run(0.2, 'c', 1),
+      run(0.8, 'c', 1),
+      ...[0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65].map((x) => run(x, 'a', 2)),
+    ];
+    const ask = async (obs: Observation[]) => {
+      const strategy = new BayesianStrategy({ rawSamples: 256 });
+      const batch = await strategy.ask({ space: mixed, direction: 'maximize', observations: obs, pending: [], n: 2, seed: 4 });
+      const fit = strategy.info.settings.fit as { stall: { evaluations: number; escapes: number } };
+      return { solvents: batch.map((p) => p.params.solvent), stall: fit.stall };
+    };
+    // Declared: day 2's climb is progress; both proposals stay with solvent a.
+    const declared = await ask(observations);
+    expect(declared.stall.evaluations).toBeLessThan(5);
+    expect(declared.stall).toMatchObject({ escapes: 0 });
+    expect(declared.solvents).toEqual(['a', 'a']);
+    // Undeclared, the raw values have not beaten day 1's best for 7 results: the escape sends the batch's last point elsewhere.
+    const undeclared = await ask(observations.map(({ block: _, ...o }) => o));
+    expect(undeclared.stall.evaluations).toBeGreaterThanOrEqual(5);
+    expect(undeclared.stall).toMatchObject({ escapes: 1 });
+    expect(undeclared.solvents[1]).not.toBe('a');
+  });
+
   it('reach the trees net of the offsets a GP estimates on a subsample', async () => {
     // 30 plates of 12, offsets of sd 20: more results than the default strategy's GP takes.
     const rng = new Rng(5);

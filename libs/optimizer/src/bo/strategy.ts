@@ -154,13 +154,14 @@ export class BayesianStrategy implements Strategy {
     const blocks = succeeded.some((o) => o.block !== undefined) ? succeeded.map((o) => o.block ?? null) : undefined;
     const { gp, warp } = this.objective.fit(X, raw, blocks);
     this.lastFit = { gp, warp };
-    this.lastFitInfo = {
+    const fitInfo: Record<string, unknown> = {
       warp: warp.label,
       // In standardised units of the warped outcome (see standardisation): y_std = (warp(y) - shift) / scale.
       hyperparameters: { ...gp.hyperparameters },
       standardisation: gp.standardisation,
       ...(blocks ? { blocks: new Set(blocks.filter((b) => b !== null)).size } : {}),
     };
+    this.lastFitInfo = fitInfo;
     const y = raw.map((v) => warp.forward(v));
     const allX = observed.map((o) => enc.encode(o.params));
     const failedAny = observed.some((o) => !succeeded.includes(o));
@@ -211,7 +212,9 @@ export class BayesianStrategy implements Strategy {
     // for an improvement by that much: near the incumbent the posterior sd is
     // tiny, so that EI vanishes there and the search goes to the best-looking
     // unresolved region. Only model-chosen points count: the design is no stall.
-    const stalled = this.options.stallAfter > 0 ? Math.min(stalledFor(raw, this.options.stallThreshold), succeeded.length - nInit) : 0;
+    // Results measured in blocks are compared net of their blocks' offsets: a plate that reads low throughout is no stall.
+    const net = blocks ? y.map((v, i) => warp.inverse(v - offsets[i])) : raw;
+    const stalled = this.options.stallAfter > 0 ? Math.min(stalledFor(net, this.options.stallThreshold), succeeded.length - nInit) : 0;
     const stalling = this.options.stallAfter > 0 && stalled >= this.options.stallAfter;
     const escape = (b: number) => stalling && (n > 1 ? b === n - 1 : (stalled - this.options.stallAfter) % this.options.stallPeriod === 0);
     const margin = this.options.stallMargin * Math.sqrt(gp.hyperparameters.outputscale) * gp.standardisation.scale;
@@ -227,8 +230,10 @@ export class BayesianStrategy implements Strategy {
         ? -Infinity
         : y.reduce((m, v, i) => (combinationOf(enc, X[i]) === escapeCombo ? Math.max(m, v) : m), -Infinity);
 
+    let escapes = 0;
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
+      if (escaping && escapeCombo !== undefined) escapes++;
       const target = escaping ? (escapeBest > -Infinity ? escapeBest : best) + margin : best;
       const parts: Acquisition[] = [
         fantasyPoints.length > 0 ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng) : logEI(model, target),
@@ -255,6 +260,8 @@ export class BayesianStrategy implements Strategy {
       proposals.push(this.describe(params, x, found.value, sign, gp, warp, enc, allX));
       if (b < n - 1) remember([x]);
     }
+    // Provenance: model-chosen results since the last significant improvement, and the proposals the escape restricted.
+    fitInfo.stall = { evaluations: stalled, escapes };
     if (proposals.length < n) {
       // A tiny discrete space may be exhausted by the model search: let the design fill in.
       const rest = await this.design.ask({

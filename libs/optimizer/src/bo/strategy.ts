@@ -233,7 +233,7 @@ export class BayesianStrategy implements Strategy {
     let escapes = 0;
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
-      if (escaping && escapeCombo !== undefined) escapes++;
+      if (escaping && (escapeCombo !== undefined || margin > 0)) escapes++;
       const target = escaping ? (escapeBest > -Infinity ? escapeBest : best) + margin : best;
       const parts: Acquisition[] = [
         fantasyPoints.length > 0 ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng) : logEI(model, target),
@@ -260,7 +260,7 @@ export class BayesianStrategy implements Strategy {
       proposals.push(this.describe(params, x, found.value, sign, gp, warp, enc, allX));
       if (b < n - 1) remember([x]);
     }
-    // Provenance: model-chosen results since the last significant improvement, and the proposals the escape restricted.
+    // Provenance: model-chosen results since the last significant improvement, and the proposals the escape changed.
     fitInfo.stall = { evaluations: stalled, escapes };
     if (proposals.length < n) {
       // A tiny discrete space may be exhausted by the model search: let the design fill in.

@@ -9,6 +9,9 @@ import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/
 import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.service.js';
 import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';
 import type { ExperimentEntity, ImportedResultEntity } from '../libs/persistence/src/index.js';
+import { BayesianStrategy } from '../libs/optimizer/src/bo/strategy.js';
+import type { Observation } from '../libs/optimizer/src/strategy.js';
+import { batchNote } from '../apps/orchestrator/src/console/web/notes.js';
 
 describe('console insights math', () => {
   it('PCA finds the known principal axis of points along (1, 2, 0) with small orthogonal spread', () => {
@@ -193,6 +196,40 @@ describe('insights of a campaign with blocks', () => {
     expect(plain.model!.r2).toBeLessThan(0.7);
     // The progress chart stays what was measured.
     expect(blocked.progress.map((p) => p.value)).toEqual(experiments.map((e) => e.objective));
+  });
+});
+
+describe('the pending batch note', () => {
+  const mixed = Space.parse([
+    { name: 'x', type: 'continuous', low: 0, high: 1 },
+    { name: 'solvent', type: 'categorical', choices: ['a', 'b', 'c'] },
+  ]);
+  const ask = async (observations: Observation[], n: number) => {
+    const strategy = new BayesianStrategy({ rawSamples: 256 });
+    const batch = await strategy.ask({ space: mixed, direction: 'maximize', observations, pending: [], n, seed: 2 });
+    return { batch, note: batchNote(strategy.info) };
+  };
+  const run = (x: number, solvent: string, value: number): Observation => ({ params: { x, solvent }, value });
+
+  it('says when a batch tries another choice because the best has stalled, and which', async () => {
+    // Solvent a's first result stays the best through 8 more of its own.
+    const observations = [
+      run(0.7, 'a', 2),
+      run(0.2, 'b', 0.1),
+      run(0.8, 'c', -0.5),
+      ...[0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 0.95, 1].map((x) => run(x, 'a', 2 - 4 * (x - 0.7) ** 2 - 0.05)),
+    ];
+    const { batch, note } = await ask(observations, 2);
+    expect(note).toBe(
+      `No significant improvement in the last 6 model-chosen results: 1 of these proposals tries solvent = ${batch[1].params.solvent}, aiming to beat the best result seen there.`,
+    );
+    expect(batch[1].params.solvent).not.toBe('a');
+  });
+
+  it('names the initial design and the model after it; says nothing of a plain model batch', async () => {
+    expect((await ask([], 2)).note).toBe("Initial design (design/sobol): bayesian/gp-logei proposes once the design's results are in.");
+    const climbing = [0.1, 0.3, 0.5, 0.6, 0.65, 0.7].map((x, i) => run(x, ['a', 'b', 'c'][i % 3], x));
+    expect((await ask(climbing, 2)).note).toBeNull();
   });
 });
 

@@ -73,6 +73,10 @@ describe('operator console in a browser', () => {
     await page.waitForSelector('.live.connected');
     const cards = page.locator('[data-testid=proposal]');
     await until(async () => (await cards.count()) === 4, { what: 'the four proposals on the page' });
+    // The first batch is the strategy's initial design, and the page says so.
+    await expect(page.locator('[data-testid=batch-note]').textContent()).resolves.toMatch(
+      /^Initial design \(design\/\w+\): .+ proposes once the design's results are in\.$/,
+    );
     await page.screenshot({ path: screenshotPath('desktop-pending-batch'), fullPage: true });
 
     // Edit one value of the first proposal, say why, approve.

@@ -102,19 +102,21 @@ describe('results measured in blocks', () => {
     const ask = async (obs: Observation[]) => {
       const strategy = new BayesianStrategy({ rawSamples: 256 });
       const batch = await strategy.ask({ space: mixed, direction: 'maximize', observations: obs, pending: [], n: 2, seed: 4 });
-      const fit = strategy.info.settings.fit as { stall: { evaluations: number; escapes: number } };
+      const fit = strategy.info.settings.fit as { stall: { evaluations: number; escapes: number; escapedTo?: Record<string, string> } };
       return { solvents: batch.map((p) => p.params.solvent), stall: fit.stall };
     };
     // Declared: day 2's climb is progress; both proposals stay with solvent a.
     const declared = await ask(observations);
     expect(declared.stall.evaluations).toBeLessThan(5);
     expect(declared.stall).toMatchObject({ escapes: 0 });
+    expect(declared.stall.escapedTo).toBeUndefined();
     expect(declared.solvents).toEqual(['a', 'a']);
     // Undeclared, the raw values have not beaten day 1's best for 7 results: the escape sends the batch's last point elsewhere.
     const undeclared = await ask(observations.map(({ block: _, ...o }) => o));
     expect(undeclared.stall.evaluations).toBeGreaterThanOrEqual(5);
     expect(undeclared.stall).toMatchObject({ escapes: 1 });
     expect(undeclared.solvents[1]).not.toBe('a');
+    expect(undeclared.stall.escapedTo).toEqual({ solvent: undeclared.solvents[1] });
   });
 
   it('reach the trees net of the offsets a GP estimates on a subsample', async () => {

@@ -231,6 +231,7 @@ export class BayesianStrategy implements Strategy {
         : y.reduce((m, v, i) => (combinationOf(enc, X[i]) === escapeCombo ? Math.max(m, v) : m), -Infinity);
 
     let escapes = 0;
+    let escapedTo: Record<string, string> | undefined;
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
       if (escaping && (escapeCombo !== undefined || margin > 0)) escapes++;
@@ -256,12 +257,18 @@ export class BayesianStrategy implements Strategy {
       if (!found) break;
       const params = enc.decode(found.x);
       const x = enc.encode(params);
+      if (escaping && escapeCombo !== undefined && !escapedTo) {
+        escapedTo = Object.fromEntries(
+          space.parameters.filter((p) => p.type === 'categorical').map((p) => [p.name, String(params[p.name])]),
+        );
+      }
       taken.add(space.key(params));
       proposals.push(this.describe(params, x, found.value, sign, gp, warp, enc, allX));
       if (b < n - 1) remember([x]);
     }
-    // Provenance: model-chosen results since the last significant improvement, and the proposals the escape changed.
-    fitInfo.stall = { evaluations: stalled, escapes };
+    // Provenance: model-chosen results since the last significant improvement, the proposals the escape changed,
+    // and the combination of categorical choices it searched.
+    fitInfo.stall = { evaluations: stalled, escapes, ...(escapedTo ? { escapedTo } : {}) };
     if (proposals.length < n) {
       // A tiny discrete space may be exhausted by the model search: let the design fill in.
       const rest = await this.design.ask({

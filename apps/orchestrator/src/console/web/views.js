@@ -1,5 +1,6 @@
 // Rendering of the campaign list, devices, a campaign's head and its pending batch.
 import { h, num } from './dom.js';
+import { batchNote } from './notes.js';
 
 const POLICIES = [
   ['manual', 'manual', 'an operator decides every batch'],
@@ -170,6 +171,7 @@ export function renderBatch(host, c, insights, draft, { canOperate, onApprove, o
     return;
   }
   const proposals = c.experiments.filter((e) => e.batchId === batch.id && e.status === 'proposed');
+  const note = batchNote(batch.strategy);
   const model = new Map((insights?.pending ?? []).map((p) => [p.experimentId, p]));
   const params = valueInputs(c.definition.parameters);
   const edits = draft.edits;
@@ -262,6 +264,7 @@ export function renderBatch(host, c, insights, draft, { canOperate, onApprove, o
       h('h3', {}, `Pending batch ${batch.index}`),
       h('span', { class: 'small muted' }, `${proposals.length} proposals by ${batch.strategy?.name ?? 'the strategy'}`),
     ),
+    note ? h('p', { class: 'small muted', 'data-testid': 'batch-note' }, note) : '',
     h('div', { class: 'proposals' }, ...cards),
     actions,
   );

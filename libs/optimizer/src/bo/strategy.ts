@@ -216,12 +216,14 @@ export class BayesianStrategy implements Strategy {
     const net = blocks ? y.map((v, i) => warp.inverse(v - offsets[i])) : raw;
     const stalled = this.options.stallAfter > 0 ? Math.min(stalledFor(net, this.options.stallThreshold), succeeded.length - nInit) : 0;
     const stalling = this.options.stallAfter > 0 && stalled >= this.options.stallAfter;
-    const escape = (b: number) => stalling && (n > 1 ? b === n - 1 : (stalled - this.options.stallAfter) % this.options.stallPeriod === 0);
     const margin = this.options.stallMargin * Math.sqrt(gp.hyperparameters.outputscale) * gp.standardisation.scale;
 
     const escapeCombo = stalling
       ? leastTriedCombination(enc, [...allX, ...request.pending.filter(valid).map((p) => enc.encode(p))], X[y.indexOf(Math.max(...y))])
       : undefined;
+    // An escape acts only where it changes the search: another combination of choices, or an EI margin.
+    const acts = stalling && (escapeCombo !== undefined || margin > 0);
+    const escape = (b: number) => acts && (n > 1 ? b === n - 1 : (stalled - this.options.stallAfter) % this.options.stallPeriod === 0);
 
     const proposals: Proposal[] = [];
     // The escape's target: the best (warped) outcome seen in its combination, or the overall best if it has none.
@@ -234,7 +236,7 @@ export class BayesianStrategy implements Strategy {
     let escapedTo: Record<string, string> | undefined;
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
-      if (escaping && (escapeCombo !== undefined || margin > 0)) escapes++;
+      if (escaping) escapes++;
       const target = escaping ? (escapeBest > -Infinity ? escapeBest : best) + margin : best;
       const parts: Acquisition[] = [
         fantasyPoints.length > 0 ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng) : logEI(model, target),

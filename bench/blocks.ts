@@ -12,10 +12,10 @@
  * log10 regret per setting and the gap (declared minus not).
  */
 import { parseArgs } from 'node:util';
-import { BayesianStrategy } from '../libs/optimizer/src/bo/strategy.js';
-import { Rng } from '../libs/optimizer/src/rng.js';
-import { type Params, Space } from '../libs/optimizer/src/space.js';
-import type { Observation } from '../libs/optimizer/src/strategy.js';
+import { BayesianStrategy } from '#optimizer';
+import { Rng } from '#optimizer';
+import { type Params, Space } from '#optimizer';
+import type { Observation } from '#optimizer';
 import { quantile, round } from './support/stats.js';
 
 const { values: args } = parseArgs({

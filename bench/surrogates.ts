@@ -19,11 +19,11 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../libs/optimizer/src/rng.js';
-import { ExtraTrees } from '../libs/optimizer/src/surrogates/extra-trees.js';
-import { GaussianProcess } from '../libs/optimizer/src/surrogates/gp.js';
-import { readPosterior, type Surrogate } from '../libs/optimizer/src/surrogates/surrogate.js';
-import { BACKEND_NAMES, type BackendName, NeuralEnsemble, selectBackend } from '../libs/surrogates-tfjs/src/index.js';
+import { Rng } from '#optimizer';
+import { ExtraTrees } from '#optimizer';
+import { GaussianProcess } from '#optimizer';
+import { readPosterior, type Surrogate } from '#optimizer';
+import { BACKEND_NAMES, type BackendName, NeuralEnsemble, selectBackend } from '#surrogates-tfjs';
 import { round } from './support/stats.js';
 
 const { values: args } = parseArgs({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { closeDataSource, createDataSource } from '../libs/persistence/src/index.js';
+import { closeDataSource, createDataSource } from '#persistence';
 import { freshDatabase, type TestDatabase } from './support/database.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Space } from '../libs/optimizer/src/index.js';
+import { Space } from '#optimizer';
 import { firstBatch, startTestService, type ErrorBody, type TestService } from './support/service.js';
 
 const catalyst = { name: 'cat', type: 'composition', components: ['Ni', 'Fe', 'Co', 'Mn', 'Ce', 'La'], maxComponents: 4, step: 0.1 };

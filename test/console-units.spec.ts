@@ -1,16 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { Space } from '../libs/optimizer/src/index.js';
+import { Space } from '#optimizer';
 import { policyApproves } from '../apps/orchestrator/src/campaigns/approval-policy.js';
 import { planBatchEdit } from '../apps/orchestrator/src/campaigns/batch-edit.js';
 import { ConfigError, loadConfig } from '../apps/orchestrator/src/common/config.js';
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from '../apps/orchestrator/src/console/insights-math.js';
-import { Rng } from '../libs/optimizer/src/rng.js';
+import { Rng } from '#optimizer';
 import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.service.js';
 import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';
-import type { ExperimentEntity, ImportedResultEntity } from '../libs/persistence/src/index.js';
-import { BayesianStrategy } from '../libs/optimizer/src/bo/strategy.js';
-import type { Observation } from '../libs/optimizer/src/strategy.js';
+import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
+import { BayesianStrategy } from '#optimizer';
+import type { Observation } from '#optimizer';
 import { batchNote } from '../apps/orchestrator/src/console/web/notes.js';
 
 describe('console insights math', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import type { SimRig } from '../simulators/src/sim-rig-core.js';
+import type { SimRig } from '#simulators';
 import { launchChromium, screenshotPath } from './support/browser.js';
 import { startBraninRig } from './support/branin-rig.js';
 import { until } from './support/poll.js';

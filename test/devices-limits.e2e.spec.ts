@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DispatcherService } from '../apps/orchestrator/src/loop/dispatcher.service.js';
-import type { Capabilities } from '../libs/protocol/src/index.js';
+import type { Capabilities } from '#protocol';
 import { testMqttUrl } from './support/database.js';
 import { until } from './support/poll.js';
 import { ScriptedDevice } from './support/scripted-device.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DeviceClient } from '../devices/sdk/src/index.js';
+import { DeviceClient } from '#device-sdk';
 import { testMqttUrl } from './support/database.js';
 import { until } from './support/poll.js';
 import { braninCampaign, startTestService, type TestService } from './support/service.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { topics } from '../libs/protocol/src/index.js';
+import { topics } from '#protocol';
 import { until } from './support/poll.js';
 import { ScriptedDevice } from './support/scripted-device.js';
 import { testMqttUrl } from './support/database.js';

@@ -4,7 +4,7 @@ import { startOrchestrator, type Orchestrator } from '../apps/orchestrator/src/b
 import { CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import { owner } from '../apps/orchestrator/src/loop/leases.service.js';
 import { loadConfig, type AppConfig } from '../apps/orchestrator/src/common/config.js';
-import type { SimRig } from '../simulators/src/sim-rig-core.js';
+import type { SimRig } from '#simulators';
 import { startBraninRig } from './support/branin-rig.js';
 import { freshDatabase, testMqttUrl, type TestDatabase } from './support/database.js';
 import { until } from './support/poll.js';

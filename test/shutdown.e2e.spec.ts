@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { AckCommand } from '../libs/protocol/src/index.js';
+import type { AckCommand } from '#protocol';
 import { until } from './support/poll.js';
 import { freePort, serviceStores, startServiceReady, type Child } from './support/processes.js';
 import { ScriptedDevice } from './support/scripted-device.js';

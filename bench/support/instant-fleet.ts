@@ -3,8 +3,8 @@
  * each answers a run command with the Branin value at once.
  * `node dist/bench/support/instant-fleet.js <mqtt-url> <count> <kind> <capacity>`
  */
-import { DeviceClient } from '../../devices/sdk/src/index.js';
-import { branin } from '../../simulators/src/functions.js';
+import { DeviceClient } from '#device-sdk';
+import { branin } from '#simulators';
 
 const [url, countArg, kind, capacityArg] = process.argv.slice(2);
 const count = Number(countArg);

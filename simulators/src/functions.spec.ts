@@ -1,4 +1,4 @@
-import { Rng } from '../../libs/optimizer/src/rng.js';
+import { Rng } from '#optimizer';
 import { ackley, benchmarkFunctions, branin, checkParams, getBenchmark, hartmann6, levy, rosenbrock } from './functions.js';
 
 describe('benchmark functions', () => {

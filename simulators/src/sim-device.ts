@@ -1,7 +1,7 @@
-import { DeviceClient } from '../../devices/sdk/src/index.js';
-import type { DeviceLogger, RunContext, RunOutcome } from '../../devices/sdk/src/index.js';
-import type { Capabilities, RunCommand } from '../../libs/protocol/src/index.js';
-import { Rng } from '../../libs/optimizer/src/rng.js';
+import { DeviceClient } from '#device-sdk';
+import type { DeviceLogger, RunContext, RunOutcome } from '#device-sdk';
+import type { Capabilities, RunCommand } from '#protocol';
+import { Rng } from '#optimizer';
 
 /** Settings every simulated device shares: connection, timing, noise and failure rates. */
 export interface SimDeviceOptions {

@@ -1,5 +1,5 @@
-import type { DeviceClient } from '../../devices/sdk/src/index.js';
-import type { Capabilities } from '../../libs/protocol/src/index.js';
+import type { DeviceClient } from '#device-sdk';
+import type { Capabilities } from '#protocol';
 import { checkParams, getBenchmark, type BenchmarkFunction } from './functions.js';
 import { checkSimDeviceOptions, startSimDevice, type SimDeviceOptions } from './sim-device.js';
 

@@ -1,6 +1,6 @@
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../libs/broker/src/index.js';
-import { FakeService } from '../../devices/sdk/src/testing/fake-service.js';
-import { waitFor } from '../../devices/sdk/src/testing/wait-for.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
+import { FakeService } from '#device-sdk/testing';
+import { waitFor } from '#device-sdk/testing';
 import { branin } from './functions.js';
 import { parseSimRigArgs } from './sim-rig-args.js';
 import { startSimRig, type SimRig, type SimRigOptions } from './sim-rig-core.js';

@@ -3,7 +3,7 @@
  * Simulated rig CLI: `node dist/simulators/src/sim-rig.js --id rig-1 --function branin ...`
  * (see --help). Logs to stderr only; exits cleanly, publishing offline, on SIGTERM/SIGINT.
  */
-import type { DeviceLogLevel } from '../../devices/sdk/src/index.js';
+import type { DeviceLogLevel } from '#device-sdk';
 import { checkSimRigOptions, startSimRig, type SimRig } from './sim-rig-core.js';
 import { parseSimRigArgs, SIM_RIG_USAGE } from './sim-rig-args.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { startSimRig, type SimRig } from '../../simulators/src/sim-rig-core.js';
+import { startSimRig, type SimRig } from '#simulators';
 import { until } from '../support/poll.js';
 import { braninCampaign } from '../support/service.js';
 import { OutcomeWatcher, verify, type CampaignPlan, type Verdict } from './support/checks.js';

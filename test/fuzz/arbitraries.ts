@@ -10,7 +10,7 @@ import {
   resultEventSchema,
   runCommandSchema,
   type PayloadMap,
-} from '../../libs/protocol/src/index.js';
+} from '#protocol';
 
 /**
  * Generators for the protocol fuzz suites: valid messages of every payload

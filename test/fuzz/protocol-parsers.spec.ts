@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { encodeMessage, MAX_PAYLOAD_BYTES, parseMessage, type ParseResult } from '../../libs/protocol/src/index.js';
+import { encodeMessage, MAX_PAYLOAD_BYTES, parseMessage, type ParseResult } from '#protocol';
 import { deeplyNested, hostileObject, KINDS, mutation, oversized, preview, validMessage, type Kind } from './arbitraries.js';
 
 /**

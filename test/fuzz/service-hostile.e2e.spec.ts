@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
-import { parseMessage, topics } from '../../libs/protocol/src/index.js';
+import { parseMessage, topics } from '#protocol';
 import { testMqttUrl } from '../support/database.js';
 import { until } from '../support/poll.js';
 import { ScriptedDevice } from '../support/scripted-device.js';

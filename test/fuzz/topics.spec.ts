@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isValidDeviceId, parseTopic, topics, type ParsedTopic, type TopicKind } from '../../libs/protocol/src/index.js';
+import { isValidDeviceId, parseTopic, topics, type ParsedTopic, type TopicKind } from '#protocol';
 
 /**
  * Property-based fuzzing of parseTopic: at least 10,000 inputs. It never

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics } from '../../libs/protocol/src/index.js';
+import { topics } from '#protocol';
 import { until } from '../support/poll.js';
 import { ScriptedDevice } from '../support/scripted-device.js';
 import { braninCampaign, startTestService, type TestService } from '../support/service.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
-import { startSimRig, type SimRig } from '../../simulators/src/sim-rig-core.js';
+import { startSimRig, type SimRig } from '#simulators';
 import { testMqttUrl } from './database.js';
 import { startTestService, type TestService } from './service.js';
 

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { parseMessage, parseTopic, topics } from '../../libs/protocol/src/index.js';
+import { parseMessage, parseTopic, topics } from '#protocol';
 
 /**
  * Listens to every device event on the broker (re-subscribing after broker

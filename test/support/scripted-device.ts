@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { parseMessage, topics, type Capabilities, type Command, type RunCommand } from '../../libs/protocol/src/index.js';
+import { parseMessage, topics, type Capabilities, type Command, type RunCommand } from '#protocol';
 import { until } from './poll.js';
 
 /** What a scripted device declares in its availability message. */

@@ -9,7 +9,9 @@ import { transformSync } from '@swc/core';
 import { swcOptions as swc } from './swc-options.mjs';
 
 /** Sources import each other with `.js` suffixes (NodeNext); without a build, the file is the `.ts` one. */
+/** Package names (#optimizer, ...) resolve to their sources through the "source" condition of package.json "imports". */
 export async function resolve(specifier, context, next) {
+  if (specifier.startsWith('#')) return next(specifier, { ...context, conditions: ['source', ...context.conditions] });
   try {
     return await next(specifier, context);
   } catch (e) {

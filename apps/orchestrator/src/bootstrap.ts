@@ -4,14 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../libs/broker/src/index.js';
-import { closeDataSource, openDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../../../libs/persistence/src/index.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
+import { closeDataSource, openDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
 import {
   openDatabaseWhenReachable,
   redactUrl,
   retryWhileUnreachable,
   type WaitOptions,
-} from '../../../libs/persistence/src/wait-for-database.js';
+} from '#persistence';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './common/config.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { startSimRig } from '../../../simulators/src/sim-rig-core.js';
-import { getBenchmark } from '../../../simulators/src/functions.js';
+import { startSimRig } from '#simulators';
+import { getBenchmark } from '#simulators';
 import { startOrchestrator } from './bootstrap.js';
 import { loadConfig } from './common/config.js';
 

@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../libs/broker/src/index.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
 import { DeviceClient } from './device-client.js';
 import type { DeviceClientOptions, RunHandler } from './device-client.types.js';
-import { FakeService } from './testing/fake-service.js';
-import { waitFor } from './testing/wait-for.js';
+import { FakeService } from '#device-sdk/testing';
+import { waitFor } from '#device-sdk/testing';
 
 /** Uses the broker named by MQTT_URL (e.g. Mosquitto) when set, else an embedded aedes on an ephemeral port. */
 const externalUrl = process.env.MQTT_URL;

@@ -12,7 +12,7 @@ import {
   type DeviceEvent,
   type Heartbeat,
   type RunCommand,
-} from '../../../libs/protocol/src/index.js';
+} from '#protocol';
 import { checkAgainstCapabilities } from './limits.js';
 import {
   assertNever,

@@ -1,4 +1,4 @@
-import type { Capabilities, RunCommand } from '../../../libs/protocol/src/index.js';
+import type { Capabilities, RunCommand } from '#protocol';
 
 export type DeviceLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type DeviceLogger = (level: DeviceLogLevel, message: string) => void;

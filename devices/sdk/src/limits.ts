@@ -5,7 +5,7 @@ import {
   type Capabilities,
   type ParameterLimit,
   type RunCommand,
-} from '../../../libs/protocol/src/index.js';
+} from '#protocol';
 
 export type LimitCheck = { ok: true } | { ok: false; reason: string };
 

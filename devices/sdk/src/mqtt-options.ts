@@ -1,4 +1,4 @@
-import { encodeMessage, type Availability } from '../../../libs/protocol/src/index.js';
+import { encodeMessage, type Availability } from '#protocol';
 import type { IClientOptions } from 'mqtt';
 import type { DeviceClientOptions, DeviceClientStats } from './device-client.types.js';
 import { capabilitiesProblems } from './limits.js';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseMessage, type FailedEvent, type ResultEvent } from '../../../libs/protocol/src/index.js';
+import { parseMessage, type FailedEvent, type ResultEvent } from '#protocol';
 import type { DeviceLogger } from './device-client.types.js';
 
 /** A final event: the device keeps it until the service acknowledges it. */

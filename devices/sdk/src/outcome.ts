@@ -1,4 +1,4 @@
-import { deviceEventSchema, now, type ProgressEvent } from '../../../libs/protocol/src/index.js';
+import { deviceEventSchema, now, type ProgressEvent } from '#protocol';
 import type { DeviceLogger, RunContext, RunOutcome } from './device-client.types.js';
 import type { FinalEvent } from './outbox.js';
 

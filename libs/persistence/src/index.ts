@@ -8,3 +8,4 @@ export * from './entities/audit-entry.entity.js';
 export * from './data-source.js';
 export * from './embedded-postgres.js';
 export * from './sql.js';
+export * from './wait-for-database.js';

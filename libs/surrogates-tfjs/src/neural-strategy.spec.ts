@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { Rng } from '../../optimizer/src/rng.js';
-import { Space } from '../../optimizer/src/space.js';
-import type { AskRequest, Observation } from '../../optimizer/src/strategy.js';
+import { Rng } from '#optimizer';
+import { Space } from '#optimizer';
+import type { AskRequest, Observation } from '#optimizer';
 import { NeuralEnsembleStrategy } from './neural-strategy.js';
 
 const space = Space.parse([

@@ -14,7 +14,7 @@
  * already knows. The backend a fit ran on is logged once per process (or
  * worker thread) and recorded in the provenance of every proposal.
  */
-import { CandidateStrategy, type CandidateStrategyOptions } from '../../optimizer/src/bo/candidate-strategy.js';
+import { CandidateStrategy, type CandidateStrategyOptions } from '#optimizer';
 import { NeuralEnsemble, type NeuralEnsembleOptions } from './nn-ensemble.js';
 
 export interface NeuralStrategyOptions extends CandidateStrategyOptions {

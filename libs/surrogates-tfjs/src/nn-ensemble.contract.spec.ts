@@ -1,4 +1,4 @@
-import { surrogateContract } from '../../optimizer/src/surrogates/contract.js';
+import { surrogateContract } from '#optimizer/testing';
 import { NeuralEnsemble } from './nn-ensemble.js';
 
 // Smaller and shorter than the defaults to keep the suite fast (tanh: with only 200 steps

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../optimizer/src/rng.js';
+import { Rng } from '#optimizer';
 import { selectBackend } from './backend.js';
 import { NeuralEnsemble, type NeuralEnsembleOptions } from './nn-ensemble.js';
 

@@ -20,8 +20,8 @@
  * Rng, so a seed reproduces a fit on a given backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../optimizer/src/rng.js';
-import type { Posterior, Surrogate } from '../../optimizer/src/surrogates/surrogate.js';
+import { Rng } from '#optimizer';
+import type { Posterior, Surrogate } from '#optimizer';
 import { type BackendName, type BackendSelection, selectBackend } from './backend.js';
 
 export type Activation = 'relu' | 'tanh';

@@ -1,5 +1,5 @@
-import type { Capabilities, RunCommand } from '../../../libs/protocol/src/index.js';
-import type { Parameter } from '../../../libs/optimizer/src/index.js';
+import type { Capabilities, RunCommand } from '#protocol';
+import type { Parameter } from '#optimizer';
 
 export type EmulatorParams = RunCommand['params'];
 export type Metadata = Record<string, string | number | boolean>;

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parameterProblems, parameterSchema } from '../../../libs/optimizer/src/index.js';
-import { capabilitiesProblems, checkAgainstCapabilities } from '../../../devices/sdk/src/index.js';
+import { parameterProblems, parameterSchema } from '#optimizer';
+import { capabilitiesProblems, checkAgainstCapabilities } from '#device-sdk';
 import { datasetsDir, parseCsv, readDataset } from './csv.js';
 import type { Emulator } from './emulator.js';
 import { hplcEmulator, type HplcEmulator } from './hplc.js';

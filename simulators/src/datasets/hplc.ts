@@ -18,8 +18,8 @@
  * Cite: L. M. Roch et al., "ChemOS: an orchestration software to democratize autonomous discovery", chemRxiv (2018),
  *       doi:10.26434/chemrxiv.5953606.v1; F. Häse et al., Mach. Learn.: Sci. Technol. 2, 035021 (2021).
  */
-import type { Parameter } from '../../../libs/optimizer/src/index.js';
-import type { Capabilities } from '../../../libs/protocol/src/index.js';
+import type { Parameter } from '#optimizer';
+import type { Capabilities } from '#protocol';
 import { column, numberAt, readDataset, type CsvTable } from './csv.js';
 import type { Emulator, EmulatorAnswer, EmulatorObjective, EmulatorParams } from './emulator.js';
 

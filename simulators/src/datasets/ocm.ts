@@ -8,8 +8,8 @@
  * Cite: T. N. Nguyen et al., "High-Throughput Experimentation and Catalyst Informatics for Oxidative Coupling of Methane",
  *       ACS Catal. 10, 921–932 (2020), doi:10.1021/acscatal.9b04293; M. C. Ramos et al., arXiv:2304.05341 (2023).
  */
-import type { Parameter } from '../../../libs/optimizer/src/index.js';
-import type { Capabilities } from '../../../libs/protocol/src/index.js';
+import type { Parameter } from '#optimizer';
+import type { Capabilities } from '#protocol';
 import { column, numberAt, readDataset, type CsvTable } from './csv.js';
 import {
   distinct,

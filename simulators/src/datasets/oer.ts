@@ -12,8 +12,8 @@
  * Cite: B. Rohr et al., "Benchmarking the acceleration of materials discovery by sequential learning", Chem. Sci. 11, 2696–2706 (2020);
  *       E. Soedarmadji et al., npj Comput. Mater. 5 (2019); F. Häse et al., Mach. Learn.: Sci. Technol. 2, 035021 (2021).
  */
-import type { Parameter } from '../../../libs/optimizer/src/index.js';
-import type { Capabilities } from '../../../libs/protocol/src/index.js';
+import type { Parameter } from '#optimizer';
+import type { Capabilities } from '#protocol';
 import { column, numberAt, readDataset, type CsvTable } from './csv.js';
 import type { Emulator, EmulatorAnswer, EmulatorObjective, EmulatorParams } from './emulator.js';
 

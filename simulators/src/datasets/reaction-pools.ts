@@ -13,8 +13,8 @@
  * Both carry 7 DFT descriptors per component (EDBO tables; ligands Boltzmann-weighted):
  * dipole (D), molar mass (g/mol), molar volume (Bohr³), HOMO, LUMO, electronegativity, hardness (Hartree).
  */
-import type { Parameter } from '../../../libs/optimizer/src/index.js';
-import type { Capabilities } from '../../../libs/protocol/src/index.js';
+import type { Parameter } from '#optimizer';
+import type { Capabilities } from '#protocol';
 import { column, numberAt, readDataset, type CsvTable } from './csv.js';
 import {
   distinct,

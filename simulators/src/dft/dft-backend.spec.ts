@@ -1,5 +1,5 @@
-import { DeviceHarness } from '../../../devices/sdk/src/testing/harness.js';
-import { waitFor } from '../../../devices/sdk/src/testing/wait-for.js';
+import { DeviceHarness } from '#device-sdk/testing';
+import { waitFor } from '#device-sdk/testing';
 import { hartmann6 } from '../functions.js';
 import { checkDftOptions, drawDft, startDftBackend, type DftBackend, type DftBackendOptions, type DftFate } from './dft-backend.js';
 

@@ -1,5 +1,5 @@
-import { DeviceClient, type DeviceClientOptions, type RunContext, type RunOutcome } from '../../../devices/sdk/src/index.js';
-import type { RunCommand } from '../../../libs/protocol/src/index.js';
+import { DeviceClient, type DeviceClientOptions, type RunContext, type RunOutcome } from '#device-sdk';
+import type { RunCommand } from '#protocol';
 import { checkParams, getBenchmark, type BenchmarkFunction } from '../functions.js';
 import { benchmarkCapabilities } from '../sim-rig-core.js';
 import { experimentRng, sleep } from '../sim-device.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DeviceHarness } from '../../../devices/sdk/src/testing/harness.js';
-import { waitFor } from '../../../devices/sdk/src/testing/wait-for.js';
+import { DeviceHarness } from '#device-sdk/testing';
+import { waitFor } from '#device-sdk/testing';
 import { parseFleetArgs, parseFleetSpec } from './fleet-config.js';
 import { startFleet } from './fleet.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DeviceClient, DeviceLogger } from '../../../devices/sdk/src/index.js';
+import type { DeviceClient, DeviceLogger } from '#device-sdk';
 import { EMULATORS, startEmulatorDevice } from '../datasets/emulator-device.js';
 import type { Emulator } from '../datasets/emulator.js';
 import { startDftBackend } from '../dft/dft-backend.js';

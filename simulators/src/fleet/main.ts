@@ -5,8 +5,8 @@
  * Logs to stderr; SIGTERM/SIGINT stop every device cleanly (offline published) and exit 0.
  */
 import { readFile } from 'node:fs/promises';
-import { runUntilSignalled, stderrLogger } from '../../../devices/adapters/common/src/run-main.js';
-import type { DeviceLogLevel } from '../../../devices/sdk/src/index.js';
+import { runUntilSignalled, stderrLogger } from '#adapters-common';
+import type { DeviceLogLevel } from '#device-sdk';
 import { FLEET_USAGE, parseFleetArgs, parseFleetSpec } from './fleet-config.js';
 import { startFleet } from './fleet.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../../libs/persistence/src/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
 
 /**
  * The suite's own PostgreSQL (embedded-postgres in a temp folder, on a fixed

@@ -6,8 +6,8 @@ import {
   type DeviceEvent,
   type ResultEvent,
   type RunCommand,
-} from '../../../libs/protocol/src/index.js';
-import { branin } from '../../../simulators/src/functions.js';
+} from '#protocol';
+import { branin } from '#simulators';
 import { pickWeighted, rngFor, type FaultKind, type FaultTally } from './tally.js';
 
 /** How the device answers one dispatch (experiment, attempt). */

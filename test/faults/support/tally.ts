@@ -1,5 +1,5 @@
-import { Rng } from '../../../libs/optimizer/src/rng.js';
-import { hash32 } from '../../../simulators/src/sim-device.js';
+import { Rng } from '#optimizer';
+import { hash32 } from '#simulators';
 
 /** Every kind of fault the suite injects. */
 export const FAULT_KINDS = [

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeMessage, parseMessage, parseTopic, topics, TOPIC_ROOT } from '../../../libs/protocol/src/index.js';
+import { encodeMessage, parseMessage, parseTopic, topics, TOPIC_ROOT } from '#protocol';
 
 /** The value every forged result carries: finding it stored anywhere means a forgery got in. */
 export const FORGED_Y = 777.777;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditEntryEntity, type JsonObject } from '../../../../libs/persistence/src/index.js';
+import { AuditEntryEntity, type JsonObject } from '#persistence';
 import { CLOCK, type Clock } from '../common/ports.js';
 
 export interface AuditRecord {

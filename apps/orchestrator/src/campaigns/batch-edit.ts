@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssues, type Params, Space } from '../../../../libs/optimizer/src/index.js';
+import { formatIssues, type Params, Space } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES, type ApprovalPolicy } from './approval-policy.js';
 

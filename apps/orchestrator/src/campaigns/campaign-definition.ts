@@ -8,9 +8,9 @@ import {
   parameterProblems,
   parameterSchema,
   Space,
-} from '../../../../libs/optimizer/src/index.js';
-import { DESIGN_MODELS, LinearModel } from '../../../../libs/optimizer/src/design/model.js';
-import { centerPoint, MAX_CENTER_POINTS, MAX_REPLICATES } from '../../../../libs/optimizer/src/design/runs.js';
+} from '#optimizer';
+import { DESIGN_MODELS, LinearModel } from '#optimizer';
+import { centerPoint, MAX_CENTER_POINTS, MAX_REPLICATES } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES } from './approval-policy.js';
 

@@ -8,7 +8,7 @@ import {
   type CampaignStatus,
   type JsonObject,
   queryRows,
-} from '../../../../libs/persistence/src/index.js';
+} from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type CampaignStatus, ExperimentEntity, ImportedResultEntity, queryRows } from '../../../../libs/persistence/src/index.js';
+import { type CampaignStatus, ExperimentEntity, ImportedResultEntity, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DomainError } from '../common/errors.js';
 import { parseCampaignDefinition } from './campaign-definition.js';
-import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
+import type { ExperimentEntity } from '#persistence';
 import { planImport } from './imports.js';
 import { resultsCsv } from './results-export.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssues, parseCsv, type Params, tableResults, type TableResult } from '../../../../libs/optimizer/src/index.js';
+import { formatIssues, parseCsv, type Params, tableResults, type TableResult } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
 

@@ -1,5 +1,5 @@
-import { FAILED_COLUMN, type Params, REASON_COLUMN, toCsv } from '../../../../libs/optimizer/src/index.js';
-import type { ExperimentEntity, ImportedResultEntity } from '../../../../libs/persistence/src/index.js';
+import { FAILED_COLUMN, type Params, REASON_COLUMN, toCsv } from '#optimizer';
+import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
 
 /** Columns of a results table besides the parameters and the objective: where each result comes from. */

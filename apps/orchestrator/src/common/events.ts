@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CampaignStatus, DeviceStatus, ExperimentStatus } from '../../../../libs/persistence/src/index.js';
+import type { CampaignStatus, DeviceStatus, ExperimentStatus } from '#persistence';
 
 /** Typed map of the internal event bus: event name -> payload. */
 export interface HakkenEventMap {

@@ -1,4 +1,4 @@
-import type { Command } from '../../../../libs/protocol/src/index.js';
+import type { Command } from '#protocol';
 
 /** Time, behind a port so that tests can control it. */
 export interface Clock {

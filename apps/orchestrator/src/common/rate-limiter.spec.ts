@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MAX_PAYLOAD_BYTES, topics } from '../../../../libs/protocol/src/index.js';
+import { MAX_PAYLOAD_BYTES, topics } from '#protocol';
 import { loadConfig } from './config.js';
 import { MqttEdgeLimits, TokenBucketLimiter } from './rate-limiter.js';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MAX_PAYLOAD_BYTES, parseTopic } from '../../../../libs/protocol/src/index.js';
+import { MAX_PAYLOAD_BYTES, parseTopic } from '#protocol';
 import { APP_CONFIG, type AppConfig } from './config.js';
 import { CLOCK, type Clock } from './ports.js';
 

@@ -1,7 +1,7 @@
-import { netOfBlocks } from '../../../../libs/optimizer/src/bo/block-offsets.js';
-import { type Params, Space } from '../../../../libs/optimizer/src/index.js';
-import { GaussianProcess, type GpHyperparameters } from '../../../../libs/optimizer/src/surrogates/gp.js';
-import type { ExperimentEntity } from '../../../../libs/persistence/src/index.js';
+import { netOfBlocks } from '#optimizer';
+import { type Params, Space } from '#optimizer';
+import { GaussianProcess, type GpHyperparameters } from '#optimizer';
+import type { ExperimentEntity } from '#persistence';
 import { experimentBlock, spaceOf, type Blocking, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './insights-math.js';
 

@@ -1,4 +1,4 @@
-import { Rng } from '../../../../libs/optimizer/src/rng.js';
+import { Rng } from '#optimizer';
 
 /**
  * The numbers behind the console's pictures, on plain arrays: a 2-D PCA,

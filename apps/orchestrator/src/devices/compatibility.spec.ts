@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { checkAgainstCapabilities } from '../../../../devices/sdk/src/limits.js';
-import type { Capabilities } from '../../../../libs/protocol/src/index.js';
+import { checkAgainstCapabilities } from '#device-sdk';
+import type { Capabilities } from '#protocol';
 import { explainWaiting, incompatibility, limitProblem, type DeviceProfile, type Requirements } from './compatibility.js';
 
 const reactor: DeviceProfile = {

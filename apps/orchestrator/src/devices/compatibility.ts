@@ -1,4 +1,4 @@
-import { limitViolation, listForMessage as list, type Capabilities, type ParameterLimit } from '../../../../libs/protocol/src/index.js';
+import { limitViolation, listForMessage as list, type Capabilities, type ParameterLimit } from '#protocol';
 
 /** What the scheduler knows of a device when it matches experiments to it. */
 export interface DeviceProfile {

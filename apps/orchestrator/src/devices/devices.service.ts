@@ -7,8 +7,8 @@ import {
   type JsonObject,
   type OfflineCause,
   queryRows,
-} from '../../../../libs/persistence/src/index.js';
-import type { Availability, Heartbeat } from '../../../../libs/protocol/src/index.js';
+} from '#persistence';
+import type { Availability, Heartbeat } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type ExperimentStatus, type JsonObject, queryRows } from '../../../../libs/persistence/src/index.js';
-import type { AcceptedEvent, FailedEvent, RejectedEvent, ResultEvent } from '../../../../libs/protocol/src/index.js';
+import { type ExperimentStatus, type JsonObject, queryRows } from '#persistence';
+import type { AcceptedEvent, FailedEvent, RejectedEvent, ResultEvent } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { Coalescer, type Pending } from '../common/coalescer.js';

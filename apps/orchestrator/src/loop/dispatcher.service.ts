@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { queryRows } from '../../../../libs/persistence/src/index.js';
-import { PROTOCOL_VERSION, type Capabilities } from '../../../../libs/protocol/src/index.js';
+import { queryRows } from '#persistence';
+import { PROTOCOL_VERSION, type Capabilities } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { queryRows } from '../../../../libs/persistence/src/index.js';
+import { queryRows } from '#persistence';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { CampaignEntity, queryRows } from '../../../../libs/persistence/src/index.js';
+import { CampaignEntity, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';

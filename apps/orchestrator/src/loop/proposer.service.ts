@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type Observation, type Params } from '../../../../libs/optimizer/src/index.js';
-import { type CampaignEntity, type JsonObject, queryRows } from '../../../../libs/persistence/src/index.js';
+import { type Observation, type Params } from '#optimizer';
+import { type CampaignEntity, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
 import { experimentBlock, importBlock, spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { EventBus } from '../common/events.js';

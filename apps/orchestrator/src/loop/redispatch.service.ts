@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CampaignStatus, queryRows } from '../../../../libs/persistence/src/index.js';
+import { type CampaignStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';

@@ -1,9 +1,9 @@
-import { DesignStrategy, type Strategy } from '../../../../libs/optimizer/src/index.js';
-import { DefaultStrategy } from '../../../../libs/optimizer/src/bo/default-strategy.js';
-import { BayesianStrategy } from '../../../../libs/optimizer/src/bo/strategy.js';
-import { TreeEnsembleStrategy } from '../../../../libs/optimizer/src/bo/candidate-strategy.js';
-import { NeuralEnsembleStrategy } from '../../../../libs/surrogates-tfjs/src/neural-strategy.js';
-import { DOptimalStrategy } from '../../../../libs/optimizer/src/design/doptimal-strategy.js';
+import { DesignStrategy, type Strategy } from '#optimizer';
+import { DefaultStrategy } from '#optimizer';
+import { BayesianStrategy } from '#optimizer';
+import { TreeEnsembleStrategy } from '#optimizer';
+import { NeuralEnsembleStrategy } from '#surrogates-tfjs';
+import { DOptimalStrategy } from '#optimizer';
 import { assertNever } from '../common/errors.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 

@@ -1,4 +1,4 @@
-import { type Direction, type Observation, type Params, type Proposal, type StrategyInfo } from '../../../../libs/optimizer/src/index.js';
+import { type Direction, type Observation, type Params, type Proposal, type StrategyInfo } from '#optimizer';
 import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import type { InsightsJob, InsightsOutcome } from '../console/insights-compute.js';
 import { strategyFor } from './strategies.js';

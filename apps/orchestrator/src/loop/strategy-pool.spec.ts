@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { Rng, type Observation } from '../../../../libs/optimizer/src/index.js';
+import { Rng, type Observation } from '#optimizer';
 import { parseCampaignDefinition, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { computeInsights, type InsightsExperiment, type InsightsJob } from '../console/insights-compute.js';
 import { askStrategy, type AskJob } from './strategy-ask.js';

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { redactUrl } from '../../../../libs/persistence/src/wait-for-database.js';
-import { encodeMessage, topics, type Command } from '../../../../libs/protocol/src/index.js';
+import { redactUrl } from '#persistence';
+import { encodeMessage, topics, type Command } from '#protocol';
 import type { CommandPublisher } from '../common/ports.js';
 
 export interface MqttConnectionOptions {

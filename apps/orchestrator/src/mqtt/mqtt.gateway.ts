@@ -6,7 +6,7 @@ import {
   topics,
   type AckCommand,
   type DeviceEvent,
-} from '../../../../libs/protocol/src/index.js';
+} from '#protocol';
 import { DomainError, assertNever } from '../common/errors.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
 import { COMMAND_PUBLISHER, type CommandPublisher } from '../common/ports.js';

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunCommand } from '../../../../libs/protocol/src/index.js';
-import { DeviceClient, type RunContext } from '../../../sdk/src/index.js';
-import { DeviceHarness } from '../../../sdk/src/testing/harness.js';
-import { waitFor } from '../../../sdk/src/testing/wait-for.js';
+import type { RunCommand } from '#protocol';
+import { DeviceClient, type RunContext } from '#device-sdk';
+import { DeviceHarness } from '#device-sdk/testing';
+import { waitFor } from '#device-sdk/testing';
 import { cliRunHandler, runCommandLine, type CliRunnerOptions } from './cli-runner.js';
 
 const example = fileURLToPath(new URL('../examples/my-rig.sh', import.meta.url));

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { RunCommand } from '../../../../libs/protocol/src/index.js';
-import { parseRigResult, type RunContext, type RunHandler, type RunOutcome } from '../../../sdk/src/index.js';
+import type { RunCommand } from '#protocol';
+import { parseRigResult, type RunContext, type RunHandler, type RunOutcome } from '#device-sdk';
 
 export interface CliRunnerOptions {
   /** Command line, run by `/bin/sh -c` in its own process group. */

@@ -5,9 +5,9 @@
  *     --command "bash ./my-rig.sh" --timeout-s 60 [--capabilities caps.json]
  * See devices/adapters/cli/README.md.
  */
-import { DeviceClient } from '../../../sdk/src/index.js';
-import { COMMON_USAGE, parseDeviceArgs, positiveNumber } from '../../common/src/device-args.js';
-import { runUntilSignalled, stderrLogger } from '../../common/src/run-main.js';
+import { DeviceClient } from '#device-sdk';
+import { COMMON_USAGE, parseDeviceArgs, positiveNumber } from '#adapters-common';
+import { runUntilSignalled, stderrLogger } from '#adapters-common';
 import { cliRunHandler } from './cli-runner.js';
 
 const USAGE = `usage: cli-adapter --id ID --kind KIND --command "CMD" --timeout-s S [options]

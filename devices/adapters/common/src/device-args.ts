@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { capabilitiesSchema, type Capabilities } from '../../../../libs/protocol/src/index.js';
-import { capabilitiesProblems, type DeviceLogLevel } from '../../../sdk/src/index.js';
+import { capabilitiesSchema, type Capabilities } from '#protocol';
+import { capabilitiesProblems, type DeviceLogLevel } from '#device-sdk';
 
 export const COMMON_USAGE = `  --url URL                broker URL                               (env MQTT_URL, default mqtt://127.0.0.1:1883)
   --id ID                  device id                                (env DEVICE_ID)

@@ -1,4 +1,4 @@
-import type { DeviceLogger, DeviceLogLevel } from '../../../sdk/src/index.js';
+import type { DeviceLogger, DeviceLogLevel } from '#device-sdk';
 
 const LEVELS: Record<DeviceLogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

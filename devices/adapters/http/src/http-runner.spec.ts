@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RunCommand } from '../../../../libs/protocol/src/index.js';
-import { DeviceClient, type RunContext } from '../../../sdk/src/index.js';
-import { DeviceHarness } from '../../../sdk/src/testing/harness.js';
-import { waitFor } from '../../../sdk/src/testing/wait-for.js';
+import type { RunCommand } from '#protocol';
+import { DeviceClient, type RunContext } from '#device-sdk';
+import { DeviceHarness } from '#device-sdk/testing';
+import { waitFor } from '#device-sdk/testing';
 import { httpRunHandler, runHttp, type HttpRunnerOptions } from './http-runner.js';
 
 /** A small rig API: POST /run answers at once or starts an asynchronous run polled at /runs/:id. */

@@ -1,5 +1,5 @@
-import type { RunCommand } from '../../../../libs/protocol/src/index.js';
-import { parseRigResult, type RunContext, type RunHandler, type RunOutcome } from '../../../sdk/src/index.js';
+import type { RunCommand } from '#protocol';
+import { parseRigResult, type RunContext, type RunHandler, type RunOutcome } from '#device-sdk';
 
 export interface HttpRunnerOptions {
   /** The rig's endpoint: each experiment's params are POSTed here as a JSON object. */

@@ -5,9 +5,9 @@
  *     --run-url http://rig.lab:8080/run --status-url "http://rig.lab:8080/runs/{id}" --timeout-s 600
  * See devices/adapters/http/README.md.
  */
-import { DeviceClient } from '../../../sdk/src/index.js';
-import { COMMON_USAGE, parseDeviceArgs, positiveNumber } from '../../common/src/device-args.js';
-import { runUntilSignalled, stderrLogger } from '../../common/src/run-main.js';
+import { DeviceClient } from '#device-sdk';
+import { COMMON_USAGE, parseDeviceArgs, positiveNumber } from '#adapters-common';
+import { runUntilSignalled, stderrLogger } from '#adapters-common';
 import { httpRunHandler, type HttpRunnerOptions } from './http-runner.js';
 
 const USAGE = `usage: http-adapter --id ID --kind KIND --run-url URL --timeout-s S [options]

@@ -10,7 +10,7 @@ import {
   type DeviceEvent,
   type Heartbeat,
   type RunCommand,
-} from '../../../../libs/protocol/src/index.js';
+} from '#protocol';
 
 export type AckDecision = 'ok' | 'error' | 'drop';
 

@@ -1,4 +1,4 @@
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../../libs/broker/src/index.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
 import { FakeService } from './fake-service.js';
 
 interface Stoppable {

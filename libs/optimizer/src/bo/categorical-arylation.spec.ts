@@ -7,7 +7,7 @@
  * never occurs in training, with the categorical parameters encoded by
  * descriptors and one-hot.
  */
-import { directArylationEmulator } from '../../../../simulators/src/datasets/reaction-pools.js';
+import { directArylationEmulator } from '#simulators';
 import { Rng } from '../rng.js';
 import { Space, type Params } from '../space.js';
 import { ExtraTrees } from '../surrogates/extra-trees.js';

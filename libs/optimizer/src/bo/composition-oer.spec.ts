@@ -11,8 +11,8 @@
  * La 0.75/0.66; RMSE lower with descriptors for all but Mn. Mn is the
  * exception: the claim is about the average, not every element.
  */
-import { column, numberAt, readDataset } from '../../../../simulators/src/datasets/csv.js';
-import { OER_ELEMENTS, OER_FILE } from '../../../../simulators/src/datasets/oer.js';
+import { column, numberAt, readDataset } from '#simulators';
+import { OER_ELEMENTS, OER_FILE } from '#simulators';
 import { type Params, Space } from '../space.js';
 import { ExtraTrees } from '../surrogates/extra-trees.js';
 import { Encoder } from './encoding.js';

@@ -1,0 +1,2 @@
+export * from './device-args.js';
+export * from './run-main.js';

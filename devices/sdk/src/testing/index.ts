@@ -1,0 +1,3 @@
+export * from './fake-service.js';
+export * from './harness.js';
+export * from './wait-for.js';

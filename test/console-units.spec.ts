@@ -3,7 +3,7 @@ import { Space } from '#optimizer';
 import { policyApproves } from '../apps/orchestrator/src/campaigns/approval-policy.js';
 import { planBatchEdit } from '../apps/orchestrator/src/campaigns/batch-edit.js';
 import { ConfigError, loadConfig } from '../apps/orchestrator/src/common/config.js';
-import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from '../apps/orchestrator/src/console/insights-math.js';
+import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from '#insights';
 import { Rng } from '#optimizer';
 import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.service.js';

@@ -1,4 +1,13 @@
-import { GaussianProcess, netOfBlocks, Space, type Direction, type GpHyperparameters, type LinearConstraint, type Parameter, type Params } from '#optimizer';
+import {
+  GaussianProcess,
+  netOfBlocks,
+  Space,
+  type Direction,
+  type GpHyperparameters,
+  type LinearConstraint,
+  type Parameter,
+  type Params,
+} from '#optimizer';
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './math.js';
 
 export type PointState = 'observed' | 'failed' | 'pending' | 'in-progress';

@@ -25,7 +25,7 @@ import pg from 'pg';
 import { startOrchestrator } from '../apps/orchestrator/src/bootstrap.js';
 import { CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import { loadConfig } from '../apps/orchestrator/src/common/config.js';
-import { StrategyPool } from '../apps/orchestrator/src/loop/strategy-pool.js';
+import { StrategyPool } from '../apps/orchestrator/src/compute/strategy-pool.js';
 import { parseMessage, topics } from '#protocol';
 import { round, summarise } from './support/stats.js';
 

@@ -1,5 +1,5 @@
 // Module hooks for specs that start a worker thread on TypeScript sources
-// (apps/orchestrator/src/loop/strategy-pool.spec.ts): they compile the worker
+// (apps/orchestrator/src/compute/strategy-pool.spec.ts): they compile the worker
 // and its imports with SWC and the settings jest uses, so the spec runs the
 // worker on the same code it compares with. The service never loads this:
 // built, it runs dist/'s strategy-worker.js.

@@ -1,80 +1,56 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-import { AuditService } from './audit/audit.service.js';
-import { AuthController } from './auth/auth.controller.js';
-import { AuthGuard } from './auth/auth.guard.js';
-import { TokenService } from './auth/token.service.js';
-import { CampaignsController } from './campaigns/campaigns.controller.js';
-import { CampaignsService } from './campaigns/campaigns.service.js';
-import { ImportsService } from './campaigns/imports.service.js';
-import { APP_CONFIG, type AppConfig } from './common/config.js';
-import { EventBus } from './common/events.js';
-import { ConsoleGateway } from './console/console.gateway.js';
-import { InsightsController } from './console/insights.controller.js';
-import { InsightsService } from './console/insights.service.js';
-import { CLOCK, COMMAND_PUBLISHER, systemClock, type Clock } from './common/ports.js';
-import { DevicesController } from './devices/devices.controller.js';
-import { DevicesService } from './devices/devices.service.js';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { CampaignsModule } from './campaigns/campaigns.module.js';
+import { ConsoleModule } from './console/console.module.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { ResultsService } from './experiments/results.service.js';
-import { MqttEdgeLimits } from './common/rate-limiter.js';
-import { HealthController } from './health.controller.js';
-import { DeviceMonitorService } from './loop/device-monitor.service.js';
-import { DispatcherService } from './loop/dispatcher.service.js';
-import { LeasesService } from './loop/leases.service.js';
-import { LoopService } from './loop/loop.service.js';
-import { ProposerService } from './loop/proposer.service.js';
+import { HealthModule } from './health/health.module.js';
+import { InfrastructureModule, type InfrastructureOptions } from './infrastructure.module.js';
+import { LoopModule } from './loop/loop.module.js';
 import { RedispatchService } from './loop/redispatch.service.js';
-import { StrategyPool } from './loop/strategy-pool.js';
-import type { MqttConnection } from './mqtt/mqtt-connection.js';
-import { MQTT_CONNECTION, MqttGateway } from './mqtt/mqtt.gateway.js';
+import { MqttModule } from './mqtt/mqtt.module.js';
 
-export interface AppModuleOptions {
-  config: AppConfig;
-  dataSource: DataSource;
-  mqtt: MqttConnection;
-  clock?: Clock;
-}
+export type AppModuleOptions = InfrastructureOptions;
 
-/** The orchestrator; its infrastructure (database, broker connection) is made by bootstrap and handed in. */
+/**
+ * Experiment results and re-dispatch, registered as they were until the
+ * experiments module owns them. Global meanwhile, as the devices, loop, mqtt
+ * and health modules use them; those import the experiments module instead
+ * once it exists.
+ */
+@Global()
+@Module({ imports: [AuditModule], providers: [ResultsService, RedispatchService], exports: [ResultsService, RedispatchService] })
+class ExperimentsProviders {}
+
+/**
+ * The orchestrator: one module per area; its infrastructure (database, broker
+ * connection) is made by bootstrap and handed in.
+ *
+ * Nest runs the lifecycle hooks module by module, by import depth: the
+ * deepest first at start, the shallowest first at shutdown. Hence the MQTT
+ * gateway (imported through health) subscribes before the loop starts, and at
+ * shutdown the loop stops taking new work (beforeApplicationShutdown) before
+ * the MQTT gateway stops taking messages and waits for those being stored;
+ * then the HTTP server closes; then the loop's leases are released before the
+ * strategy pool's workers stop (onApplicationShutdown). Keep the loop module
+ * imported here only, so that it stays the shallowest.
+ */
 @Module({})
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [CampaignsController, DevicesController, HealthController, AuthController, InsightsController],
-      providers: [
-        { provide: APP_CONFIG, useValue: options.config },
-        { provide: DataSource, useValue: options.dataSource },
-        { provide: CLOCK, useValue: options.clock ?? systemClock },
-        { provide: MQTT_CONNECTION, useValue: options.mqtt },
-        { provide: COMMAND_PUBLISHER, useValue: options.mqtt },
-        EventBus,
-        TokenService,
-        AuthGuard,
-        // Every REST handler is checked; the console gateway uses the same guard.
-        { provide: APP_GUARD, useExisting: AuthGuard },
-        AuditService,
-        DevicesService,
-        ResultsService,
-        CampaignsService,
-        ImportsService,
-        // Its workers stop in onApplicationShutdown, after the loop has finished its pass (beforeApplicationShutdown).
-        {
-          provide: StrategyPool,
-          useFactory: (config: AppConfig) => new StrategyPool({ size: config.proposalWorkers }),
-          inject: [APP_CONFIG],
-        },
-        ProposerService,
-        RedispatchService,
-        DispatcherService,
-        DeviceMonitorService,
-        LeasesService,
-        LoopService,
-        MqttEdgeLimits,
-        MqttGateway,
-        InsightsService,
-        ConsoleGateway,
+      imports: [
+        InfrastructureModule.forRoot(options),
+        ExperimentsProviders,
+        AuthModule,
+        CampaignsModule,
+        DevicesModule,
+        LoopModule,
+        ConsoleModule,
+        MqttModule,
+        HealthModule,
       ],
     };
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssues, type Params, Space } from '#optimizer';
+import { type Params, Space } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES, type ApprovalPolicy } from './approval-policy.js';
 
@@ -22,13 +22,6 @@ export type BatchEdit = z.infer<typeof batchEditSchema>;
 
 export const approvalChangeSchema = z.object({ policy: z.enum(APPROVAL_POLICIES), note: z.string().max(2000).optional() }).strict();
 export type ApprovalChange = { policy: ApprovalPolicy; note?: string };
-
-/** Parses untrusted input with a schema; every problem in one invalid_input error. */
-export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const r = schema.safeParse(input ?? {});
-  if (!r.success) throw new DomainError('invalid_input', `invalid ${what}`, formatIssues(r.error.issues));
-  return r.data;
-}
 
 export interface ProposalRow {
   id: string;

@@ -1,7 +1,7 @@
 import { DomainError } from '../common/errors.js';
-import { strategyFor } from '../loop/strategies.js';
 import { planBatchEdit } from './batch-edit.js';
 import { parseCampaignDefinition, spaceOf } from './campaign-definition.js';
+import { strategyFor } from './campaign-strategy.js';
 
 const base = {
   name: 'screening',

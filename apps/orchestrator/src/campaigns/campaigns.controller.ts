@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } 
 import { z } from 'zod';
 import { Actor, Roles } from '../auth/auth.decorators.js';
 import { campaignDefinitionSchema } from './campaign-definition.js';
-import { approvalChangeSchema, batchEditSchema, parseInput } from './batch-edit.js';
+import { parseInput } from '../common/parse-input.js';
+import { approvalChangeSchema, batchEditSchema } from './batch-edit.js';
 import { CampaignsService } from './campaigns.service.js';
 import { importSchema } from './imports.js';
 import { ImportsService } from './imports.service.js';

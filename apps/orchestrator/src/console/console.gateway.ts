@@ -13,7 +13,7 @@ import { Actor, Roles } from '../auth/auth.decorators.js';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { TokenService } from '../auth/token.service.js';
 import { APPROVAL_POLICIES } from '../campaigns/approval-policy.js';
-import { parseInput } from '../campaigns/batch-edit.js';
+import { parseInput } from '../common/parse-input.js';
 import { CampaignsService, type CampaignDetail } from '../campaigns/campaigns.service.js';
 import { EventBus, type HakkenEventMap } from '../common/events.js';
 import {

@@ -1,17 +1,12 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { StrategyPool } from '../loop/strategy-pool.js';
-import { importBlock } from '../campaigns/campaign-definition.js';
+import { computeInsights, type CampaignInsights, type FittedHyperparameters, type InsightsExperiment, type InsightsJob } from '#insights';
+import type { ExperimentEntity } from '#persistence';
+import { experimentBlock, importBlock, type Blocking } from '../campaigns/campaign-definition.js';
 import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { ImportsService } from '../campaigns/imports.service.js';
-import {
-  computeInsights,
-  insightsExperiment,
-  type CampaignInsights,
-  type FittedHyperparameters,
-  type InsightsJob,
-} from './insights-compute.js';
+import { StrategyPool } from '../compute/strategy-pool.js';
 
-export type { CampaignInsights, PointState } from './insights-compute.js';
+export type { CampaignInsights, PointState } from '#insights';
 
 interface Cached {
   key: string;
@@ -25,7 +20,7 @@ interface Cached {
  * results, else 10-fold, hyperparameters fitted once on all results), its
  * permutation importance, and a PCA of the explored space. Cached until the
  * campaign's experiments or its imported results change. Computed on a worker of the strategy pool
- * (insights-compute.ts), so a refit does not stall MQTT results, the API and
+ * (#insights), so a refit does not stall MQTT results, the API and
  * the console socket; without a pool, or with PROPOSAL_WORKERS=0, on the
  * calling thread.
  */
@@ -79,4 +74,24 @@ export class InsightsService {
       if (this.computing.get(id)?.done === done) this.computing.delete(id);
     }
   }
+}
+
+/**
+ * The fields of an experiment that the figures read, and no more (an entity
+ * also holds dates, values, failure notes), with its block where the
+ * campaign declares blocks: its batch or its device, as the strategy sees it
+ * (proposer.service.ts).
+ */
+function insightsExperiment(e: ExperimentEntity, blocks?: Blocking): InsightsExperiment {
+  const extrapolation = e.prediction?.extrapolation;
+  const block = experimentBlock(blocks, e);
+  return {
+    id: e.id,
+    index: e.index,
+    status: e.status,
+    params: e.params,
+    objective: e.objective,
+    prediction: e.prediction ? (extrapolation === undefined ? {} : { extrapolation }) : null,
+    ...(block ? { block } : {}),
+  };
 }

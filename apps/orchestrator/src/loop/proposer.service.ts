@@ -8,7 +8,7 @@ import { experimentBlock, importBlock, spaceOf, type CampaignDefinition } from '
 import { EventBus } from '../common/events.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
-import { StrategyPool } from './strategy-pool.js';
+import { StrategyPool } from '../compute/strategy-pool.js';
 
 interface ExperimentRow {
   params: Params;

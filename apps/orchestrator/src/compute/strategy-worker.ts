@@ -5,7 +5,7 @@
  * back as replies; the worker lives on.
  */
 import { parentPort } from 'node:worker_threads';
-import { computeInsights } from '../console/insights-compute.js';
+import { computeInsights } from '#insights';
 import { askFailure, askStrategy, type PoolMessage, type PoolReply } from './strategy-ask.js';
 
 if (!parentPort) throw new Error('strategy-worker runs as a worker thread of the strategy pool, not as a program of its own');

@@ -1,7 +1,7 @@
 import { type Direction, type Observation, type Params, type Proposal, type StrategyInfo } from '#optimizer';
+import type { InsightsJob, InsightsOutcome } from '#insights';
 import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
-import type { InsightsJob, InsightsOutcome } from '../console/insights-compute.js';
-import { strategyFor } from './strategies.js';
+import { strategyFor } from '../campaigns/campaign-strategy.js';
 
 /**
  * One ask of a campaign's strategy, as plain data: it crosses to a worker
@@ -29,7 +29,7 @@ export interface AskOutcome {
 /**
  * Messages between the pool and a worker: one job at a time per worker,
  * matched by id. Besides asks, a worker computes the console's insights
- * (console/insights-compute.ts), the other GP fit that takes seconds of CPU.
+ * (#insights), the other GP fit that takes seconds of CPU.
  */
 export interface AskMessage {
   id: number;

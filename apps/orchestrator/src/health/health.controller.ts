@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { Public } from './auth/auth.decorators.js';
-import { ResultsService } from './experiments/results.service.js';
-import { MqttEdgeLimits } from './common/rate-limiter.js';
-import { MqttGateway } from './mqtt/mqtt.gateway.js';
+import { Public } from '../auth/auth.decorators.js';
+import { ResultsService } from '../experiments/results.service.js';
+import { MqttEdgeLimits } from '../common/rate-limiter.js';
+import { MqttGateway } from '../mqtt/mqtt.gateway.js';
 
 @ApiTags('health')
 @Controller('api/health')

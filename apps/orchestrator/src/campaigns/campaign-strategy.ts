@@ -5,7 +5,7 @@ import { TreeEnsembleStrategy } from '#optimizer';
 import { NeuralEnsembleStrategy } from '#surrogates-tfjs';
 import { DOptimalStrategy } from '#optimizer';
 import { assertNever } from '../common/errors.js';
-import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
+import type { CampaignDefinition } from './campaign-definition.js';
 
 /** Builds the strategy a campaign definition names. */
 export function strategyFor(definition: CampaignDefinition): Strategy {

@@ -1,17 +1,23 @@
-import { netOfBlocks } from '#optimizer';
-import { type Params, Space } from '#optimizer';
-import { GaussianProcess, type GpHyperparameters } from '#optimizer';
-import type { ExperimentEntity } from '#persistence';
-import { experimentBlock, spaceOf, type Blocking, type CampaignDefinition } from '../campaigns/campaign-definition.js';
-import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './insights-math.js';
+import {
+  GaussianProcess,
+  netOfBlocks,
+  Space,
+  type Direction,
+  type GpHyperparameters,
+  type LinearConstraint,
+  type Parameter,
+  type Params,
+} from '#optimizer';
+import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './math.js';
 
 export type PointState = 'observed' | 'failed' | 'pending' | 'in-progress';
 
 /**
- * The console's figures (insights.service.ts) as a pure function of plain
- * data, so the strategy pool can compute them on a worker thread: a GP fit
- * with hyperparameter search on up to 150 results, its cross-validation and
- * permutation importance take up to seconds of CPU.
+ * The console's figures for a campaign as a pure function of plain data, so
+ * the service can compute them on a worker thread of its strategy pool: a GP
+ * fit with hyperparameter search on up to 150 results, its cross-validation
+ * and permutation importance take up to seconds of CPU. No Nest, no database:
+ * the service turns its rows into an InsightsJob.
  */
 
 /** What the console draws for a campaign. */
@@ -68,12 +74,27 @@ export interface FittedHyperparameters {
   observations: number;
 }
 
-/** What the figures read of an experiment: a copy of the entity's fields, cheap to send to a worker thread. */
-export type InsightsExperiment = Pick<ExperimentEntity, 'id' | 'index' | 'status' | 'params' | 'objective'> & {
+/** What the figures read of a campaign's definition (a campaign definition has these fields, and more). */
+export interface InsightsDefinition {
+  parameters: readonly Parameter[];
+  constraints?: readonly LinearConstraint[];
+  objective: { name: string; direction: Direction };
+}
+
+/** What the figures read of an experiment: a copy of a few of its fields, cheap to send to a worker thread. */
+export interface InsightsExperiment {
+  id: string;
+  index: number;
+  /** Its state: proposed, queued, dispatched, running, completed, failed, ... (only these are drawn). */
+  status: string;
+  params: Params;
+  /** The objective's value, when it completed. */
+  objective: number | null;
+  /** What the strategy said of it when it was proposed; its extrapolation warning is shown as is. */
   prediction: { extrapolation?: string } | null;
-  /** The block it was measured in, where the campaign declares blocks (see blockOf). */
+  /** The block it was measured in, where the campaign declares blocks (results are then taken net of their blocks' offsets). */
   block?: string;
-};
+}
 
 /**
  * The console's figures for a campaign, as plain data: it crosses to a
@@ -82,9 +103,9 @@ export type InsightsExperiment = Pick<ExperimentEntity, 'id' | 'index' | 'status
 export interface InsightsJob {
   campaignId: string;
   seed: number;
-  definition: CampaignDefinition;
+  definition: InsightsDefinition;
   experiments: InsightsExperiment[];
-  /** Imported earlier results with a value (imports.service.ts): the model learns from them as the strategy does. */
+  /** Imported earlier results with a value: the model learns from them as the strategy does. */
   imported?: ImportedPoint[];
   /** The hyperparameters of the last answer, reused until the results grew by REFIT_GROWTH. */
   previous?: FittedHyperparameters;
@@ -109,26 +130,6 @@ export interface InsightsOutcome {
 
 const PENDING: readonly string[] = ['queued', 'dispatched', 'running'];
 
-/**
- * The fields of the experiments that computeInsights reads, and no more (an
- * entity also holds dates, values, failure notes), with its block where the
- * campaign declares blocks: its batch or its device, as the strategy sees it
- * (proposer.service.ts).
- */
-export function insightsExperiment(e: ExperimentEntity, blocks?: Blocking): InsightsExperiment {
-  const extrapolation = e.prediction?.extrapolation;
-  const block = experimentBlock(blocks, e);
-  return {
-    id: e.id,
-    index: e.index,
-    status: e.status,
-    params: e.params,
-    objective: e.objective,
-    prediction: e.prediction ? (extrapolation === undefined ? {} : { extrapolation }) : null,
-    ...(block ? { block } : {}),
-  };
-}
-
 /** Computes a campaign's figures; the same code runs in a worker and on the main thread. */
 export function computeInsights(job: InsightsJob): InsightsOutcome {
   const started = performance.now();
@@ -140,7 +141,7 @@ function figures(
   previous: FittedHyperparameters | undefined,
 ): { value: CampaignInsights; fitted?: FittedHyperparameters } {
   const definition = campaign.definition;
-  const space = spaceOf(definition);
+  const space = new Space(definition.parameters, definition.constraints ?? []);
   const direction = definition.objective.direction;
   const completed = campaign.experiments.filter(
     (e): e is InsightsExperiment & { objective: number } =>

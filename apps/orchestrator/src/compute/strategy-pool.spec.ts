@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { Rng, type Observation } from '#optimizer';
+import { computeInsights, type InsightsExperiment, type InsightsJob } from '#insights';
 import { parseCampaignDefinition, type CampaignDefinition } from '../campaigns/campaign-definition.js';
-import { computeInsights, type InsightsExperiment, type InsightsJob } from '../console/insights-compute.js';
 import { askStrategy, type AskJob } from './strategy-ask.js';
 import { StrategyPool, type StrategyPoolOptions } from './strategy-pool.js';
 

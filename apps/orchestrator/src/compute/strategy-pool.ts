@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { computeInsights, type InsightsJob, type InsightsOutcome } from '../console/insights-compute.js';
+import { computeInsights, type InsightsJob, type InsightsOutcome } from '#insights';
 import { askStrategy, type AskFailure, type AskJob, type AskOutcome, type PoolMessage, type PoolReply } from './strategy-ask.js';
 
 export interface StrategyPoolOptions {
@@ -80,7 +80,7 @@ function workerError(failure: AskFailure): Error {
  * (its ask fails with an error saying so); asks beyond the pool's size wait
  * in order. Only plain data crosses: the campaign definition and the
  * request, and back the proposals and the strategy's provenance. The
- * console's insights (console/insights-compute.ts) run here too, as their
+ * console's insights (#insights) run here too, as their
  * own kind of job: the campaign's experiments go, the figures come back.
  */
 export class StrategyPool implements OnApplicationShutdown {

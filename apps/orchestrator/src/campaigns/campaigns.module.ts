@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { CampaignsController } from './campaigns.controller.js';
+import { CampaignsService } from './campaigns.service.js';
+import { ImportsService } from './imports.service.js';
+
+/** Campaigns: their definitions, batches and operators' decisions, imported and exported results. The console reads them. */
+@Module({
+  imports: [AuditModule],
+  controllers: [CampaignsController],
+  providers: [CampaignsService, ImportsService],
+  exports: [CampaignsService, ImportsService],
+})
+export class CampaignsModule {}

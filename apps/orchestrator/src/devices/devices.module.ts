@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicesService } from './devices.service.js';
+
+/** The rigs: their availability, heartbeats and profiles. The MQTT gateway feeds them. */
+@Module({
+  imports: [AuditModule],
+  controllers: [DevicesController],
+  providers: [DevicesService],
+  exports: [DevicesService],
+})
+export class DevicesModule {}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { MqttModule } from '../mqtt/mqtt.module.js';
+import { HealthController } from './health.controller.js';
+
+/** GET /api/health: liveness, the database's reachability, and the counters of stored results and of the MQTT edge. */
+@Module({ imports: [MqttModule], controllers: [HealthController] })
+export class HealthModule {}

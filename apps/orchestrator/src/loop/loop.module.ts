@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { ComputeModule } from '../compute/compute.module.js';
+import { DeviceMonitorService } from './device-monitor.service.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { LeasesService } from './leases.service.js';
+import { LoopService } from './loop.service.js';
+import { ProposerService } from './proposer.service.js';
+
+/**
+ * The closed loop: proposes batches (on the strategy pool), dispatches
+ * experiments to devices, watches devices that went silent, and holds the
+ * campaign leases shared between replicas. Nothing of it is used elsewhere.
+ */
+@Module({
+  imports: [AuditModule, ComputeModule],
+  providers: [ProposerService, DispatcherService, DeviceMonitorService, LeasesService, LoopService],
+})
+export class LoopModule {}

@@ -5,6 +5,7 @@ import { type Observation, type Params } from '#optimizer';
 import { type CampaignEntity, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
 import { experimentBlock, importBlock, spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { definitionOf } from '../campaigns/stored-definition.js';
 import { EventBus } from '../common/events.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
@@ -33,7 +34,7 @@ export class ProposerService {
   ) {}
 
   async propose(campaign: CampaignEntity, n: number): Promise<void> {
-    const definition = campaign.definition as unknown as CampaignDefinition;
+    const definition = definitionOf(campaign);
     const space = spaceOf(definition);
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,

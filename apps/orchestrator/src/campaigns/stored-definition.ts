@@ -16,6 +16,13 @@ import { campaignDefinitionSchema, type CampaignDefinition } from './campaign-de
  * one the current schema accepts. Adding an optional field, or one with a
  * schema default, needs no step: the schema's defaults fill it in (as they do
  * for `approval`, absent from campaigns stored before approval policies).
+ *
+ * A few fields are read in SQL, where no step runs: budget, batchSize,
+ * objective, asynchronous (loop.service.ts), deviceKind (dispatcher),
+ * maxAttempts (redispatch), experimentTimeoutS (device monitor), the
+ * objective's direction (campaign statistics). A step that moves one of them
+ * comes with a migration that rewrites the stored rows; its step then serves
+ * the rows an older replica writes during a rolling upgrade.
  */
 export const DEFINITION_VERSION = 1;
 
@@ -33,11 +40,8 @@ export class StoredDefinitionError extends DomainError {
     readonly campaignId: string,
     problems: string[],
   ) {
-    super(
-      'invalid_state',
-      `the stored definition of campaign ${campaignId} cannot be read: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
-      problems,
-    );
+    // The problems go into the message too: the loop's log of a failed proposal shows only the message.
+    super('invalid_state', `the stored definition of campaign ${campaignId} cannot be read: ${problems.join('; ')}`, problems);
     this.name = 'StoredDefinitionError';
   }
 }

@@ -87,8 +87,8 @@ export class ProposerService {
       this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`);
       return;
     }
-    // Campaigns stored before the policy existed have none: they were `auto`.
-    const policy = definition.approval ?? 'auto';
+    // Campaigns stored before the policy existed read as `auto` (definitionOf fills in the schema's default).
+    const policy = definition.approval;
     const auto = policyApproves(policy, proposals);
     const policyActor = `policy:${policy}`;
     const now = this.clock.now();

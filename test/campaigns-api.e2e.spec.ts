@@ -237,6 +237,36 @@ describe('campaigns REST API', () => {
     expect(entry.best).toBeNull();
   });
 
+  it('reads a definition stored before versions as the first version, and names what is wrong with one that no longer reads', async () => {
+    interface Detail {
+      definition: { approval: string; strategy: { kind: string } };
+    }
+    const created = await svc.api<Campaign>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this' }),
+    );
+    const id = created.body.id;
+    const [{ definition: stored }] = await svc.dataSource.query(`SELECT definition FROM campaigns WHERE id = $1`, [id]);
+    expect(stored).toMatchObject({ schemaVersion: 1 });
+    // As written before versions and approval policies: neither key.
+    await svc.dataSource.query(`UPDATE campaigns SET definition = definition - 'schemaVersion' - 'approval' WHERE id = $1`, [id]);
+    const old = await svc.api<Detail>('GET', `/api/campaigns/${id}`);
+    expect(old.status).toBe(200);
+    expect(old.body.definition).toMatchObject({ approval: 'auto', strategy: { kind: 'default' } });
+    expect(old.body.definition).not.toHaveProperty('schemaVersion');
+
+    await svc.dataSource.query(`UPDATE campaigns SET definition = jsonb_set(definition, '{parameters}', '"gone"') WHERE id = $1`, [id]);
+    const unreadable = await svc.api<ErrorBody>('GET', `/api/campaigns/${id}`);
+    expect(unreadable.status).toBe(409);
+    expect(unreadable.body.error.code).toBe('invalid_state');
+    expect(unreadable.body.error.message).toContain(`the stored definition of campaign ${id} cannot be read`);
+    expect(unreadable.body.error.problems).toEqual([expect.stringMatching(/^parameters: /)]);
+    // Put back, so that the campaign list of the other tests reads.
+    await svc.dataSource.query(`UPDATE campaigns SET definition = $2 WHERE id = $1`, [id, JSON.stringify(stored)]);
+    expect((await svc.api('GET', `/api/campaigns/${id}`)).status).toBe(200);
+  });
+
   it('serves an OpenAPI document that describes the campaign endpoints', async () => {
     const res = await svc.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/openapi.json');
     expect(res.status).toBe(200);

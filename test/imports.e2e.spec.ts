@@ -261,13 +261,23 @@ describe('earlier results imported into a campaign', () => {
       braninCampaign({ approval: 'manual', deviceKind: 'nobody-has-this', objective: { name: 'y', direction: 'minimize', target: 1 } }),
     );
     const id = created.body.id;
-    await firstBatch(env.svc, id);
+    const batch = await firstBatch(env.svc, id);
     const rows = { source: 'earlier campaign', results: [{ params: { x1: Math.PI, x2: 2.275 }, value: 0.4 }] };
     expect((await env.svc.api('POST', `/api/campaigns/${id}/imports`, rows, { as: 'viewer' })).status).toBe(403);
     expect((await env.svc.api('POST', `/api/campaigns/${id}/imports`, rows, { as: 'operator' })).status).toBe(201);
-    // The loop looks at the campaign a few times: an imported 0.4 is not the campaign's own result.
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await summary(id)).status).toBe('running');
+    // After the import, the first batch is rejected: the loop then decides what the campaign needs, checking the
+    // target before it proposes another batch. A second batch shows that decision was taken with the import
+    // stored, and an imported 0.4 is not the campaign's own result: it goes on running.
+    expect((await env.svc.api('POST', `/api/campaigns/${id}/batches/${batch.id}/reject`, { note: 'barrier' })).status).toBe(200);
+    type Detail = { status: string; batches: unknown[] };
+    const decided = await until(
+      async () => {
+        const c = (await env.svc.api<Detail>('GET', `/api/campaigns/${id}`)).body;
+        return c.status !== 'running' || c.batches.length >= 2 ? c : undefined;
+      },
+      { what: 'the next decision of the loop for the campaign' },
+    );
+    expect(decided).toMatchObject({ status: 'running', batches: [expect.anything(), expect.anything()] });
 
     expect((await env.svc.api('POST', `/api/campaigns/${id}/cancel`)).status).toBe(200);
     const late = await env.svc.api<ErrorBody>('POST', `/api/campaigns/${id}/imports`, rows, { as: 'operator' });

@@ -27,8 +27,21 @@ export class DatabaseServer {
 
   /** Refused connections for downMs, then the same server on the same port. */
   async outage(downMs: number): Promise<void> {
-    await this.db.stop();
+    await this.down();
     await new Promise((r) => setTimeout(r, downMs)); // the deliberate outage
+    await this.up();
+  }
+
+  /**
+   * The start of an outage, for a test that ends it (up) once what must
+   * happen during it has been seen: stopped when this resolves.
+   */
+  async down(): Promise<void> {
+    await this.db.stop();
+  }
+
+  /** The end of an outage: the same server on the same port. */
+  async up(): Promise<void> {
     this.db = await startEmbeddedPostgres({ dataDir: this.dir, port: this.db.port, database: 'hakken_faults' });
   }
 

@@ -7,8 +7,8 @@ import { DOptimalStrategy } from '#optimizer';
 import { assertNever } from '../common/errors.js';
 import type { CampaignDefinition } from './campaign-definition.js';
 
-/** Builds the strategy a campaign definition names. */
-export function strategyFor(definition: CampaignDefinition): Strategy {
+/** Builds the strategy a campaign definition names (its batch size blocks a D-optimal design by batch). */
+export function strategyFor(definition: Pick<CampaignDefinition, 'strategy' | 'batchSize'>): Strategy {
   const { kind, replicates, centerPoints, randomizeOrder, encoding } = definition.strategy;
   switch (kind) {
     case 'default':

@@ -1,20 +1,14 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import {
-  BatchEntity,
-  CampaignEntity,
-  ExperimentEntity,
-  type CampaignStatus,
-  type JsonObject,
-  queryRows,
-} from '#persistence';
+import { BatchEntity, CampaignEntity, ExperimentEntity, type CampaignStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
+import { definitionOf, storedDefinition } from './stored-definition.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { storeImport } from './imports.service.js';
@@ -70,7 +64,7 @@ export class CampaignsService {
       id: randomUUID(),
       name: definition.name,
       status: 'running',
-      definition: definition as unknown as JsonObject,
+      definition: storedDefinition(definition),
       seed: definition.seed ?? randomInt(0, 2 ** 31 - 1),
       stopReason: null,
       createdAt: now,
@@ -98,7 +92,7 @@ export class CampaignsService {
     return this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const campaigns = await m.getRepository(CampaignEntity).find({ order: { createdAt: 'DESC' } });
       const stats = await this.stats(m);
-      return campaigns.map((c) => summary(c, stats.get(c.id)));
+      return campaigns.map((c) => summary(c, definitionOf(c), stats.get(c.id)));
     });
   }
 
@@ -111,10 +105,11 @@ export class CampaignsService {
     return this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const campaign = await this.find(id, m);
       const stats = await this.stats(m, id);
-      const base = summary(campaign, stats.get(id));
+      const definition = definitionOf(campaign);
+      const base = summary(campaign, definition, stats.get(id));
       const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
-      return { ...base, definition: campaign.definition as unknown as CampaignDefinition, seed: campaign.seed, batches, experiments };
+      return { ...base, definition, seed: campaign.seed, batches, experiments };
     });
   }
 
@@ -163,7 +158,7 @@ export class CampaignsService {
     const edit = parseInput(batchEditSchema, input, 'batch edit');
     if (!UUID.test(batchId)) throw new DomainError('not_found', `batch ${batchId} not found`);
     const campaign = await this.find(campaignId);
-    const definition = campaign.definition as unknown as CampaignDefinition;
+    const definition = definitionOf(campaign);
     const proposals = await queryRows<ProposalRow>(
       this.dataSource,
       `SELECT id, index, params FROM experiments WHERE batch_id = $1 AND campaign_id = $2 AND status = 'proposed' ORDER BY index`,
@@ -205,7 +200,7 @@ export class CampaignsService {
   async setApprovalPolicy(id: string, input: unknown, actor: string): Promise<CampaignDetail> {
     const change = parseInput(approvalChangeSchema, input, 'approval policy change');
     const campaign = await this.find(id);
-    const from = (campaign.definition as unknown as CampaignDefinition).approval ?? 'auto';
+    const from = definitionOf(campaign).approval;
     if (from === change.policy) return this.get(id);
     await this.dataSource.transaction(async (m) => {
       const r = await queryRows<{ id: string }>(
@@ -386,8 +381,7 @@ function noStats(): CampaignStats {
   return { counts: {}, best: null, imported: { results: 0, failed: 0, best: null } };
 }
 
-function summary(c: CampaignEntity, stats: CampaignStats = noStats()): CampaignSummary {
-  const definition = c.definition as unknown as CampaignDefinition;
+function summary(c: CampaignEntity, definition: CampaignDefinition, stats: CampaignStats = noStats()): CampaignSummary {
   return {
     id: c.id,
     name: c.name,

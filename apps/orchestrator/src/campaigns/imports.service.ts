@@ -7,6 +7,7 @@ import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import type { CampaignDefinition } from './campaign-definition.js';
+import { definitionOf } from './stored-definition.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { resultsCsv } from './results-export.js';
 import { UUID } from '../common/uuid.js';
@@ -82,7 +83,7 @@ export class ImportsService {
 
   private async campaign(id: string, open: boolean): Promise<{ status: CampaignStatus; definition: CampaignDefinition }> {
     const [row] = UUID.test(id)
-      ? await queryRows<{ status: CampaignStatus; definition: CampaignDefinition }>(
+      ? await queryRows<{ status: CampaignStatus; definition: unknown }>(
           this.dataSource,
           `SELECT status, definition FROM campaigns WHERE id = $1`,
           [id],
@@ -90,7 +91,7 @@ export class ImportsService {
       : [];
     if (!row) throw new DomainError('not_found', `campaign ${id} not found`);
     if (open) assertOpen(id, row.status);
-    return row;
+    return { status: row.status, definition: definitionOf({ id, definition: row.definition }) };
   }
 }
 

@@ -4,12 +4,25 @@ import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definiti
 import { strategyFor } from '../campaigns/campaign-strategy.js';
 
 /**
+ * What a strategy needs of a campaign's definition: its space as the
+ * definition states it, and the strategy's settings. Plain data, taken from a
+ * definition that was checked when the campaign was created and read back by
+ * definitionOf; the `Space` and the strategy are built from it once, on the
+ * side that asks (a worker thread, or the main thread without workers).
+ */
+export type StrategyDefinition = Pick<CampaignDefinition, 'parameters' | 'constraints' | 'strategy' | 'batchSize'>;
+
+export function strategyDefinition({ parameters, constraints, strategy, batchSize }: CampaignDefinition): StrategyDefinition {
+  return { parameters, constraints, strategy, batchSize };
+}
+
+/**
  * One ask of a campaign's strategy, as plain data: it crosses to a worker
- * thread by structured clone, so it holds the definition rather than a
- * `Space` or a strategy object, which are rebuilt on the side that asks.
+ * thread by structured clone, so it holds the definition's description of
+ * the space rather than a `Space` or a strategy object.
  */
 export interface AskJob {
-  definition: CampaignDefinition;
+  definition: StrategyDefinition;
   direction: Direction;
   observations: Observation[];
   pending: Params[];
@@ -56,7 +69,11 @@ export type PoolReply<Outcome> = { id: number; ok: true; outcome: Outcome } | { 
 export type AskReply = PoolReply<AskOutcome>;
 export type InsightsReply = PoolReply<InsightsOutcome>;
 
-/** Builds the campaign's strategy and asks it; the same code runs in a worker and on the main thread. */
+/**
+ * Builds the campaign's space and strategy, asks it, and checks every
+ * proposal against the same space before it goes back; the same code runs in
+ * a worker and on the main thread.
+ */
 export async function askStrategy(job: AskJob): Promise<AskOutcome> {
   const space = spaceOf(job.definition);
   const strategy = strategyFor(job.definition);
@@ -70,7 +87,12 @@ export async function askStrategy(job: AskJob): Promise<AskOutcome> {
     n: job.n,
     seed: job.seed,
   });
-  return { proposals, info: strategy.info, elapsedMs: performance.now() - started };
+  const elapsedMs = performance.now() - started;
+  for (const p of proposals) {
+    const problems = space.check(p.params);
+    if (problems.length) throw new Error(`strategy ${strategy.info.name} proposed an invalid point: ${problems.join('; ')}`);
+  }
+  return { proposals, info: strategy.info, elapsedMs };
 }
 
 export function askFailure(e: unknown): AskFailure {

@@ -78,8 +78,9 @@ function workerError(failure: AskFailure): Error {
  * serving MQTT results, HTTP and the console while a GP is fitted. Workers
  * start when an ask needs one and are replaced the same way after one dies
  * (its ask fails with an error saying so); asks beyond the pool's size wait
- * in order. Only plain data crosses: the campaign definition and the
- * request, and back the proposals and the strategy's provenance. The
+ * in order. Only plain data crosses: the space and strategy settings of the
+ * campaign's definition and the request, and back the proposals (checked
+ * against the space where it was built) and the strategy's provenance. The
  * console's insights (#insights) run here too, as their
  * own kind of job: the campaign's experiments go, the figures come back.
  */

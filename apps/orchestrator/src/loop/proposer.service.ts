@@ -4,10 +4,12 @@ import { DataSource } from 'typeorm';
 import { type Observation, type Params } from '#optimizer';
 import { type CampaignEntity, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
-import { experimentBlock, importBlock, spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { experimentBlock, importBlock } from '../campaigns/campaign-definition.js';
+import { definitionOf } from '../campaigns/stored-definition.js';
 import { EventBus } from '../common/events.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
+import { strategyDefinition } from '../compute/strategy-ask.js';
 import { StrategyPool } from '../compute/strategy-pool.js';
 
 interface ExperimentRow {
@@ -33,8 +35,7 @@ export class ProposerService {
   ) {}
 
   async propose(campaign: CampaignEntity, n: number): Promise<void> {
-    const definition = campaign.definition as unknown as CampaignDefinition;
-    const space = spaceOf(definition);
+    const definition = definitionOf(campaign);
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,
       `SELECT params, status, objective, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
@@ -70,8 +71,9 @@ export class ProposerService {
         pending.push(r.params);
     }
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
+    // The proposals come back checked against the campaign's space (askStrategy).
     const asked = await this.strategies.ask({
-      definition,
+      definition: strategyDefinition(definition),
       direction: definition.objective.direction,
       observations,
       pending,
@@ -85,13 +87,8 @@ export class ProposerService {
       this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`);
       return;
     }
-    for (const p of proposals) {
-      const problems = space.check(p.params);
-      if (problems.length) throw new Error(`strategy ${info.name} proposed an invalid point: ${problems.join('; ')}`);
-    }
-
-    // Campaigns stored before the policy existed have none: they were `auto`.
-    const policy = definition.approval ?? 'auto';
+    // Campaigns stored before the policy existed read as `auto` (definitionOf fills in the schema's default).
+    const policy = definition.approval;
     const auto = policyApproves(policy, proposals);
     const policyActor = `policy:${policy}`;
     const now = this.clock.now();

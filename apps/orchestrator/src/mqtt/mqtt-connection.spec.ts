@@ -1,4 +1,6 @@
 import net from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import { until } from '../../../../test/support/poll.js';
 import { connectMqttWithin } from '../bootstrap.js';
 import { MqttConnection } from './mqtt-connection.js';
 
@@ -24,32 +26,49 @@ describe('MqttConnection', () => {
   });
 
   it('ends an attempt that gets no CONNACK in time, leaving nothing reconnecting in the background', async () => {
-    // A "broker" that accepts TCP and hangs up at once: mqtt.js reconnects every 500 ms without an error.
-    let connections = 0;
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-      connections++;
-      sockets.add(socket);
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
+    // "Brokers" that accept TCP and hang up at once: mqtt.js reconnects every 500 ms without an error.
+    const abandoned = await hangingUpBroker();
+    const control = await hangingUpBroker();
+    let witness: MqttClient | undefined;
     try {
       const failure = await connectMqttWithin(
-        { url: `mqtt://127.0.0.1:${port}`, clientId: 'bounded-attempt', protocolVersion: 4 },
+        { url: `mqtt://127.0.0.1:${abandoned.port}`, clientId: 'bounded-attempt', protocolVersion: 4 },
         1200,
       ).then(
         () => undefined,
         (e: unknown) => e as Error,
       );
-      expect(failure?.message).toBe(`cannot connect to the MQTT broker at mqtt://127.0.0.1:${port}: no CONNACK within 1.2 s`);
-      expect(connections).toBeGreaterThanOrEqual(1);
-      await new Promise((r) => setTimeout(r, 300)); // a connect already on its way may still land
-      const after = connections;
-      await new Promise((r) => setTimeout(r, 2000)); // the client would have reconnected about 4 times
-      expect(connections).toBe(after);
+      expect(failure?.message).toBe(`cannot connect to the MQTT broker at mqtt://127.0.0.1:${abandoned.port}: no CONNACK within 1.2 s`);
+      expect(abandoned.connections()).toBeGreaterThanOrEqual(1);
+      // A witness client, reconnecting on the same period as the service's (MqttConnection), to the other
+      // "broker": each of its reconnects is a period in which a client left running would have reconnected too.
+      witness = mqtt.connect(`mqtt://127.0.0.1:${control.port}`, { clientId: 'witness', reconnectPeriod: 500, connectTimeout: 10_000 });
+      witness.on('error', () => undefined); // a reset connection is what it is there for
+      // Its first reconnect: a connect of the abandoned client already on its way has landed by now.
+      await until(() => control.connections() >= 2, { what: "the witness's first reconnect" });
+      const after = abandoned.connections();
+      // Four reconnects of the witness later, the abandoned client has not connected once.
+      await until(() => control.connections() >= 6, { what: 'four more reconnects of the witness' });
+      expect(abandoned.connections()).toBe(after);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      witness?.end(true);
+      await abandoned.close();
+      await control.close();
     }
   });
 });
+
+/** A TCP server that counts connections and ends each at once, as a broker would that never answers CONNECT. */
+async function hangingUpBroker(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

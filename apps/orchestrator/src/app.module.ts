@@ -16,7 +16,7 @@ import { InsightsService } from './console/insights.service.js';
 import { CLOCK, COMMAND_PUBLISHER, systemClock, type Clock } from './common/ports.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
-import { ResultsService } from './experiments/results.service.js';
+import { ExperimentsModule } from './experiments/experiments.module.js';
 import { MqttEdgeLimits } from './common/rate-limiter.js';
 import { HealthController } from './health.controller.js';
 import { DeviceMonitorService } from './loop/device-monitor.service.js';
@@ -24,7 +24,6 @@ import { DispatcherService } from './loop/dispatcher.service.js';
 import { LeasesService } from './loop/leases.service.js';
 import { LoopService } from './loop/loop.service.js';
 import { ProposerService } from './loop/proposer.service.js';
-import { RedispatchService } from './loop/redispatch.service.js';
 import { StrategyPool } from './loop/strategy-pool.js';
 import type { MqttConnection } from './mqtt/mqtt-connection.js';
 import { MQTT_CONNECTION, MqttGateway } from './mqtt/mqtt.gateway.js';
@@ -42,6 +41,10 @@ export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
+      // Global: the infrastructure it provides (exports) is what the area modules, such as ExperimentsModule, use.
+      global: true,
+      imports: [ExperimentsModule],
+      exports: [APP_CONFIG, DataSource, CLOCK, EventBus, AuditService],
       controllers: [CampaignsController, DevicesController, HealthController, AuthController, InsightsController],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },
@@ -56,7 +59,6 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: AuthGuard },
         AuditService,
         DevicesService,
-        ResultsService,
         CampaignsService,
         ImportsService,
         // Its workers stop in onApplicationShutdown, after the loop has finished its pass (beforeApplicationShutdown).
@@ -66,7 +68,6 @@ export class AppModule {
           inject: [APP_CONFIG],
         },
         ProposerService,
-        RedispatchService,
         DispatcherService,
         DeviceMonitorService,
         LeasesService,

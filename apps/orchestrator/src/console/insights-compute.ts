@@ -3,6 +3,7 @@ import { type Params, Space } from '#optimizer';
 import { GaussianProcess, type GpHyperparameters } from '#optimizer';
 import type { ExperimentEntity } from '#persistence';
 import { experimentBlock, spaceOf, type Blocking, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { EXPERIMENT_STATUS as S, IN_PROGRESS } from '../experiments/experiment-lifecycle.js';
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './insights-math.js';
 
 export type PointState = 'observed' | 'failed' | 'pending' | 'in-progress';
@@ -107,8 +108,6 @@ export interface InsightsOutcome {
   elapsedMs: number;
 }
 
-const PENDING: readonly string[] = ['queued', 'dispatched', 'running'];
-
 /**
  * The fields of the experiments that computeInsights reads, and no more (an
  * entity also holds dates, values, failure notes), with its block where the
@@ -144,7 +143,7 @@ function figures(
   const direction = definition.objective.direction;
   const completed = campaign.experiments.filter(
     (e): e is InsightsExperiment & { objective: number } =>
-      e.status === 'completed' && typeof e.objective === 'number' && Number.isFinite(e.objective),
+      e.status === S.completed && typeof e.objective === 'number' && Number.isFinite(e.objective),
   );
   const best = bestSoFar(
     completed.map((e) => e.objective),
@@ -221,7 +220,7 @@ function figures(
     sd: cv.sd[i],
   }));
   out.importance = importance.map((m) => ({ parameter: space.names[m.index], importance: m.importance, sd: m.sd }));
-  const proposed = campaign.experiments.filter((e) => e.status === 'proposed');
+  const proposed = campaign.experiments.filter((e) => e.status === S.proposed);
   if (proposed.length) {
     const latent = regressor(full, false).predict(proposed.map((e) => space.toUnit(e.params)));
     const priorSd = Math.sqrt(hp.outputscale) * full.standardisation.scale;
@@ -252,13 +251,13 @@ function regressor(gp: GaussianProcess, withNoise: boolean): Regressor {
 function projection(space: Space, experiments: readonly InsightsExperiment[]): CampaignInsights['projection'] {
   const shown = experiments.flatMap((e) => {
     const state: PointState | undefined =
-      e.status === 'completed'
+      e.status === S.completed
         ? 'observed'
-        : e.status === 'failed'
+        : e.status === S.failed
           ? 'failed'
-          : e.status === 'proposed'
+          : e.status === S.proposed
             ? 'pending'
-            : PENDING.includes(e.status)
+            : IN_PROGRESS.includes(e.status)
               ? 'in-progress'
               : undefined;
     return state && space.check(e.params).length === 0 ? [{ e, state }] : [];

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { CampaignEntity, type ExperimentStatus, queryRows } from '#persistence';
+import { type BatchStatus, CampaignEntity, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
@@ -38,7 +38,7 @@ interface CampaignHead {
 
 interface Progress {
   /** Open batches (proposed or approved) with their experiments not yet finished. */
-  open: { id: string; status: string; unfinished: number }[];
+  open: { id: string; status: BatchStatus; unfinished: number }[];
   counts: StatusCounts;
   /** Smallest and largest objective measured. */
   min: number | null;
@@ -287,7 +287,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   private async progress(ids: string[]): Promise<Map<string, Progress>> {
     const out = new Map<string, Progress>(ids.map((id) => [id, { open: [], counts: {}, min: null, max: null }]));
     if (ids.length === 0) return out;
-    const open = await queryRows<{ id: string; campaign_id: string; status: string; unfinished: number }>(
+    const open = await queryRows<{ id: string; campaign_id: string; status: BatchStatus; unfinished: number }>(
       this.dataSource,
       `SELECT b.id, b.campaign_id, b.status,
               (SELECT count(*)::int FROM experiments e WHERE e.batch_id = b.id AND e.status NOT IN ${sqlStatuses(FINISHED)}) AS unfinished

@@ -10,11 +10,9 @@ import {
   type Transition,
 } from './experiment-lifecycle.js';
 
-type Db = DataSource | EntityManager;
-
-/** `status = 'queued'`: the status a transition sets. */
+/** `status = <to>`: the status a transition sets. */
 const set = (t: Transition, column = 'status') => `${column} = ${sqlStatus(t.to)}`;
-/** `status IN ('dispatched', 'running')`: the statuses a transition applies to. */
+/** `status IN (<from>, ...)`: the statuses a transition applies to. */
 const from = (t: Transition, column = 'status') => `${column} IN ${sqlStatuses(t.from)}`;
 
 /** A new batch, its experiments and its audit entry, as the proposer stores them. */

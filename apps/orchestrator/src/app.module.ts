@@ -1,27 +1,14 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { AuditModule } from './audit/audit.module.js';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module.js';
 import { CampaignsModule } from './campaigns/campaigns.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DevicesModule } from './devices/devices.module.js';
-import { ResultsService } from './experiments/results.service.js';
 import { HealthModule } from './health/health.module.js';
 import { InfrastructureModule, type InfrastructureOptions } from './infrastructure.module.js';
 import { LoopModule } from './loop/loop.module.js';
-import { RedispatchService } from './loop/redispatch.service.js';
 import { MqttModule } from './mqtt/mqtt.module.js';
 
 export type AppModuleOptions = InfrastructureOptions;
-
-/**
- * Experiment results and re-dispatch, registered as they were until the
- * experiments module owns them. Global meanwhile, as the devices, loop, mqtt
- * and health modules use them; those import the experiments module instead
- * once it exists.
- */
-@Global()
-@Module({ imports: [AuditModule], providers: [ResultsService, RedispatchService], exports: [ResultsService, RedispatchService] })
-class ExperimentsProviders {}
 
 /**
  * The orchestrator: one module per area; its infrastructure (database, broker
@@ -43,7 +30,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfrastructureModule.forRoot(options),
-        ExperimentsProviders,
         AuthModule,
         CampaignsModule,
         DevicesModule,

@@ -4,6 +4,7 @@ import { startSimRig } from '#simulators';
 import { getBenchmark } from '#simulators';
 import { startOrchestrator } from './bootstrap.js';
 import { loadConfig } from './common/config.js';
+import type { StatusCounts } from './experiments/experiment-lifecycle.js';
 
 /**
  * `npm run demo`: the whole closed loop on one machine with nothing installed:
@@ -56,7 +57,7 @@ interface Summary {
   id: string;
   status: string;
   stopReason: string | null;
-  counts: Record<string, number>;
+  counts: StatusCounts;
   best: { value: number; params: Record<string, number>; index: number } | null;
 }
 

@@ -85,8 +85,11 @@ export interface InsightsDefinition {
 export interface InsightsExperiment {
   id: string;
   index: number;
-  /** Its state: proposed, queued, dispatched, running, completed, failed, ... (only these are drawn). */
-  status: string;
+  /**
+   * How the figures draw it: observed (a result), failed, pending (proposed, waiting for approval) or in
+   * progress; absent where it is not drawn (rejected, cancelled). The service maps its lifecycle onto these.
+   */
+  state?: PointState;
   params: Params;
   /** The objective's value, when it completed. */
   objective: number | null;
@@ -128,8 +131,6 @@ export interface InsightsOutcome {
   elapsedMs: number;
 }
 
-const PENDING: readonly string[] = ['queued', 'dispatched', 'running'];
-
 /** Computes a campaign's figures; the same code runs in a worker and on the main thread. */
 export function computeInsights(job: InsightsJob): InsightsOutcome {
   const started = performance.now();
@@ -145,7 +146,7 @@ function figures(
   const direction = definition.objective.direction;
   const completed = campaign.experiments.filter(
     (e): e is InsightsExperiment & { objective: number } =>
-      e.status === 'completed' && typeof e.objective === 'number' && Number.isFinite(e.objective),
+      e.state === 'observed' && typeof e.objective === 'number' && Number.isFinite(e.objective),
   );
   const best = bestSoFar(
     completed.map((e) => e.objective),
@@ -222,7 +223,7 @@ function figures(
     sd: cv.sd[i],
   }));
   out.importance = importance.map((m) => ({ parameter: space.names[m.index], importance: m.importance, sd: m.sd }));
-  const proposed = campaign.experiments.filter((e) => e.status === 'proposed');
+  const proposed = campaign.experiments.filter((e) => e.state === 'pending');
   if (proposed.length) {
     const latent = regressor(full, false).predict(proposed.map((e) => space.toUnit(e.params)));
     const priorSd = Math.sqrt(hp.outputscale) * full.standardisation.scale;
@@ -252,16 +253,7 @@ function regressor(gp: GaussianProcess, withNoise: boolean): Regressor {
 
 function projection(space: Space, experiments: readonly InsightsExperiment[]): CampaignInsights['projection'] {
   const shown = experiments.flatMap((e) => {
-    const state: PointState | undefined =
-      e.status === 'completed'
-        ? 'observed'
-        : e.status === 'failed'
-          ? 'failed'
-          : e.status === 'proposed'
-            ? 'pending'
-            : PENDING.includes(e.status)
-              ? 'in-progress'
-              : undefined;
+    const state = e.state;
     return state && space.check(e.params).length === 0 ? [{ e, state }] : [];
   });
   const p = pca2(shown.map(({ e }) => space.toUnit(e.params)));

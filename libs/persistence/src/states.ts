@@ -16,12 +16,11 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
  *               or its device retry budget was spent (scope "device")
  * rejected   -> an operator rejected it; never run
  * cancelled  -> its campaign was cancelled before it ran
+ * The allowed changes, and the groups of statuses the service works with, are the
+ * orchestrator's experiment lifecycle (apps/orchestrator/src/experiments/experiment-lifecycle.ts).
  */
 export const EXPERIMENT_STATUSES = ['proposed', 'queued', 'dispatched', 'running', 'completed', 'failed', 'rejected', 'cancelled'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
-
-export const ACTIVE_EXPERIMENT_STATUSES: readonly ExperimentStatus[] = ['dispatched', 'running'];
-export const TERMINAL_EXPERIMENT_STATUSES: readonly ExperimentStatus[] = ['completed', 'failed', 'rejected', 'cancelled'];
 
 export type FailureScope = 'device' | 'experiment';
 

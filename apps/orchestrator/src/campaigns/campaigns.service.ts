@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import { BatchEntity, CampaignEntity, ExperimentEntity, type CampaignStatus, queryRows } from '#persistence';
+import { BatchEntity, CampaignEntity, ExperimentEntity, type CampaignStatus, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
@@ -13,6 +13,8 @@ import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow 
 import { planImport, type PlannedImport } from './imports.js';
 import { storeImport } from './imports.service.js';
 import { UUID } from '../common/uuid.js';
+import { EXPERIMENT_STATUS, sqlStatus, type StatusCounts } from '../experiments/experiment-lifecycle.js';
+import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 
 export interface CampaignSummary {
   id: string;
@@ -20,7 +22,8 @@ export interface CampaignSummary {
   status: CampaignStatus;
   stopReason: string | null;
   budget: number;
-  counts: Record<string, number>;
+  /** Experiments by status. */
+  counts: StatusCounts;
   best: { experimentId: string; index: number; params: Record<string, number | string>; value: number } | null;
   /** Earlier results imported into the campaign (POST /api/campaigns/:id/imports): learned from, never run or counted toward the budget. */
   imported: {
@@ -44,6 +47,7 @@ export interface CampaignDetail extends CampaignSummary {
 export class CampaignsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly experiments: ExperimentsRepository,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -124,11 +128,7 @@ export class CampaignsService {
   /** Cancels: proposals not yet sent are cancelled; experiments already on a device finish and are stored. */
   cancel(id: string, actor: string): Promise<CampaignDetail> {
     return this.transition(id, actor, 'campaign.cancelled', ['running', 'paused'], 'cancelled', async (m) => {
-      await m.update(
-        ExperimentEntity,
-        { campaignId: id, status: In(['proposed', 'queued']) },
-        { status: 'cancelled', finishedAt: this.clock.now() },
-      );
+      await this.experiments.cancelUnsent(m, id, this.clock.now());
       await m.update(
         BatchEntity,
         { campaignId: id, status: 'proposed' },
@@ -161,13 +161,13 @@ export class CampaignsService {
     const definition = definitionOf(campaign);
     const proposals = await queryRows<ProposalRow>(
       this.dataSource,
-      `SELECT id, index, params FROM experiments WHERE batch_id = $1 AND campaign_id = $2 AND status = 'proposed' ORDER BY index`,
+      `SELECT id, index, params FROM experiments WHERE batch_id = $1 AND campaign_id = $2 AND status = ${sqlStatus(EXPERIMENT_STATUS.proposed)} ORDER BY index`,
       [batchId, campaignId],
     );
     const plan = planBatchEdit(spaceOf(definition), proposals, edit);
     await this.decide(campaignId, batchId, actor, 'approved', edit.reason, async (m) => {
       for (const e of plan.edits) {
-        await m.update(ExperimentEntity, { id: e.experimentId, status: 'proposed' }, { params: e.params });
+        await this.experiments.editProposal(m, e.experimentId, e.params);
         await this.audit.record(
           {
             actor,
@@ -180,7 +180,7 @@ export class CampaignsService {
         );
       }
       for (const x of plan.exclude) {
-        await m.update(ExperimentEntity, { id: x.id, status: 'proposed' }, { status: 'rejected', finishedAt: this.clock.now() });
+        await this.experiments.excludeProposal(m, x.id, this.clock.now());
         await this.audit.record(
           {
             actor,
@@ -251,11 +251,7 @@ export class CampaignsService {
         throw new DomainError('invalid_state', `batch ${batchId} is ${batch.status}, not proposed`);
       }
       await during?.(m);
-      await m.update(
-        ExperimentEntity,
-        { batchId, status: 'proposed' },
-        decision === 'approved' ? { status: 'queued' } : { status: 'rejected', finishedAt: now },
-      );
+      await this.experiments.decideBatch(m, batchId, decision, now);
       await this.audit.record({ actor, action: `batch.${decision}`, campaignId, details: { batchId, note: note ?? null } }, m);
     });
     this.bus.emit('batch.decided', { campaignId, batchId, decision });
@@ -304,7 +300,7 @@ export class CampaignsService {
   private async stats(db: EntityManager, campaignId?: string): Promise<Map<string, CampaignStats>> {
     const only = campaignId === undefined ? '' : 'AND e.campaign_id = $1';
     const params = campaignId === undefined ? [] : [campaignId];
-    const counts = await queryRows<{ campaign_id: string; status: string; n: string }>(
+    const counts = await queryRows<{ campaign_id: string; status: ExperimentStatus; n: string }>(
       db,
       `SELECT e.campaign_id, e.status, count(*) AS n FROM experiments e WHERE true ${only} GROUP BY e.campaign_id, e.status`,
       params,
@@ -319,7 +315,7 @@ export class CampaignsService {
       db,
       `SELECT DISTINCT ON (e.campaign_id) e.campaign_id, e.id, e.index, e.params, e.objective
        FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.status = 'completed' ${only}
+       WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.completed)} ${only}
        ORDER BY e.campaign_id,
          CASE WHEN c.definition->'objective'->>'direction' = 'minimize' THEN e.objective ELSE -e.objective END,
          e.index`,
@@ -372,7 +368,7 @@ function planEarlierResults(definition: CampaignDefinition, input: unknown): Pla
 }
 
 interface CampaignStats {
-  counts: Record<string, number>;
+  counts: StatusCounts;
   best: CampaignSummary['best'];
   imported: CampaignSummary['imported'];
 }

@@ -1,5 +1,6 @@
 import { FAILED_COLUMN, type Params, REASON_COLUMN, toCsv } from '#optimizer';
 import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
+import { EXPERIMENT_STATUS } from '../experiments/experiment-lifecycle.js';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
 
 /** Columns of a results table besides the parameters and the objective: where each result comes from. */
@@ -44,8 +45,8 @@ export function resultsCsv(
     ]);
   }
   for (const e of experiments) {
-    const failed = e.status === 'failed' && e.failureScope === 'experiment';
-    if (!(e.status === 'completed' || (failed && failures))) continue;
+    const failed = e.status === EXPERIMENT_STATUS.failed && e.failureScope === 'experiment';
+    if (!(e.status === EXPERIMENT_STATUS.completed || (failed && failures))) continue;
     rows.push([
       'campaign',
       e.index,

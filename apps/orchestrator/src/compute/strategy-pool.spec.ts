@@ -72,7 +72,7 @@ function insightsJob(dimensions: number, count: number, seed: number): InsightsJ
   const done: InsightsExperiment[] = observations(dimensions, count, seed).map((o, i) => ({
     id: `e${i}`,
     index: i,
-    status: 'completed',
+    state: 'observed',
     params: o.params,
     objective: o.value ?? null,
     prediction: null,
@@ -80,10 +80,10 @@ function insightsJob(dimensions: number, count: number, seed: number): InsightsJ
   const more = observations(dimensions, 4, seed + 1).map((o, i) => ({ id: `e${count + i}`, index: count + i, params: o.params }));
   const experiments: InsightsExperiment[] = [
     ...done,
-    { ...more[0], status: 'proposed', objective: null, prediction: {} },
-    { ...more[1], status: 'proposed', objective: null, prediction: { extrapolation: 'outside the data' } },
-    { ...more[2], status: 'failed', objective: null, prediction: null },
-    { ...more[3], status: 'running', objective: null, prediction: null },
+    { ...more[0], state: 'pending', objective: null, prediction: {} },
+    { ...more[1], state: 'pending', objective: null, prediction: { extrapolation: 'outside the data' } },
+    { ...more[2], state: 'failed', objective: null, prediction: null },
+    { ...more[3], state: 'in-progress', objective: null, prediction: null },
   ];
   return { campaignId: 'c', seed, definition: definition('bayesian', dimensions), experiments };
 }

@@ -1,10 +1,18 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { computeInsights, type CampaignInsights, type FittedHyperparameters, type InsightsExperiment, type InsightsJob } from '#insights';
-import type { ExperimentEntity } from '#persistence';
+import {
+  computeInsights,
+  type CampaignInsights,
+  type FittedHyperparameters,
+  type InsightsExperiment,
+  type InsightsJob,
+  type PointState,
+} from '#insights';
+import type { ExperimentEntity, ExperimentStatus } from '#persistence';
 import { experimentBlock, importBlock, type Blocking } from '../campaigns/campaign-definition.js';
 import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { ImportsService } from '../campaigns/imports.service.js';
 import { StrategyPool } from '../compute/strategy-pool.js';
+import { EXPERIMENT_STATUS as S, IN_PROGRESS } from '../experiments/experiment-lifecycle.js';
 
 export type { CampaignInsights, PointState } from '#insights';
 
@@ -85,13 +93,22 @@ export class InsightsService {
 function insightsExperiment(e: ExperimentEntity, blocks?: Blocking): InsightsExperiment {
   const extrapolation = e.prediction?.extrapolation;
   const block = experimentBlock(blocks, e);
+  const state = pointState(e.status);
   return {
     id: e.id,
     index: e.index,
-    status: e.status,
+    ...(state ? { state } : {}),
     params: e.params,
     objective: e.objective,
     prediction: e.prediction ? (extrapolation === undefined ? {} : { extrapolation }) : null,
     ...(block ? { block } : {}),
   };
+}
+
+/** How the console's figures draw an experiment in this state; undefined: not drawn (rejected, cancelled). */
+function pointState(status: ExperimentStatus): PointState | undefined {
+  if (status === S.completed) return 'observed';
+  if (status === S.failed) return 'failed';
+  if (status === S.proposed) return 'pending';
+  return IN_PROGRESS.includes(status) ? 'in-progress' : undefined;
 }

@@ -1,19 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import {
-  DeviceEntity,
-  type DeviceStatus,
-  type ExperimentStatus,
-  type JsonObject,
-  type OfflineCause,
-  queryRows,
-} from '#persistence';
+import { DeviceEntity, type DeviceStatus, type ExperimentStatus, type JsonObject, type OfflineCause, queryRows } from '#persistence';
 import type { Availability, Heartbeat } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
-import { RedispatchService } from '../loop/redispatch.service.js';
+import { EXPERIMENT_STATUS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
+import { RedispatchService } from '../experiments/redispatch.service.js';
 
 /** A device as the REST API shows it. */
 export interface DeviceView {
@@ -152,7 +146,7 @@ export class DevicesService {
     const lost = await queryRows<{ id: string; campaign_id: string; attempt: number }>(
       this.dataSource,
       `SELECT id, campaign_id, attempt FROM experiments
-       WHERE device_id = $1 AND status = 'running' AND accepted_at <= $2 AND NOT (id::text = ANY($3::text[]))
+       WHERE device_id = $1 AND status = ${sqlStatus(EXPERIMENT_STATUS.running)} AND accepted_at <= $2 AND NOT (id::text = ANY($3::text[]))
        ORDER BY accepted_at`,
       [deviceId, offlineSince, holding ?? []],
     );
@@ -223,7 +217,7 @@ export class DevicesService {
     const devices = await this.dataSource.getRepository(DeviceEntity).find({ order: { id: 'ASC' } });
     const counts = await queryRows<{ device_id: string; n: number }>(
       this.dataSource,
-      `SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ('dispatched', 'running') AND device_id IS NOT NULL GROUP BY device_id`,
+      `SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ${sqlStatuses(ON_DEVICE)} AND device_id IS NOT NULL GROUP BY device_id`,
     );
     const running = new Map(counts.map((c) => [c.device_id, c.n]));
     return devices.map((d) => view(d, running.get(d.id) ?? 0));
@@ -242,7 +236,7 @@ export class DevicesService {
     }>(
       this.dataSource,
       `SELECT id, campaign_id, status, attempt, dispatched_at, accepted_at FROM experiments
-       WHERE device_id = $1 AND status IN ('dispatched', 'running') ORDER BY dispatched_at`,
+       WHERE device_id = $1 AND status IN ${sqlStatuses(ON_DEVICE)} ORDER BY dispatched_at`,
       [id],
     );
     return {

@@ -8,8 +8,10 @@ import { Coalescer, type Pending } from '../common/coalescer.js';
 import { DomainError, type DomainErrorCode } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
-import { RedispatchService } from '../loop/redispatch.service.js';
 import { UUID } from '../common/uuid.js';
+import { EXPERIMENT_TRANSITIONS as T } from './experiment-lifecycle.js';
+import { ExperimentsRepository } from './experiments.repository.js';
+import { RedispatchService } from './redispatch.service.js';
 
 export type IngestOutcome = 'stored' | 'duplicate';
 
@@ -63,6 +65,7 @@ export class ResultsService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly experiments: ExperimentsRepository,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     private readonly redispatch: RedispatchService,
@@ -136,38 +139,29 @@ export class ResultsService {
     const accepting = accepted.filter((a) => !firsts.has(a.row.id));
     if (accepting.length > 0) {
       const changed = await this.write(() =>
-        queryRows<{ id: string; campaign_id: string }>(
-          this.dataSource,
-          `UPDATE experiments e SET status = 'running', accepted_at = $1
-           FROM unnest($2::uuid[], $3::text[]) AS v(id, device_id)
-           WHERE e.id = v.id AND e.device_id = v.device_id AND e.status = 'dispatched'
-           RETURNING e.id, e.campaign_id`,
-          [now, accepting.map((a) => a.row.id), accepting.map((a) => a.p.item.deviceId)],
+        this.experiments.accept(
+          accepting.map((a) => ({ id: a.row.id, deviceId: a.p.item.deviceId })),
+          now,
         ),
       );
-      for (const c of changed) this.bus.emit('experiment.updated', { campaignId: c.campaign_id, experimentId: c.id, status: 'running' });
+      for (const c of changed) this.bus.emit('experiment.updated', { campaignId: c.campaign_id, experimentId: c.id, status: T.accept.to });
     }
     if (firsts.size > 0) {
       const list = [...firsts.values()];
-      const changed = await this.write(() =>
-        queryRows<{ id: string }>(
-          this.dataSource,
-          `UPDATE experiments e SET status = 'completed', "values" = v.vals, objective = v.objective, finished_at = $1,
-             accepted_at = COALESCE(e.accepted_at, $1)
-           FROM unnest($2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::float8[]) AS v(id, device_id, attempt, vals, objective)
-           WHERE e.id = v.id AND e.device_id = v.device_id AND e.attempt = v.attempt AND e.status IN ('dispatched', 'running')
-           RETURNING e.id`,
-          [
+      const stored = new Set(
+        await this.write(() =>
+          this.experiments.complete(
+            list.map((r) => ({
+              id: r.row.id,
+              deviceId: r.p.item.deviceId,
+              attempt: r.row.attempt,
+              values: JSON.stringify(r.p.item.event.type === 'result' ? r.p.item.event.values : {}),
+              objective: r.value,
+            })),
             now,
-            list.map((r) => r.row.id),
-            list.map((r) => r.p.item.deviceId),
-            list.map((r) => r.row.attempt),
-            list.map((r) => JSON.stringify(r.p.item.event.type === 'result' ? r.p.item.event.values : {})),
-            list.map((r) => r.value),
-          ],
+          ),
         ),
       );
-      const stored = new Set(changed.map((c) => c.id));
       // A row the update left alone is a duplicate only if it is still this device's and this attempt's:
       // between the read and the write the experiment may have been sent again (a timeout, a device
       // failure), and a report of the attempt that is over must be refused, not acknowledged.
@@ -214,7 +208,7 @@ export class ResultsService {
   ): void {
     if (outcome === 'stored') {
       this.counters.stored++;
-      this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status: 'completed' });
+      this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status: T.complete.to });
     } else {
       this.counters.duplicates++;
       this.logger.debug?.(`duplicate report from ${p.item.deviceId} for experiment ${row.id} ignored`);
@@ -283,15 +277,15 @@ export class ResultsService {
 
   /** The condition failed: recorded, with its reason, as data for the optimizer. */
   private experimentFailure(row: ExperimentRow, deviceId: string, reason: string, values?: ResultEvent['values']): Promise<IngestOutcome> {
-    return this.finish(row, deviceId, 'failed', async (m) => {
-      const r = await queryRows<{ id: string }>(
+    return this.finish(row, deviceId, T.fail.to, async (m) => {
+      const changed = await this.experiments.failExperiment(
         m,
-        `UPDATE experiments SET status = 'failed', failure_scope = 'experiment', failure_reason = $3, finished_at = $4,
-           "values" = COALESCE($6::jsonb, "values")
-         WHERE id = $1 AND device_id = $2 AND attempt = $5 AND status IN ('dispatched', 'running') RETURNING id`,
-        [row.id, deviceId, reason, this.clock.now(), row.attempt, values === undefined ? null : JSON.stringify(values)],
+        { id: row.id, deviceId, attempt: row.attempt },
+        reason,
+        this.clock.now(),
+        values === undefined ? null : JSON.stringify(values),
       );
-      if (r.length > 0) {
+      if (changed) {
         await this.audit.record(
           {
             actor: `device:${deviceId}`,
@@ -304,7 +298,7 @@ export class ResultsService {
           m,
         );
       }
-      return r.length > 0;
+      return changed;
     });
   }
 

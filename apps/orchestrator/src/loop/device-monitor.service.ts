@@ -5,7 +5,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
-import { RedispatchService } from './redispatch.service.js';
+import { ON_DEVICE, sqlStatuses } from '../experiments/experiment-lifecycle.js';
+import { RedispatchService } from '../experiments/redispatch.service.js';
 
 /** A device silent for this many of its declared heartbeat intervals is taken as offline (protocol v1). */
 export const SILENT_INTERVALS = 3;
@@ -94,7 +95,7 @@ export class DeviceMonitorService {
       this.dataSource,
       `SELECT e.id, e.campaign_id, e.device_id, e.attempt, d.status_reason
        FROM experiments e JOIN devices d ON d.id = e.device_id
-       WHERE e.status IN ('dispatched', 'running') AND d.status = 'offline'
+       WHERE e.status IN ${sqlStatuses(ON_DEVICE)} AND d.status = 'offline'
          AND (d.offline_cause IS DISTINCT FROM 'announced' OR d.status_changed_at <= $2::timestamptz - make_interval(secs => $3::float8))
        ORDER BY e.dispatched_at LIMIT $1`,
       [BATCH, this.clock.now(), this.config.deviceOfflineGraceMs / 1000],
@@ -117,7 +118,7 @@ export class DeviceMonitorService {
       this.dataSource,
       `SELECT e.id, e.campaign_id, e.device_id, e.attempt, e.dispatched_at, (c.definition->>'experimentTimeoutS')::float8 AS timeout_s
        FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.status IN ('dispatched', 'running') AND e.device_id IS NOT NULL
+       WHERE e.status IN ${sqlStatuses(ON_DEVICE)} AND e.device_id IS NOT NULL
          AND c.definition->>'experimentTimeoutS' IS NOT NULL
          AND GREATEST(e.dispatched_at, $2::timestamptz) < $1::timestamptz - make_interval(secs => (c.definition->>'experimentTimeoutS')::float8)
        ORDER BY e.dispatched_at LIMIT $3`,

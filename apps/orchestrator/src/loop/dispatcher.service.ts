@@ -7,7 +7,9 @@ import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { explainWaiting, incompatibility, limitProblem, type Requirements } from '../devices/compatibility.js';
-import { RedispatchService } from './redispatch.service.js';
+import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
+import { ExperimentsRepository } from '../experiments/experiments.repository.js';
+import { RedispatchService } from '../experiments/redispatch.service.js';
 
 interface QueuedRow {
   id: string;
@@ -53,6 +55,7 @@ export class DispatcherService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly experiments: ExperimentsRepository,
     private readonly audit: AuditService,
     private readonly redispatch: RedispatchService,
     private readonly bus: EventBus,
@@ -68,7 +71,7 @@ export class DispatcherService {
       `SELECT e.id, e.campaign_id, e.params, e.failed_on, e.waiting_reason,
               c.definition->>'deviceKind' AS device_kind, c.definition->'objective'->>'name' AS objective
        FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.status = 'queued' AND c.status = 'running'
+       WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.queued)} AND c.status = 'running'
        ORDER BY e.created_at, e.index
        LIMIT $1`,
       [QUEUE_WINDOW],
@@ -78,7 +81,7 @@ export class DispatcherService {
       this.dataSource,
       `SELECT d.id, d.kind, d.capabilities, d.capacity - COALESCE(a.n, 0) AS free
        FROM devices d
-       LEFT JOIN (SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ('dispatched', 'running') GROUP BY device_id) a ON a.device_id = d.id
+       LEFT JOIN (SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ${sqlStatuses(ON_DEVICE)} GROUP BY device_id) a ON a.device_id = d.id
        WHERE d.status = 'online'
        ORDER BY d.id`,
     );
@@ -106,28 +109,19 @@ export class DispatcherService {
     // One statement assigns the whole plan; each row still only if it is queued, its campaign
     // running and its device online with the capabilities the plan was made against.
     const now = this.clock.now();
-    const assigned = await queryRows<{ id: string; attempt: number; device_id: string }>(
-      this.dataSource,
-      `UPDATE experiments e SET status = 'dispatched', device_id = v.device_id, attempt = e.attempt + 1, dispatched_at = $1,
-         last_sent_at = $1, accepted_at = NULL, waiting_reason = NULL
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS v(id, device_id, kind, capabilities)
-       WHERE e.id = v.id AND e.status = 'queued'
-         AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.campaign_id AND c.status = 'running')
-         AND EXISTS (SELECT 1 FROM devices d WHERE d.id = v.device_id AND d.status = 'online'
-                     AND d.kind IS NOT DISTINCT FROM v.kind AND d.capabilities IS NOT DISTINCT FROM v.capabilities)
-       RETURNING e.id, e.attempt, e.device_id`,
-      [
-        now,
-        planned.map((p) => p.e.id),
-        planned.map((p) => p.device.id),
-        planned.map((p) => p.device.kind),
-        planned.map((p) => (p.device.capabilities === null ? null : JSON.stringify(p.device.capabilities))),
-      ],
+    const assigned = await this.experiments.dispatch(
+      planned.map((p) => ({
+        id: p.e.id,
+        deviceId: p.device.id,
+        kind: p.device.kind,
+        capabilities: p.device.capabilities === null ? null : JSON.stringify(p.device.capabilities),
+      })),
+      now,
     );
     const byId = new Map(planned.map((p) => [p.e.id, p.e]));
     for (const a of assigned) {
       const e = byId.get(a.id)!;
-      this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: 'dispatched' });
+      this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: EXPERIMENT_TRANSITIONS.dispatch.to });
       // Not awaited one by one: each publish waits for its broker acknowledgement; they go out together.
       sends.push(this.send({ id: e.id, campaign_id: e.campaign_id, device_id: a.device_id, params: e.params, attempt: a.attempt }, now));
     }
@@ -143,7 +137,7 @@ export class DispatcherService {
       this.dataSource,
       `SELECT e.id, e.campaign_id, e.device_id, e.params, e.attempt, d.capabilities
        FROM experiments e JOIN devices d ON d.id = e.device_id
-       WHERE e.status = 'dispatched' AND d.status = 'online' AND (e.last_sent_at IS NULL OR e.last_sent_at < $1)
+       WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.dispatched)} AND d.status = 'online' AND (e.last_sent_at IS NULL OR e.last_sent_at < $1)
        ORDER BY e.last_sent_at NULLS FIRST LIMIT 500`,
       [before],
     );
@@ -158,12 +152,7 @@ export class DispatcherService {
         continue;
       }
       const now = this.clock.now();
-      const still = await queryRows<{ id: string }>(
-        this.dataSource,
-        `UPDATE experiments SET last_sent_at = $3 WHERE id = $1 AND device_id = $2 AND status = 'dispatched' RETURNING id`,
-        [r.id, r.device_id, now],
-      );
-      if (still.length === 0) continue;
+      if (!(await this.experiments.markResent(r.id, r.device_id, now))) continue;
       this.logger.debug?.(`re-sending experiment ${r.id} to ${r.device_id}`);
       sends.push(this.send(r, now));
     }
@@ -189,14 +178,10 @@ export class DispatcherService {
   }
 
   private async setWaiting(e: QueuedRow, reason: string | null): Promise<boolean> {
-    const r = await queryRows<{ id: string }>(
-      this.dataSource,
-      `UPDATE experiments SET waiting_reason = $2 WHERE id = $1 AND status = 'queued' AND waiting_reason IS DISTINCT FROM $2 RETURNING id`,
-      [e.id, reason],
-    );
+    const changed = await this.experiments.setWaitingReason(e.id, reason);
     e.waiting_reason = reason;
-    if (r.length > 0) this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: 'queued' });
-    return r.length > 0;
+    if (changed) this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: EXPERIMENT_STATUS.queued });
+    return changed;
   }
 
   private async send(r: SentRow, now: Date): Promise<void> {

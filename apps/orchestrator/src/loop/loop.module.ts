@@ -6,6 +6,7 @@ import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
 import { LoopService } from './loop.service.js';
 import { ProposerService } from './proposer.service.js';
+import { ExperimentsModule } from '../experiments/experiments.module.js';
 
 /**
  * The closed loop: proposes batches (on the strategy pool), dispatches
@@ -13,7 +14,7 @@ import { ProposerService } from './proposer.service.js';
  * campaign leases shared between replicas. Nothing of it is used elsewhere.
  */
 @Module({
-  imports: [AuditModule, ComputeModule],
+  imports: [AuditModule, ComputeModule, ExperimentsModule],
   providers: [ProposerService, DispatcherService, DeviceMonitorService, LeasesService, LoopService],
 })
 export class LoopModule {}

@@ -1,11 +1,23 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { CampaignEntity, queryRows } from '#persistence';
+import { type BatchStatus, CampaignEntity, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
+import {
+  countOf,
+  EXPERIMENT_STATUS,
+  FINISHED,
+  IN_PROGRESS,
+  ON_DEVICE,
+  SPENDS_BUDGET,
+  sqlStatuses,
+  UNFINISHED,
+  type StatusCounts,
+} from '../experiments/experiment-lifecycle.js';
+import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 import { DeviceMonitorService } from './device-monitor.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
@@ -26,8 +38,8 @@ interface CampaignHead {
 
 interface Progress {
   /** Open batches (proposed or approved) with their experiments not yet finished. */
-  open: { id: string; status: string; unfinished: number }[];
-  counts: Record<string, number>;
+  open: { id: string; status: BatchStatus; unfinished: number }[];
+  counts: StatusCounts;
   /** Smallest and largest objective measured. */
   min: number | null;
   max: number | null;
@@ -100,6 +112,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly experiments: ExperimentsRepository,
     private readonly proposer: ProposerService,
     private readonly dispatcher: DispatcherService,
     private readonly devices: DeviceMonitorService,
@@ -134,9 +147,9 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       }),
       this.bus.on('experiment.updated', (e) => {
         // Only a finished experiment can change what its campaign needs (close, stop, propose).
-        if (e.status !== 'running' && e.status !== 'dispatched' && e.status !== 'queued') touch(e);
+        if (!IN_PROGRESS.includes(e.status)) touch(e);
         // A finished or re-queued experiment frees a slot or waits for one.
-        if (e.status !== 'running' && e.status !== 'dispatched') this.dispatchPass.wake();
+        if (!ON_DEVICE.includes(e.status)) this.dispatchPass.wake();
       }),
       this.bus.on('device.updated', () => {
         this.devicesChanged = true;
@@ -249,8 +262,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   /** What a campaign needs now: to stop (with the reason), a batch of n proposals, or nothing. */
   private decide(head: CampaignHead, progress: Progress): { finish?: string; propose?: number } | undefined {
     const c = progress.counts;
-    const done = (c.completed ?? 0) + (c.failed ?? 0);
-    const active = (c.proposed ?? 0) + (c.queued ?? 0) + (c.dispatched ?? 0) + (c.running ?? 0);
+    const done = countOf(c, SPENDS_BUDGET);
+    const active = countOf(c, UNFINISHED);
     const objective = head.objective;
     const target = objective.target;
     const best = objective.direction === 'minimize' ? progress.min : progress.max;
@@ -274,15 +287,15 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   private async progress(ids: string[]): Promise<Map<string, Progress>> {
     const out = new Map<string, Progress>(ids.map((id) => [id, { open: [], counts: {}, min: null, max: null }]));
     if (ids.length === 0) return out;
-    const open = await queryRows<{ id: string; campaign_id: string; status: string; unfinished: number }>(
+    const open = await queryRows<{ id: string; campaign_id: string; status: BatchStatus; unfinished: number }>(
       this.dataSource,
       `SELECT b.id, b.campaign_id, b.status,
-              (SELECT count(*)::int FROM experiments e WHERE e.batch_id = b.id AND e.status NOT IN ('completed', 'failed', 'rejected', 'cancelled')) AS unfinished
+              (SELECT count(*)::int FROM experiments e WHERE e.batch_id = b.id AND e.status NOT IN ${sqlStatuses(FINISHED)}) AS unfinished
        FROM batches b WHERE b.campaign_id = ANY($1::uuid[]) AND b.status IN ('proposed', 'approved') ORDER BY b.index`,
       [ids],
     );
     for (const b of open) out.get(b.campaign_id)!.open.push({ id: b.id, status: b.status, unfinished: b.unfinished });
-    const counts = await queryRows<{ campaign_id: string; status: string; n: number; min: number | null; max: number | null }>(
+    const counts = await queryRows<{ campaign_id: string; status: ExperimentStatus; n: number; min: number | null; max: number | null }>(
       this.dataSource,
       `SELECT campaign_id, status, count(*)::int AS n, MIN(objective) AS min, MAX(objective) AS max
        FROM experiments WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id, status`,
@@ -291,7 +304,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     for (const r of counts) {
       const p = out.get(r.campaign_id)!;
       p.counts[r.status] = r.n;
-      if (r.status === 'completed') {
+      if (r.status === EXPERIMENT_STATUS.completed) {
         p.min = r.min;
         p.max = r.max;
       }
@@ -309,10 +322,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       );
       if (!r.affected) return false;
       // Proposals not yet sent are not needed any more; experiments on devices finish and are stored.
-      await m.query(
-        `UPDATE experiments SET status = 'cancelled', finished_at = $2 WHERE campaign_id = $1 AND status IN ('proposed', 'queued')`,
-        [campaign.id, now],
-      );
+      await this.experiments.cancelUnsent(m, campaign.id, now);
       await m.query(`UPDATE batches SET status = 'completed' WHERE campaign_id = $1 AND status IN ('proposed', 'approved')`, [campaign.id]);
       await this.audit.record({ actor: 'service', action: 'campaign.completed', campaignId: campaign.id, details: { reason } }, m);
       return true;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type Observation, type Params } from '#optimizer';
-import { type CampaignEntity, type JsonObject, queryRows } from '#persistence';
+import { type CampaignEntity, type ExperimentStatus, type FailureScope, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
 import { experimentBlock, importBlock } from '../campaigns/campaign-definition.js';
 import { definitionOf } from '../campaigns/stored-definition.js';
@@ -11,12 +11,14 @@ import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { strategyDefinition } from '../compute/strategy-ask.js';
 import { StrategyPool } from '../compute/strategy-pool.js';
+import { EXPERIMENT_STATUS as S, UNFINISHED } from '../experiments/experiment-lifecycle.js';
+import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 
 interface ExperimentRow {
   params: Params;
-  status: string;
+  status: ExperimentStatus;
   objective: number | null;
-  failure_scope: string | null;
+  failure_scope: FailureScope | null;
   batch_id: string;
   device_id: string | null;
 }
@@ -28,6 +30,7 @@ export class ProposerService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly experiments: ExperimentsRepository,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,17 +61,16 @@ export class ProposerService {
     const pending: Params[] = [];
     const rejected: Params[] = [];
     for (const r of rows) {
-      if (r.status === 'completed' && r.objective !== null)
+      if (r.status === S.completed && r.objective !== null)
         observations.push({
           params: r.params,
           value: r.objective,
           ...blockOf(experimentBlock(blocking, { batchId: r.batch_id, deviceId: r.device_id })),
         });
       // A device failure says nothing about the condition: it is not data for the optimizer.
-      else if (r.status === 'failed' && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
-      else if (r.status === 'rejected') rejected.push(r.params);
-      else if (r.status === 'queued' || r.status === 'dispatched' || r.status === 'running' || r.status === 'proposed')
-        pending.push(r.params);
+      else if (r.status === S.failed && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
+      else if (r.status === S.rejected) rejected.push(r.params);
+      else if (UNFINISHED.includes(r.status)) pending.push(r.params);
     }
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
     // The proposals come back checked against the campaign's space (askStrategy).
@@ -110,43 +112,25 @@ export class ProposerService {
       approvedBy: auto ? policyActor : null,
       flagged: proposals.filter((p) => p.extrapolation).length,
     };
-    // The batch, its experiments and the audit entry in one statement (atomic by itself, one round trip);
-    // the batch's index is the next free one of the campaign, which only this replica's lease advances.
-    const [{ index: batchIndex }] = await queryRows<{ index: number }>(
-      this.dataSource,
-      `WITH b AS (
-         INSERT INTO batches (id, campaign_id, index, status, strategy, proposed_at, decided_at, decided_by, decision_note)
-         VALUES ($1, $2, (SELECT COALESCE(MAX(index) + 1, 0) FROM batches WHERE campaign_id = $2), $3, $4, $5, $6, $7, NULL)
-         RETURNING index
-       ), e AS (
-         INSERT INTO experiments (id, campaign_id, batch_id, index, params, status, attempt, prediction, created_at)
-         SELECT v.id, $2, $1, v.index, v.params, $8, 0, v.prediction, $5
-         FROM unnest($9::uuid[], $10::int[], $11::jsonb[], $12::jsonb[]) AS v(id, index, params, prediction)
-       ), a AS (
-         INSERT INTO audit_log (at, actor, action, campaign_id, details)
-         SELECT $5, 'service', 'batch.proposed', $2, $13::jsonb || jsonb_build_object('index', b.index) FROM b
-       )
-       SELECT index FROM b`,
-      [
-        batchId,
-        campaign.id,
-        auto ? 'approved' : 'proposed',
-        JSON.stringify(strategyRecord),
-        now,
-        auto ? now : null,
-        auto ? policyActor : null,
-        auto ? 'queued' : 'proposed',
-        proposals.map(() => randomUUID()),
-        proposals.map((_, i) => rows.length + i),
-        proposals.map((p) => JSON.stringify(p.params)),
-        proposals.map((p) =>
+    const batchIndex = await this.experiments.insertBatch({
+      batchId,
+      campaignId: campaign.id,
+      approved: auto,
+      batchStatus: auto ? 'approved' : 'proposed',
+      strategy: JSON.stringify(strategyRecord),
+      now,
+      decidedBy: auto ? policyActor : null,
+      firstIndex: rows.length,
+      experiments: proposals.map((p) => ({
+        id: randomUUID(),
+        params: JSON.stringify(p.params),
+        prediction:
           p.prediction || p.acquisition !== undefined || p.extrapolation
             ? JSON.stringify({ mean: p.prediction?.mean, sd: p.prediction?.sd, acquisition: p.acquisition, extrapolation: p.extrapolation })
             : null,
-        ),
-        JSON.stringify(audit),
-      ],
-    );
+      })),
+      audit: JSON.stringify(audit),
+    });
     this.logger.log(
       `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
     );

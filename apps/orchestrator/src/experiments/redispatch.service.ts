@@ -4,6 +4,8 @@ import { type CampaignStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
+import { EXPERIMENT_TRANSITIONS } from './experiment-lifecycle.js';
+import { ExperimentsRepository } from './experiments.repository.js';
 
 /** What took an experiment away from its device. */
 export type DeviceFailureCause =
@@ -34,7 +36,7 @@ export interface DeviceFailure {
 }
 
 /** queued: it goes to another device; failed: its retry budget is spent (or its campaign is over). */
-export type DeviceFailureOutcome = 'queued' | 'failed';
+export type DeviceFailureOutcome = (typeof EXPERIMENT_TRANSITIONS)['requeue' | 'fail']['to'];
 
 /**
  * A device failure takes the experiment off its device: it is queued again
@@ -50,6 +52,7 @@ export class RedispatchService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly experiments: ExperimentsRepository,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -68,35 +71,24 @@ export class RedispatchService {
       const over = campaign.status === 'completed' || campaign.status === 'cancelled';
       const exhausted = e.attempt >= maxAttempts;
       const now = this.clock.now();
+      const on = { id: e.id, deviceId: e.deviceId, attempt: e.attempt };
       let next: DeviceFailureOutcome;
-      let changed: { id: string }[];
+      let changed: boolean;
       if (over || exhausted) {
-        next = 'failed';
+        next = EXPERIMENT_TRANSITIONS.fail.to;
         const why = over
           ? `device failure after the campaign was ${campaign.status}, not re-dispatched: ${failure.reason}`
           : `device failure after ${e.attempt} attempt${e.attempt === 1 ? '' : 's'}: ${failure.reason}`;
-        changed = await queryRows<{ id: string }>(
-          m,
-          `UPDATE experiments SET status = 'failed', failure_scope = 'device', failure_reason = $4, finished_at = $5,
-             failed_on = array_append(failed_on, device_id)
-           WHERE id = $1 AND device_id = $2 AND attempt = $3 AND status IN ('dispatched', 'running') RETURNING id`,
-          [e.id, e.deviceId, e.attempt, why.slice(0, 2000), now],
-        );
+        changed = await this.experiments.failOnDevice(m, on, why.slice(0, 2000), now);
       } else {
-        next = 'queued';
-        changed = await queryRows<{ id: string }>(
-          m,
-          `UPDATE experiments SET status = 'queued', device_id = NULL, accepted_at = NULL, last_sent_at = NULL, waiting_reason = NULL,
-             failed_on = array_append(failed_on, device_id)
-           WHERE id = $1 AND device_id = $2 AND attempt = $3 AND status IN ('dispatched', 'running') RETURNING id`,
-          [e.id, e.deviceId, e.attempt],
-        );
+        next = EXPERIMENT_TRANSITIONS.requeue.to;
+        changed = await this.experiments.requeue(m, on);
       }
-      if (changed.length === 0) return undefined;
+      if (!changed) return undefined;
       await this.audit.record(
         {
           actor: failure.actor,
-          action: next === 'queued' ? 'experiment.redispatch' : 'experiment.failed',
+          action: next === EXPERIMENT_TRANSITIONS.requeue.to ? 'experiment.redispatch' : 'experiment.failed',
           campaignId: e.campaignId,
           experimentId: e.id,
           deviceId: e.deviceId,
@@ -108,7 +100,7 @@ export class RedispatchService {
     });
     if (outcome) {
       this.logger.log(
-        `experiment ${e.id} taken off ${e.deviceId} (${failure.cause}: ${failure.reason}); ${outcome === 'queued' ? 'queued for another device' : 'failed'}`,
+        `experiment ${e.id} taken off ${e.deviceId} (${failure.cause}: ${failure.reason}); ${outcome === EXPERIMENT_TRANSITIONS.requeue.to ? 'queued for another device' : 'failed'}`,
       );
       this.bus.emit('experiment.updated', { campaignId: e.campaignId, experimentId: e.id, status: outcome });
     }

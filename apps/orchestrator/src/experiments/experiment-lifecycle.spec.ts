@@ -1,0 +1,106 @@
+import { describe, expect, it } from '@jest/globals';
+import { EXPERIMENT_STATUSES, type ExperimentStatus } from '#persistence';
+import {
+  allowedFrom,
+  apply,
+  canTransition,
+  countOf,
+  EXPERIMENT_STATUS,
+  EXPERIMENT_TRANSITIONS,
+  FINISHED,
+  IN_PROGRESS,
+  INITIAL_STATUS,
+  NOT_SENT,
+  ON_DEVICE,
+  SPENDS_BUDGET,
+  sqlStatus,
+  sqlStatuses,
+  UNFINISHED,
+  type TransitionName,
+} from './experiment-lifecycle.js';
+
+/**
+ * The lifecycle as the service has run it: every pair of statuses is listed
+ * here as allowed (with what causes it) or, by its absence, refused. A change
+ * to the table must change this list too.
+ */
+const ALLOWED: Record<string, string> = {
+  'proposed -> queued': 'an operator approves the batch',
+  'proposed -> rejected': 'an operator rejects the batch, or leaves the proposal out',
+  'proposed -> cancelled': 'the campaign ends before approval',
+  'queued -> cancelled': 'the campaign ends before dispatch',
+  'queued -> dispatched': 'assigned to a device, command sent',
+  'dispatched -> running': 'the device accepts',
+  'dispatched -> completed': 'a result overtakes its acceptance',
+  'dispatched -> failed': 'the condition failed, or the retry budget is spent',
+  'dispatched -> queued': 'a device failure within the retry budget: re-dispatch',
+  'running -> completed': 'a result is stored',
+  'running -> failed': 'the condition failed, or the retry budget is spent',
+  'running -> queued': 'a device failure within the retry budget: re-dispatch',
+};
+
+const pairs = EXPERIMENT_STATUSES.flatMap((from) => EXPERIMENT_STATUSES.map((to) => [from, to] as const));
+
+describe('experiment lifecycle', () => {
+  it('names exactly the statuses the database stores', () => {
+    expect(Object.values(EXPERIMENT_STATUS)).toEqual([...EXPERIMENT_STATUSES]);
+    const named = new Set(Object.values(EXPERIMENT_TRANSITIONS).flatMap((t) => [...t.from, t.to]));
+    expect([...named].sort()).toEqual([...EXPERIMENT_STATUSES].sort());
+  });
+
+  it('starts as proposed (waiting for an operator) or queued (approved by the policy)', () => {
+    expect(INITIAL_STATUS).toEqual({ awaitingApproval: 'proposed', autoApproved: 'queued' });
+  });
+
+  describe.each(pairs.filter(([f, t]) => ALLOWED[`${f} -> ${t}`] !== undefined))('allows %s -> %s', (from, to) => {
+    it(ALLOWED[`${from} -> ${to}`], () => {
+      expect(canTransition(from, to)).toBe(true);
+      expect(allowedFrom(from)).toContain(to);
+    });
+  });
+
+  it.each(pairs.filter(([f, t]) => ALLOWED[`${f} -> ${t}`] === undefined))('refuses %s -> %s', (from, to) => {
+    expect(canTransition(from, to)).toBe(false);
+    expect(allowedFrom(from)).not.toContain(to);
+  });
+
+  it('allows no change from a finished experiment, nor a status to itself', () => {
+    for (const s of ['completed', 'failed', 'rejected', 'cancelled'] as const) expect(allowedFrom(s)).toEqual([]);
+    for (const s of EXPERIMENT_STATUSES) expect(canTransition(s, s)).toBe(false);
+  });
+
+  it('applies each named transition only from its statuses', () => {
+    const expected: Record<TransitionName, [readonly ExperimentStatus[], ExperimentStatus]> = {
+      approve: [['proposed'], 'queued'],
+      reject: [['proposed'], 'rejected'],
+      cancel: [['proposed', 'queued'], 'cancelled'],
+      dispatch: [['queued'], 'dispatched'],
+      accept: [['dispatched'], 'running'],
+      complete: [['dispatched', 'running'], 'completed'],
+      fail: [['dispatched', 'running'], 'failed'],
+      requeue: [['dispatched', 'running'], 'queued'],
+    };
+    expect(Object.keys(EXPERIMENT_TRANSITIONS).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, [from, to]] of Object.entries(expected) as [TransitionName, (typeof expected)[TransitionName]][]) {
+      for (const s of EXPERIMENT_STATUSES) expect([name, s, apply(name, s)]).toEqual([name, s, from.includes(s) ? to : undefined]);
+    }
+  });
+
+  it('groups statuses as the loop, the devices and the console count them', () => {
+    expect(FINISHED).toEqual(['completed', 'failed', 'rejected', 'cancelled']);
+    expect(UNFINISHED).toEqual(['proposed', 'queued', 'dispatched', 'running']);
+    expect(ON_DEVICE).toEqual(['dispatched', 'running']);
+    expect(IN_PROGRESS).toEqual(['queued', 'dispatched', 'running']);
+    expect(NOT_SENT).toEqual(['proposed', 'queued']);
+    expect(SPENDS_BUDGET).toEqual(['completed', 'failed']);
+    expect(countOf({ completed: 3, failed: 2, rejected: 7 }, SPENDS_BUDGET)).toBe(5);
+    expect(countOf({}, UNFINISHED)).toBe(0);
+  });
+
+  it('renders statuses into SQL and refuses anything else', () => {
+    expect(sqlStatus('queued')).toBe(`'queued'`);
+    expect(sqlStatuses(ON_DEVICE)).toBe(`('dispatched', 'running')`);
+    expect(() => sqlStatus(`queued'; DROP TABLE experiments; --` as ExperimentStatus)).toThrow(/not an experiment status/);
+    expect(() => sqlStatuses([])).toThrow(/empty/);
+  });
+});

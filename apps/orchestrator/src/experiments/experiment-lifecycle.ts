@@ -1,0 +1,129 @@
+import type { ExperimentStatus } from '#persistence';
+
+/**
+ * An experiment's lifecycle: the one place its status names are written out.
+ * Everything else (the repository's SQL, the loop, the API, the console's
+ * figures) names statuses through the table, the groups and the helpers
+ * below, so a misspelt status fails the type check instead of matching no row.
+ *
+ * Pure: no Nest, no database (the console's figures import it on a worker thread).
+ */
+
+export type { ExperimentStatus };
+
+/** How an experiment comes to exist: proposed, then waiting for an operator or (approved by the campaign's policy) queued at once. */
+export const INITIAL_STATUS = {
+  /** The batch waits for an operator (manual approval). */
+  awaitingApproval: 'proposed',
+  /** The campaign's approval policy approved the batch. */
+  autoApproved: 'queued',
+} as const satisfies Record<string, ExperimentStatus>;
+
+export interface Transition {
+  readonly from: readonly ExperimentStatus[];
+  readonly to: ExperimentStatus;
+}
+
+/**
+ * Every allowed state change, by what causes it. A write that changes an
+ * experiment's status does so only from `from` to `to` (its WHERE clause names
+ * `from`), so a change noticed twice (a result delivered twice, a device failure
+ * seen by a Last Will and a timeout) acts once.
+ */
+export const EXPERIMENT_TRANSITIONS = {
+  /** An operator approved its batch: it waits for a free compatible device. */
+  approve: { from: ['proposed'], to: 'queued' },
+  /** An operator rejected its batch, or left it out at edit-and-approve: never run. */
+  reject: { from: ['proposed'], to: 'rejected' },
+  /** Its campaign was cancelled or completed before it was sent: not needed any more. */
+  cancel: { from: ['proposed', 'queued'], to: 'cancelled' },
+  /** Assigned to a device (attempt + 1) and the command sent; re-sent until accepted. */
+  dispatch: { from: ['queued'], to: 'dispatched' },
+  /** The device accepted the command. */
+  accept: { from: ['dispatched'], to: 'running' },
+  /** A result is stored (exactly once); a result may overtake its acceptance. */
+  complete: { from: ['dispatched', 'running'], to: 'completed' },
+  /**
+   * The condition failed (scope "experiment": data for the optimizer), or a device
+   * failure (crash, refusal, silence, timeout, narrower limits) spent its retry budget
+   * or came after its campaign ended (scope "device").
+   */
+  fail: { from: ['dispatched', 'running'], to: 'failed' },
+  /** A device failure within the retry budget: back to the queue, preferably for another device (re-dispatch). */
+  requeue: { from: ['dispatched', 'running'], to: 'queued' },
+} as const satisfies Record<string, Transition>;
+
+export type TransitionName = keyof typeof EXPERIMENT_TRANSITIONS;
+
+/** Every status, in lifecycle order (the same set as the persistence library's EXPERIMENT_STATUSES). */
+export const EXPERIMENT_STATUS = {
+  proposed: 'proposed',
+  queued: 'queued',
+  dispatched: 'dispatched',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  rejected: 'rejected',
+  cancelled: 'cancelled',
+} as const satisfies { [S in ExperimentStatus]: S };
+
+const ALL: readonly ExperimentStatus[] = Object.values(EXPERIMENT_STATUS);
+
+/** Finished: no transition leaves these (completed, failed, rejected, cancelled). */
+export const FINISHED: readonly ExperimentStatus[] = ALL.filter((s) => allowedFrom(s).length === 0);
+/** Not finished yet: waiting for an operator, for a device, or on one. The optimizer counts them as pending. */
+export const UNFINISHED: readonly ExperimentStatus[] = ALL.filter((s) => allowedFrom(s).length > 0);
+/** On a device: dispatched (command not yet accepted) or running. Each holds one of the device's slots. */
+export const ON_DEVICE: readonly ExperimentStatus[] = EXPERIMENT_TRANSITIONS.complete.from;
+/** Approved and not finished: queued or on a device (the console's "in progress"). */
+export const IN_PROGRESS: readonly ExperimentStatus[] = [EXPERIMENT_TRANSITIONS.approve.to, ...ON_DEVICE];
+/** Not yet sent to a device: what cancelling a campaign cancels. */
+export const NOT_SENT: readonly ExperimentStatus[] = EXPERIMENT_TRANSITIONS.cancel.from;
+/** Spent from the campaign's budget: every experiment that ran to an end, with a result or a failure. */
+export const SPENDS_BUDGET: readonly ExperimentStatus[] = [EXPERIMENT_TRANSITIONS.complete.to, EXPERIMENT_TRANSITIONS.fail.to];
+
+/** The statuses an experiment in `from` may go to. */
+export function allowedFrom(from: ExperimentStatus): ExperimentStatus[] {
+  const out = Object.values(EXPERIMENT_TRANSITIONS)
+    .filter((t) => (t.from as readonly ExperimentStatus[]).includes(from))
+    .map((t) => t.to);
+  return [...new Set(out)];
+}
+
+/** Whether the lifecycle allows an experiment to go from one status to another. */
+export function canTransition(from: ExperimentStatus, to: ExperimentStatus): boolean {
+  return allowedFrom(from).includes(to);
+}
+
+/** The transition named, checked against a status: the status it leads to, or undefined when it does not apply. */
+export function apply(name: TransitionName, from: ExperimentStatus): ExperimentStatus | undefined {
+  const t: Transition = EXPERIMENT_TRANSITIONS[name];
+  return t.from.includes(from) ? t.to : undefined;
+}
+
+export function isExperimentStatus(s: unknown): s is ExperimentStatus {
+  return typeof s === 'string' && (ALL as readonly string[]).includes(s);
+}
+
+/**
+ * A status as an SQL literal (`'queued'`). Statuses go into SQL through these
+ * two functions only; the check keeps a cast or a stray string out of the SQL.
+ */
+export function sqlStatus(s: ExperimentStatus): string {
+  if (!isExperimentStatus(s)) throw new Error(`not an experiment status: ${JSON.stringify(s)}`);
+  return `'${s}'`;
+}
+
+/** A list of statuses as SQL, for `IN` and `NOT IN`: `('dispatched', 'running')`. */
+export function sqlStatuses(list: readonly ExperimentStatus[]): string {
+  if (list.length === 0) throw new Error('an empty status list matches nothing: say what is meant');
+  return `(${list.map(sqlStatus).join(', ')})`;
+}
+
+/** Experiment counts by status, as the API gives them (a status without experiments is absent). */
+export type StatusCounts = Partial<Record<ExperimentStatus, number>>;
+
+/** How many experiments of these statuses the counts hold. */
+export function countOf(counts: StatusCounts, statuses: readonly ExperimentStatus[]): number {
+  return statuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
+}

@@ -1,0 +1,240 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { type BatchStatus, ExperimentEntity, queryRows } from '#persistence';
+import {
+  EXPERIMENT_STATUS,
+  EXPERIMENT_TRANSITIONS as T,
+  INITIAL_STATUS,
+  sqlStatus,
+  sqlStatuses,
+  type Transition,
+} from './experiment-lifecycle.js';
+
+/** `status = <to>`: the status a transition sets. */
+const set = (t: Transition, column = 'status') => `${column} = ${sqlStatus(t.to)}`;
+/** `status IN (<from>, ...)`: the statuses a transition applies to. */
+const from = (t: Transition, column = 'status') => `${column} IN ${sqlStatuses(t.from)}`;
+
+/** A new batch, its experiments and its audit entry, as the proposer stores them. */
+export interface ProposedBatch {
+  batchId: string;
+  campaignId: string;
+  /** The campaign's approval policy approved it: its experiments are queued at once. */
+  approved: boolean;
+  batchStatus: BatchStatus;
+  strategy: string;
+  now: Date;
+  decidedBy: string | null;
+  /** The index of the campaign's first new experiment. */
+  firstIndex: number;
+  experiments: { id: string; params: string; prediction: string | null }[];
+  /** The audit entry's details (JSON), to which the batch's index is added. */
+  audit: string;
+}
+
+/** An experiment on a device, as the caller saw it; a write applies only if it is still so. */
+export interface OnDevice {
+  id: string;
+  deviceId: string;
+  attempt: number;
+}
+
+/**
+ * Every write to the experiments table, and so every state change of an
+ * experiment. Each is conditional on the status its transition starts from
+ * (experiment-lifecycle.ts): a row it did not change was no longer in that
+ * state, which callers read as "already done" (a duplicate) or "moved on".
+ * Writes that touch many experiments take them all in one statement (arrays
+ * unnested into rows), which keeps ingestion and dispatch at a round trip per group.
+ */
+@Injectable()
+export class ExperimentsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores a batch with its experiments (proposed, or queued when auto-approved) and its audit
+   * entry in one statement (atomic by itself, one round trip); the batch's index is the next free
+   * one of the campaign, which only the replica holding the campaign's lease advances. Returns the index.
+   */
+  async insertBatch(b: ProposedBatch): Promise<number> {
+    const [{ index }] = await queryRows<{ index: number }>(
+      this.dataSource,
+      `WITH b AS (
+         INSERT INTO batches (id, campaign_id, index, status, strategy, proposed_at, decided_at, decided_by, decision_note)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(index) + 1, 0) FROM batches WHERE campaign_id = $2), $3, $4, $5, $6, $7, NULL)
+         RETURNING index
+       ), e AS (
+         INSERT INTO experiments (id, campaign_id, batch_id, index, params, status, attempt, prediction, created_at)
+         SELECT v.id, $2, $1, v.index, v.params, $8, 0, v.prediction, $5
+         FROM unnest($9::uuid[], $10::int[], $11::jsonb[], $12::jsonb[]) AS v(id, index, params, prediction)
+       ), a AS (
+         INSERT INTO audit_log (at, actor, action, campaign_id, details)
+         SELECT $5, 'service', 'batch.proposed', $2, $13::jsonb || jsonb_build_object('index', b.index) FROM b
+       )
+       SELECT index FROM b`,
+      [
+        b.batchId,
+        b.campaignId,
+        b.batchStatus,
+        b.strategy,
+        b.now,
+        b.approved ? b.now : null,
+        b.decidedBy,
+        b.approved ? INITIAL_STATUS.autoApproved : INITIAL_STATUS.awaitingApproval,
+        b.experiments.map((e) => e.id),
+        b.experiments.map((_, i) => b.firstIndex + i),
+        b.experiments.map((e) => e.params),
+        b.experiments.map((e) => e.prediction),
+        b.audit,
+      ],
+    );
+    return index;
+  }
+
+  /** An operator's decision on a batch moves its proposed experiments on: queued (approved) or rejected. */
+  async decideBatch(m: EntityManager, batchId: string, decision: 'approved' | 'rejected', now: Date): Promise<void> {
+    const t = decision === 'approved' ? T.approve : T.reject;
+    await m.update(
+      ExperimentEntity,
+      { batchId, status: In([...t.from]) },
+      t === T.reject ? { status: t.to, finishedAt: now } : { status: t.to },
+    );
+  }
+
+  /** Edit-and-approve changes a proposal's values before its batch is approved. */
+  async editProposal(m: EntityManager, id: string, params: Record<string, number | string>): Promise<void> {
+    await m.update(ExperimentEntity, { id, status: In([...T.approve.from]) }, { params });
+  }
+
+  /** Edit-and-approve leaves a proposal out: rejected, never run. */
+  async excludeProposal(m: EntityManager, id: string, now: Date): Promise<void> {
+    await m.update(ExperimentEntity, { id, status: In([...T.reject.from]) }, { status: T.reject.to, finishedAt: now });
+  }
+
+  /** The campaign ended (cancelled or completed): proposals not yet sent are cancelled; experiments on devices finish and are stored. */
+  async cancelUnsent(m: EntityManager, campaignId: string, now: Date): Promise<void> {
+    await m.query(`UPDATE experiments SET ${set(T.cancel)}, finished_at = $2 WHERE campaign_id = $1 AND ${from(T.cancel)}`, [
+      campaignId,
+      now,
+    ]);
+  }
+
+  /**
+   * Assigns queued experiments to devices in one statement; each row only if it is still queued, its
+   * campaign running and its device online with the capabilities the plan was made against.
+   * Returns the experiments assigned, with their new attempt.
+   */
+  async dispatch(
+    plan: { id: string; deviceId: string; kind: string | null; capabilities: string | null }[],
+    now: Date,
+  ): Promise<{ id: string; attempt: number; device_id: string }[]> {
+    return queryRows(
+      this.dataSource,
+      `UPDATE experiments e SET ${set(T.dispatch)}, device_id = v.device_id, attempt = e.attempt + 1, dispatched_at = $1,
+         last_sent_at = $1, accepted_at = NULL, waiting_reason = NULL
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS v(id, device_id, kind, capabilities)
+       WHERE e.id = v.id AND ${from(T.dispatch, 'e.status')}
+         AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.campaign_id AND c.status = 'running')
+         AND EXISTS (SELECT 1 FROM devices d WHERE d.id = v.device_id AND d.status = 'online'
+                     AND d.kind IS NOT DISTINCT FROM v.kind AND d.capabilities IS NOT DISTINCT FROM v.capabilities)
+       RETURNING e.id, e.attempt, e.device_id`,
+      [now, plan.map((p) => p.id), plan.map((p) => p.deviceId), plan.map((p) => p.kind), plan.map((p) => p.capabilities)],
+    );
+  }
+
+  /** Records a re-send of a command not yet accepted; false when the experiment has moved on (accepted, taken off the device). */
+  async markResent(id: string, deviceId: string, now: Date): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE experiments SET last_sent_at = $3 WHERE id = $1 AND device_id = $2 AND status = ${sqlStatus(EXPERIMENT_STATUS.dispatched)} RETURNING id`,
+      [id, deviceId, now],
+    );
+    return r.length > 0;
+  }
+
+  /** Why no online device can take a queued experiment (null: it only waits for a free one); true when that changed. */
+  async setWaitingReason(id: string, reason: string | null): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE experiments SET waiting_reason = $2 WHERE id = $1 AND status = ${sqlStatus(EXPERIMENT_STATUS.queued)} AND waiting_reason IS DISTINCT FROM $2 RETURNING id`,
+      [id, reason],
+    );
+    return r.length > 0;
+  }
+
+  /** Devices accepted these commands (one statement for all); returns the experiments that changed. */
+  async accept(reports: { id: string; deviceId: string }[], now: Date): Promise<{ id: string; campaign_id: string }[]> {
+    return queryRows(
+      this.dataSource,
+      `UPDATE experiments e SET ${set(T.accept)}, accepted_at = $1
+       FROM unnest($2::uuid[], $3::text[]) AS v(id, device_id)
+       WHERE e.id = v.id AND e.device_id = v.device_id AND ${from(T.accept, 'e.status')}
+       RETURNING e.id, e.campaign_id`,
+      [now, reports.map((r) => r.id), reports.map((r) => r.deviceId)],
+    );
+  }
+
+  /**
+   * Stores results (one statement for all), each only for the device and attempt that ran it; an
+   * acceptance the result overtook is recorded with it. Returns the ids stored: the others were not
+   * (or no longer) this device's current attempt, or already stored.
+   */
+  async complete(
+    results: { id: string; deviceId: string; attempt: number; values: string; objective: number }[],
+    now: Date,
+  ): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE experiments e SET ${set(T.complete)}, "values" = v.vals, objective = v.objective, finished_at = $1,
+         accepted_at = COALESCE(e.accepted_at, $1)
+       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::float8[]) AS v(id, device_id, attempt, vals, objective)
+       WHERE e.id = v.id AND e.device_id = v.device_id AND e.attempt = v.attempt AND ${from(T.complete, 'e.status')}
+       RETURNING e.id`,
+      [
+        now,
+        results.map((r) => r.id),
+        results.map((r) => r.deviceId),
+        results.map((r) => r.attempt),
+        results.map((r) => r.values),
+        results.map((r) => r.objective),
+      ],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The condition failed (scope "experiment"): data for the optimizer. False when the report was already stored or is not current. */
+  async failExperiment(m: EntityManager, e: OnDevice, reason: string, now: Date, values: string | null): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      m,
+      `UPDATE experiments SET ${set(T.fail)}, failure_scope = 'experiment', failure_reason = $3, finished_at = $4,
+         "values" = COALESCE($6::jsonb, "values")
+       WHERE id = $1 AND device_id = $2 AND attempt = $5 AND ${from(T.fail)} RETURNING id`,
+      [e.id, e.deviceId, reason, now, e.attempt, values],
+    );
+    return r.length > 0;
+  }
+
+  /** A device failure past the retry budget (or after the campaign ended): failed with scope "device", never data for the optimizer. */
+  async failOnDevice(m: EntityManager, e: OnDevice, reason: string, now: Date): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      m,
+      `UPDATE experiments SET ${set(T.fail)}, failure_scope = 'device', failure_reason = $4, finished_at = $5,
+         failed_on = array_append(failed_on, device_id)
+       WHERE id = $1 AND device_id = $2 AND attempt = $3 AND ${from(T.fail)} RETURNING id`,
+      [e.id, e.deviceId, e.attempt, reason, now],
+    );
+    return r.length > 0;
+  }
+
+  /** A device failure within the retry budget: queued again, remembering the device so that another is preferred. */
+  async requeue(m: EntityManager, e: OnDevice): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      m,
+      `UPDATE experiments SET ${set(T.requeue)}, device_id = NULL, accepted_at = NULL, last_sent_at = NULL, waiting_reason = NULL,
+         failed_on = array_append(failed_on, device_id)
+       WHERE id = $1 AND device_id = $2 AND attempt = $3 AND ${from(T.requeue)} RETURNING id`,
+      [e.id, e.deviceId, e.attempt],
+    );
+    return r.length > 0;
+  }
+}

@@ -3,7 +3,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type ExperimentStatus, type JsonObject, queryRows } from '#persistence';
 import type { AcceptedEvent, FailedEvent, RejectedEvent, ResultEvent } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
-import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { Coalescer, type Pending } from '../common/coalescer.js';
 import { DomainError, type DomainErrorCode } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
@@ -23,7 +22,12 @@ interface ExperimentRow {
   attempt: number;
 }
 
-type Objective = CampaignDefinition['objective'];
+/** What a result is checked against: the campaign's objective as its stored definition holds it (campaigns/campaign-definition.ts). */
+interface Objective {
+  name: string;
+  low?: number;
+  high?: number;
+}
 
 /** An acceptance or a result, as ingested in groups. */
 type Report = { deviceId: string; event: AcceptedEvent } | { deviceId: string; event: ResultEvent };

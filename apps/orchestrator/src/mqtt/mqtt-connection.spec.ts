@@ -1,6 +1,6 @@
 import net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { until } from '../../../../test/support/poll.js';
+import { waitFor } from '#device-sdk/testing';
 import { connectMqttWithin } from '../bootstrap.js';
 import { MqttConnection } from './mqtt-connection.js';
 
@@ -45,10 +45,10 @@ describe('MqttConnection', () => {
       witness = mqtt.connect(`mqtt://127.0.0.1:${control.port}`, { clientId: 'witness', reconnectPeriod: 500, connectTimeout: 10_000 });
       witness.on('error', () => undefined); // a reset connection is what it is there for
       // Its first reconnect: a connect of the abandoned client already on its way has landed by now.
-      await until(() => control.connections() >= 2, { what: "the witness's first reconnect" });
+      await waitFor(() => control.connections() >= 2, "the witness's first reconnect", 20_000);
       const after = abandoned.connections();
       // Four reconnects of the witness later, the abandoned client has not connected once.
-      await until(() => control.connections() >= 6, { what: 'four more reconnects of the witness' });
+      await waitFor(() => control.connections() >= 6, 'four more reconnects of the witness', 20_000);
       expect(abandoned.connections()).toBe(after);
     } finally {
       witness?.end(true);

@@ -1,6 +1,6 @@
 import { Space } from '../space.js';
-import type { AskRequest, Observation } from '../strategy.js';
-import { BayesianStrategy, stalledFor } from './strategy.js';
+import type { AskRequest, Observation } from '../strategy-interface.js';
+import { BayesianStrategy, stalledFor } from './bayesian-strategy.js';
 
 const quadratic = Space.parse([
   { name: 'x', type: 'continuous', low: -2, high: 2 },

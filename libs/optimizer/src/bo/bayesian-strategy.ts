@@ -26,10 +26,10 @@
  * 20 of 40, median log10 regret -1.40 against -1.00).
  */
 import { type Acquisition, logEI, logProbabilityFeasible, sumOf } from '../acquisition/analytic.js';
-import { DesignStrategy } from '../design/strategy.js';
+import { DesignStrategy } from '../design/design-strategy.js';
 import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
-import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
+import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { FeasibilityModel } from '../surrogates/feasibility.js';
 import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
 import { Encoder, encoderDefaults, type EncoderOptions } from './encoding.js';

@@ -12,7 +12,8 @@
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import type { EncoderOptions } from './encoding.js';
 import { netOfBlocks, type NetOfBlocks } from './block-offsets.js';
-import { BayesianStrategy, type BayesianStrategyOptions } from './bayesian-strategy.js';
+import type { BayesianStrategyOptions } from './bayesian-options.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
 import { TreeEnsembleStrategy, type TreeStrategyOptions } from './tree-ensemble-strategy.js';
 
 export interface DefaultStrategyOptions {

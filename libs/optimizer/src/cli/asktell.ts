@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { AskTellSession, type Reply } from '../bo/ask-tell.js';
-import type { BayesianStrategyOptions } from '../bo/bayesian-strategy.js';
+import type { BayesianStrategyOptions } from '../bo/bayesian-options.js';
 
 function strategyOptions(argv: readonly string[]): BayesianStrategyOptions {
   const i = argv.indexOf('--options');

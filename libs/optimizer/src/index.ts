@@ -1,5 +1,4 @@
 export * from './space.js';
-export * from './table.js';
 export * from './constraints.js';
 export * from './composition.js';
 export * from './elements/elements.js';

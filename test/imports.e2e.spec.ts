@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { parseCsv, toCsv } from '#optimizer';
+import { parseCsv, toCsv } from '#tables';
 import { serviceWithBraninRig } from './support/branin-rig.js';
 import { until } from './support/poll.js';
 import { braninCampaign, firstBatch, TEST_TOKENS, type ErrorBody } from './support/service.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Role } from '../../apps/orchestrator/src/auth/roles.js';
+import type { Role } from '../../apps/orchestrator/src/common/roles.js';
 import { startOrchestrator, type Orchestrator } from '../../apps/orchestrator/src/bootstrap.js';
 import { loadConfig, type AppConfig, type TokenEntry } from '../../apps/orchestrator/src/common/config.js';
 import { freshDatabase, testMqttUrl, type TestDatabase } from './database.js';

@@ -5,13 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
 import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
-import { closeDataSource, openDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
-import {
-  openDatabaseWhenReachable,
-  redactUrl,
-  retryWhileUnreachable,
-  type WaitOptions,
-} from '#persistence';
+import { networkCodeIn, redactUrl, retryWhileUnreachable, type WaitOptions } from '#connections';
+import { closeDataSource, openDatabase, openDatabaseWhenReachable, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './common/config.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
@@ -141,7 +136,8 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
  */
 export function mqttRetryReason(error: unknown): string | undefined {
   const message = error instanceof Error ? error.message : String(error);
-  const code = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND)\b/.exec(message)?.[1];
+  // MqttConnection's message holds the socket error's text, its code among it.
+  const code = networkCodeIn(message);
   if (code) return code;
   if (/connack timeout|no CONNACK within/i.test(message)) return 'no CONNACK in time';
   if (/server unavailable|server busy/i.test(message)) return message.replace(/^.*: /, '');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { projectToSimplex, roundToGrid } from './composition.js';
-import { DesignStrategy } from './design/strategy.js';
+import { DesignStrategy } from './design/design-strategy.js';
 import { type Params, Space, SpaceError } from './space.js';
 
 const oer = { name: 'cat', type: 'composition', components: ['Ni', 'Fe', 'Co', 'Mn', 'Ce', 'La'], maxComponents: 4, step: 0.1 } as const;

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { DefaultStrategy } from './bo/default-strategy.js';
-import { BayesianStrategy } from './bo/strategy.js';
-import { TreeEnsembleStrategy } from './bo/candidate-strategy.js';
+import { BayesianStrategy } from './bo/bayesian-strategy.js';
+import { TreeEnsembleStrategy } from './bo/tree-ensemble-strategy.js';
 import type { LinearConstraint } from './constraints.js';
 import { DOptimalStrategy } from './design/doptimal-strategy.js';
 import { DesignError } from './design/errors.js';
-import { DesignStrategy } from './design/strategy.js';
+import { DesignStrategy } from './design/design-strategy.js';
 import { Rng } from './rng.js';
 import { type Parameter, type Params, Space } from './space.js';
-import type { Observation, Strategy } from './strategy.js';
+import type { Observation, Strategy } from './strategy-interface.js';
 
 /**
  * Every strategy proposes only points that satisfy the space's constraints,

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CsvTable, parseCsv } from '#optimizer';
+import { type CsvTable, parseCsv } from '#tables';
 
-// The CSV reader is the optimizer library's (results tables are read with it too).
-export { type CsvTable, parseCsv } from '#optimizer';
+// The CSV reader is the tables library's (results tables are read with it too).
+export { type CsvTable, parseCsv } from '#tables';
 
 /** Column index by name; throws naming the file and the columns it has. */
 export function column(table: CsvTable, name: string): number {

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from './auth.decorators.js';
-import type { Principal } from './roles.js';
+import type { Principal } from '../common/roles.js';
 
 @ApiTags('auth')
 @ApiBearerAuth()

@@ -1,6 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { DomainError } from '../common/errors.js';
-import { actorOf, type Principal, type Role } from './roles.js';
+import { actorOf, type Principal, type Role } from '../common/roles.js';
 
 export const ROLES_KEY = 'hakken:minimum-role';
 export const PUBLIC_KEY = 'hakken:public';

@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../common/errors.js';
 import { PUBLIC_KEY, ROLES_KEY, type AuthenticatedRequest, type AuthenticatedSocket } from './auth.decorators.js';
-import { actorOf, hasRole, type Principal, type Role } from './roles.js';
+import { actorOf, hasRole, type Principal, type Role } from '../common/roles.js';
 import { bearerToken, TokenService } from './token.service.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type TokenEntry } from '../common/config.js';
-import type { Principal } from './roles.js';
+import type { Principal } from '../common/roles.js';
 
 /**
  * The bearer tokens the service accepts, from configuration (HAKKEN_TOKENS).

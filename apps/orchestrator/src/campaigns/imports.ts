@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatIssues, parseCsv, type Params, tableResults, type TableResult } from '#optimizer';
+import { formatIssues, type Params } from '#optimizer';
+import { parseCsv, tableResults, type TableResult } from '#tables';
 import { DomainError } from '../common/errors.js';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
 

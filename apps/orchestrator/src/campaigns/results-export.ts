@@ -1,4 +1,5 @@
-import { FAILED_COLUMN, type Params, REASON_COLUMN, toCsv } from '#optimizer';
+import type { Params } from '#optimizer';
+import { FAILED_COLUMN, REASON_COLUMN, toCsv } from '#tables';
 import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
 import { EXPERIMENT_STATUS } from '../experiments/experiment-lifecycle.js';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';

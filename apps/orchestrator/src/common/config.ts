@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
-import { isRole, ROLES, type Role } from '../auth/roles.js';
+import { z } from 'zod';
+import { ROLES, type Role } from './roles.js';
 
 /** One accepted bearer token and whom it stands for. */
 export interface TokenEntry {
@@ -78,87 +79,146 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}] (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
-  const url = (name: string, protocols: string[]): string | undefined => {
-    const raw = env[name];
-    if (!raw) return undefined;
-    try {
-      const u = new URL(raw);
-      if (!protocols.includes(u.protocol)) problems.push(`${name} must use ${protocols.join(' or ')} (got ${u.protocol})`);
-    } catch {
-      problems.push(`${name} is not a URL`);
-    }
-    return raw;
-  };
-  const protocolVersion = int('MQTT_PROTOCOL_VERSION', 4, 4, 5);
-  if (protocolVersion !== 4 && protocolVersion !== 5) problems.push('MQTT_PROTOCOL_VERSION must be 4 or 5');
-  const level = env.LOG_LEVEL ?? 'log';
-  if (!['error', 'warn', 'log', 'debug'].includes(level)) problems.push(`LOG_LEVEL must be error, warn, log or debug (got "${level}")`);
-  const config: AppConfig = {
-    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    databaseWaitS: int('DATABASE_WAIT_S', 60, 0, 86_400),
-    mqttUrl: url('MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
-    mqttUsername: env.MQTT_USERNAME || undefined,
-    mqttPassword: env.MQTT_PASSWORD || undefined,
-    mqttWaitS: int('MQTT_WAIT_S', 60, 0, 86_400),
-    mqttProtocolVersion: protocolVersion as 4 | 5,
-    mqttPort: int('MQTT_PORT', 1883, 0, 65535),
-    httpPort: int('PORT', 3000, 0, 65535),
-    httpHost: env.HOST || '127.0.0.1',
-    dataDir: env.HAKKEN_DATA_DIR || '.data',
-    loopIntervalMs: int('LOOP_INTERVAL_MS', 200, 10, 60_000),
-    commandResendMs: int('COMMAND_RESEND_MS', 2000, 50, 600_000),
-    deviceSilentAfterMs: int('DEVICE_SILENT_AFTER_MS', 0, 0, 86_400_000),
-    deviceOfflineGraceMs: int('DEVICE_OFFLINE_GRACE_MS', 10_000, 0, 3_600_000),
-    instanceId: env.HAKKEN_INSTANCE_ID || `orchestrator-${hostname()}`,
-    leaseTtlMs: int('LEASE_TTL_MS', 15_000, 1000, 600_000),
-    logLevel: level as AppConfig['logLevel'],
-    httpBodyLimitBytes: int('HTTP_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    mqttDeviceEventRate: int('MQTT_DEVICE_EVENT_RATE', 100, 0, 1_000_000),
-    mqttDeviceEventBurst: int('MQTT_DEVICE_EVENT_BURST', 500, 1, 1_000_000),
-    tokens: parseTokens(env.HAKKEN_TOKENS, problems),
-    // One core is left to the main thread (MQTT, HTTP, database); more than four rarely pays, campaigns propose one batch at a time.
-    proposalWorkers: int('PROPOSAL_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 0, 64),
-  };
-  if (problems.length) throw new ConfigError(problems);
-  return config;
-}
+/** Problems are written after the variable's name: `PORT must be ...`. */
+const problem = (ctx: z.RefinementCtx, message: string): never => {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+};
+
+/** An integer in [min, max]; unset or empty: the fallback. */
+const int = (min: number, max: number, fallback: number | (() => number)) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return typeof fallback === 'function' ? fallback() : fallback;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) return problem(ctx, `must be an integer in [${min}, ${max}] (got "${raw}")`);
+      return n;
+    });
+
+/** A URL of one of these protocols; unset or empty: undefined. */
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return undefined;
+      let protocol: string;
+      try {
+        protocol = new URL(raw).protocol;
+      } catch {
+        return problem(ctx, 'is not a URL');
+      }
+      if (!protocols.includes(protocol)) return problem(ctx, `must use ${protocols.join(' or ')} (got ${protocol})`);
+      return raw;
+    });
+
+/** Free text; unset or empty: the fallback. */
+const text = <T extends string | undefined>(fallback: T | (() => T)) =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => raw || (typeof fallback === 'function' ? fallback() : fallback));
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
+
+/** One HAKKEN_TOKENS entry's fields. Messages never hold the token (a secret). */
+const tokenFields = z.object({
+  token: z
+    .string()
+    .min(16, 'the token must be at least 16 characters long')
+    .regex(/^[\x21-\x7e]+$/, 'the token must be printable ASCII without spaces'),
+  role: z.enum(ROLES, { error: (issue) => `unknown role "${String(issue.input)}" (known: ${ROLES.join(', ')})` }),
+  name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'the name must be 1-64 letters, digits, _ . @ -'),
+});
 
 /**
  * HAKKEN_TOKENS: comma-separated `token:role:name` entries. Problems name the
- * entry by position, never by its token (a secret).
+ * entry by position, never by its token.
  */
-export function parseTokens(raw: string | undefined, problems: string[]): TokenEntry[] {
-  if (raw === undefined || raw.trim() === '') return [];
-  const out: TokenEntry[] = [];
-  const seen = new Set<string>();
-  raw.split(',').forEach((part, i) => {
-    const where = `HAKKEN_TOKENS entry ${i + 1}`;
-    const fields = part.trim().split(':');
-    if (fields.length !== 3) {
-      problems.push(`${where} must be token:role:name`);
-      return;
-    }
-    const [token, role, name] = fields;
-    const before = problems.length;
-    if (token.length < 16) problems.push(`${where}: the token must be at least 16 characters long`);
-    if (!/^[\x21-\x7e]+$/.test(token)) problems.push(`${where}: the token must be printable ASCII without spaces`);
-    if (!isRole(role)) problems.push(`${where}: unknown role "${role}" (known: ${ROLES.join(', ')})`);
-    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) problems.push(`${where}: the name must be 1-64 letters, digits, _ . @ -`);
-    if (seen.has(token)) problems.push(`${where}: the same token appears twice`);
-    seen.add(token);
-    if (problems.length === before) out.push({ token, role: role as Role, name });
+const tokens = z
+  .string()
+  .optional()
+  .transform((raw, ctx): TokenEntry[] => {
+    if (raw === undefined || raw.trim() === '') return [];
+    const out: TokenEntry[] = [];
+    const seen = new Set<string>();
+    raw.split(',').forEach((part, i) => {
+      const where = `entry ${i + 1}`;
+      const fields = part.trim().split(':');
+      if (fields.length !== 3) return problem(ctx, `${where} must be token:role:name`);
+      const [token, role, name] = fields;
+      const entry = tokenFields.safeParse({ token, role, name });
+      const problems = entry.success ? [] : entry.error.issues.map((issue) => `${where}: ${issue.message}`);
+      if (seen.has(token)) problems.push(`${where}: the same token appears twice`);
+      seen.add(token);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      if (entry.success && problems.length === 0) out.push(entry.data);
+    });
+    return out;
   });
-  return out;
+
+/**
+ * The environment variables the service reads (README, "Configuration"), with
+ * their defaults and bounds, mapped to AppConfig.
+ */
+const environment = z
+  .object({
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DATABASE_WAIT_S: int(0, 86_400, 60),
+    MQTT_URL: url(['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
+    MQTT_USERNAME: text(undefined),
+    MQTT_PASSWORD: text(undefined),
+    MQTT_WAIT_S: int(0, 86_400, 60),
+    MQTT_PROTOCOL_VERSION: int(4, 5, 4).pipe(z.union([z.literal(4), z.literal(5)])),
+    MQTT_PORT: int(0, 65535, 1883),
+    PORT: int(0, 65535, 3000),
+    HOST: text('127.0.0.1'),
+    HAKKEN_DATA_DIR: text('.data'),
+    LOOP_INTERVAL_MS: int(10, 60_000, 200),
+    COMMAND_RESEND_MS: int(50, 600_000, 2000),
+    DEVICE_SILENT_AFTER_MS: int(0, 86_400_000, 0),
+    DEVICE_OFFLINE_GRACE_MS: int(0, 3_600_000, 10_000),
+    HAKKEN_INSTANCE_ID: text(() => `orchestrator-${hostname()}`),
+    LEASE_TTL_MS: int(1000, 600_000, 15_000),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: (issue) => `must be error, warn, log or debug (got "${String(issue.input)}")` }).default('log'),
+    HTTP_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024),
+    MQTT_DEVICE_EVENT_RATE: int(0, 1_000_000, 100),
+    MQTT_DEVICE_EVENT_BURST: int(1, 1_000_000, 500),
+    HAKKEN_TOKENS: tokens,
+    // One core is left to the main thread (MQTT, HTTP, database); more than four rarely pays, campaigns propose one batch at a time.
+    PROPOSAL_WORKERS: int(0, 64, () => Math.max(1, Math.min(4, availableParallelism() - 1))),
+  })
+  .transform((e): AppConfig => ({
+    databaseUrl: e.DATABASE_URL,
+    databaseWaitS: e.DATABASE_WAIT_S,
+    mqttUrl: e.MQTT_URL,
+    mqttUsername: e.MQTT_USERNAME,
+    mqttPassword: e.MQTT_PASSWORD,
+    mqttWaitS: e.MQTT_WAIT_S,
+    mqttProtocolVersion: e.MQTT_PROTOCOL_VERSION,
+    mqttPort: e.MQTT_PORT,
+    httpPort: e.PORT,
+    httpHost: e.HOST,
+    dataDir: e.HAKKEN_DATA_DIR,
+    loopIntervalMs: e.LOOP_INTERVAL_MS,
+    commandResendMs: e.COMMAND_RESEND_MS,
+    deviceSilentAfterMs: e.DEVICE_SILENT_AFTER_MS,
+    deviceOfflineGraceMs: e.DEVICE_OFFLINE_GRACE_MS,
+    instanceId: e.HAKKEN_INSTANCE_ID,
+    leaseTtlMs: e.LEASE_TTL_MS,
+    logLevel: e.LOG_LEVEL,
+    httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    mqttDeviceEventRate: e.MQTT_DEVICE_EVENT_RATE,
+    mqttDeviceEventBurst: e.MQTT_DEVICE_EVENT_BURST,
+    tokens: e.HAKKEN_TOKENS,
+    proposalWorkers: e.PROPOSAL_WORKERS,
+  }));
+
+/** Reads the configuration; every problem, not only the first, is named in one ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+  return parsed.data;
 }

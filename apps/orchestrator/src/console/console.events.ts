@@ -1,6 +1,6 @@
 import type { HakkenEventMap } from '../common/events.js';
 import type { DomainErrorCode } from '../common/errors.js';
-import type { Principal } from '../auth/roles.js';
+import type { Principal } from '../common/roles.js';
 import type { ApprovalPolicy } from '../campaigns/approval-policy.js';
 import type { CampaignDetail } from '../campaigns/campaigns.service.js';
 

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { redactUrl } from '#persistence';
+import { redactUrl } from '#connections';
 import { encodeMessage, topics, type Command } from '#protocol';
 import type { CommandPublisher } from '../common/ports.js';
 

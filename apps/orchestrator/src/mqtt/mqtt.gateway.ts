@@ -7,6 +7,8 @@ import {
   type AckCommand,
   type DeviceEvent,
 } from '#protocol';
+import { retry } from '#connections';
+import { databaseRetryReason } from '#persistence';
 import { DomainError, assertNever } from '../common/errors.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
 import { COMMAND_PUBLISHER, type CommandPublisher } from '../common/ports.js';
@@ -138,16 +140,14 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
    * offline in the registry. Only an unreachable database is waited for;
    * any other error, or shutting down, ends it.
    */
-  private async untilStored(what: string, fn: () => Promise<void>): Promise<void> {
-    for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!databaseUnreachable(e) || this.closing) throw e;
-        this.logger.warn(`${what} not stored (${e instanceof Error ? e.message : String(e)}); retrying in ${delayMs} ms`);
-        await new Promise((r) => setTimeout(r, delayMs));
-      }
-    }
+  private untilStored(what: string, fn: () => Promise<void>): Promise<void> {
+    return retry(fn, {
+      retryReason: (e) => (this.closing ? undefined : databaseRetryReason(e)),
+      onRetry: (reason, delayMs) => this.logger.warn(`${what} not stored (${reason}); retrying in ${delayMs} ms`),
+      maxWaitMs: Number.POSITIVE_INFINITY,
+      initialDelayMs: 200,
+      maxDelayMs: 5000,
+    });
   }
 
   /** Runs fn after the previous availability or heartbeat of this device was handled (a Last Will must not overtake an "online"). */
@@ -199,16 +199,4 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
       ...(error ? { error } : {}),
     });
   }
-}
-
-/** Connection refused, reset or cut by a server shutting down (SQLSTATE class 08, 57P01-57P03): worth waiting for. */
-function databaseUnreachable(e: unknown): boolean {
-  const driver = (e as { driverError?: unknown } | null)?.driverError;
-  for (const err of [e, driver]) {
-    if (!(err instanceof Error)) continue;
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|57P0[123])$/.test(code) || code.startsWith('08'))) return true;
-    if (/Connection terminated|Connection ended|connection timeout|timeout exceeded when trying to connect/i.test(err.message)) return true;
-  }
-  return false;
 }

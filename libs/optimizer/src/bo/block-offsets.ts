@@ -8,7 +8,7 @@
  */
 import { Rng } from '../rng.js';
 import type { Space } from '../space.js';
-import type { Observation } from '../strategy.js';
+import type { Observation } from '../strategy-interface.js';
 import { GaussianProcess } from '../surrogates/gp.js';
 import { Encoder, type EncoderOptions } from './encoding.js';
 

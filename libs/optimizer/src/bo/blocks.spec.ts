@@ -1,9 +1,9 @@
 import { Rng } from '../rng.js';
 import { Space } from '../space.js';
-import type { Observation } from '../strategy.js';
+import type { Observation } from '../strategy-interface.js';
 import { netOfBlocks } from './block-offsets.js';
 import { DefaultStrategy } from './default-strategy.js';
-import { BayesianStrategy } from './strategy.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
 
 const space = Space.parse([
   { name: 'x1', type: 'continuous', low: -5, high: 10 },

@@ -1,6 +1,6 @@
 import { Space } from '../space.js';
-import { TreeEnsembleStrategy } from './candidate-strategy.js';
-import { BayesianStrategy } from './strategy.js';
+import { TreeEnsembleStrategy } from './tree-ensemble-strategy.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
 import { Encoder } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 

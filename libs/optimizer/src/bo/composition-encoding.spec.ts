@@ -1,12 +1,12 @@
 import type { Acquisition } from '../acquisition/analytic.js';
 import { elementProperties } from '../elements/elements.js';
 import { type Params, Space } from '../space.js';
-import type { Observation } from '../strategy.js';
+import type { Observation } from '../strategy-interface.js';
 import { DefaultStrategy } from './default-strategy.js';
 import { Encoder } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
-import { BayesianStrategy } from './strategy.js';
-import { TreeEnsembleStrategy } from './candidate-strategy.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
+import { TreeEnsembleStrategy } from './tree-ensemble-strategy.js';
 
 const oer = Space.parse([
   { name: 'cat', type: 'composition', components: ['Ni', 'Fe', 'Co', 'Mn', 'Ce', 'La'], maxComponents: 4, step: 0.1 },

@@ -9,11 +9,12 @@
  * (plates, days) reach the trees net of the block offsets that a GP with
  * blocks estimates on a subsample (block-offsets.ts).
  */
-import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
+import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import type { EncoderOptions } from './encoding.js';
 import { netOfBlocks, type NetOfBlocks } from './block-offsets.js';
-import { BayesianStrategy, type BayesianStrategyOptions } from './strategy.js';
-import { TreeEnsembleStrategy, type TreeStrategyOptions } from './candidate-strategy.js';
+import type { BayesianStrategyOptions } from './bayesian-options.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
+import { TreeEnsembleStrategy, type TreeStrategyOptions } from './tree-ensemble-strategy.js';
 
 export interface DefaultStrategyOptions {
   /** Most observations modelled by the exact GP. Default 200 (about a second per proposal on 2 cores; an exact GP is cubic in N). */

@@ -1,5 +1,5 @@
 import type { Space } from '../space.js';
-import type { Strategy, StrategyInfo } from '../strategy.js';
+import type { Strategy, StrategyInfo } from '../strategy-interface.js';
 
 /** Size of a model-based strategy's initial design: the option if given, else max(5, d + 1). */
 export function initialDesignSize(space: Space, option: number | undefined): number {

@@ -7,7 +7,7 @@
 import { logEI } from '../acquisition/analytic.js';
 import { Rng } from '../rng.js';
 import { type Params, Space } from '../space.js';
-import type { Direction, Prediction } from '../strategy.js';
+import type { Direction, Prediction } from '../strategy-interface.js';
 import { GaussianProcess } from '../surrogates/gp.js';
 import { Encoder } from './encoding.js';
 import { inInitialDesign } from './initial-design.js';

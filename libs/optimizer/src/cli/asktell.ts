@@ -6,8 +6,8 @@
  *   node dist/libs/optimizer/src/cli/asktell.js [--options '<BayesianStrategyOptions as JSON>']
  */
 import { createInterface } from 'node:readline';
-import { AskTellSession, type Reply } from '../bo/protocol.js';
-import type { BayesianStrategyOptions } from '../bo/strategy.js';
+import { AskTellSession, type Reply } from '../bo/ask-tell.js';
+import type { BayesianStrategyOptions } from '../bo/bayesian-options.js';
 
 function strategyOptions(argv: readonly string[]): BayesianStrategyOptions {
   const i = argv.indexOf('--options');

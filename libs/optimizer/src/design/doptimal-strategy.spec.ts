@@ -1,5 +1,5 @@
 import { Space, type Params } from '../space.js';
-import type { AskRequest, Proposal, Strategy } from '../strategy.js';
+import type { AskRequest, Proposal, Strategy } from '../strategy-interface.js';
 import { cachedDOptimalDesign, DOptimalStrategy } from './doptimal-strategy.js';
 import { dOptimalDesign } from './doptimal.js';
 

@@ -1,6 +1,6 @@
 import { Rng } from '../rng.js';
 import type { Params, Space } from '../space.js';
-import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
+import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { DesignError, requireInteger } from './errors.js';
 import { dOptimalDesign, type DOptimalDesign } from './doptimal.js';
 import type { DesignModel } from './model.js';

@@ -1,4 +1,4 @@
-import { AskTellSession } from './protocol.js';
+import { AskTellSession } from './ask-tell.js';
 
 const branin = (x1: number, x2: number) => {
   const b = 5.1 / (4 * Math.PI ** 2);

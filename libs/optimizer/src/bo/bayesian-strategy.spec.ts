@@ -1,6 +1,7 @@
 import { Space } from '../space.js';
-import type { AskRequest, Observation } from '../strategy.js';
-import { BayesianStrategy, stalledFor } from './strategy.js';
+import type { AskRequest, Observation } from '../strategy-interface.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
+import { stalledFor } from './stall-escape.js';
 
 const quadratic = Space.parse([
   { name: 'x', type: 'continuous', low: -2, high: 2 },

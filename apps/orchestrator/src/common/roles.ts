@@ -8,10 +8,6 @@ export interface Principal {
   name: string;
 }
 
-export function isRole(x: string): x is Role {
-  return (ROLES as readonly string[]).includes(x);
-}
-
 /** True when `role` may do what `minimum` may. */
 export function hasRole(role: Role, minimum: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(minimum);

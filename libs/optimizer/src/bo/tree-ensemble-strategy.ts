@@ -16,11 +16,11 @@
  * libs/surrogates-tfjs plugs in the same way (NeuralEnsembleStrategy).
  */
 import { logExpectedImprovement } from '../acquisition/analytic.js';
-import { DesignStrategy } from '../design/strategy.js';
+import { DesignStrategy } from '../design/design-strategy.js';
 import { sobolPoints } from '../design/sobol.js';
 import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
-import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
+import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
 import { readPosterior, type Surrogate } from '../surrogates/surrogate.js';
 import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';

@@ -1,8 +1,8 @@
 import { Space, type Params } from '../space.js';
-import type { AskRequest, Observation } from '../strategy.js';
+import type { AskRequest, Observation } from '../strategy-interface.js';
 import { DesignError } from './errors.js';
 import { sobolPoints } from './sobol.js';
-import { DesignStrategy, type DesignKind } from './strategy.js';
+import { DesignStrategy, type DesignKind } from './design-strategy.js';
 
 const kinds: DesignKind[] = ['sobol', 'lhs', 'random'];
 

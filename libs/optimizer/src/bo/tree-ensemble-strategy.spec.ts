@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { Rng } from '../rng.js';
 import { Space } from '../space.js';
-import type { Observation } from '../strategy.js';
+import type { Observation } from '../strategy-interface.js';
 import { ExtraTrees } from '../surrogates/extra-trees.js';
 import type { Posterior, Surrogate } from '../surrogates/surrogate.js';
-import { CandidateStrategy } from './candidate-strategy.js';
+import { CandidateStrategy } from './tree-ensemble-strategy.js';
 import { Encoder } from './encoding.js';
 
 /** A model that, like TensorFlow.js on WebGPU, can only read its posterior asynchronously. */

@@ -5,87 +5,35 @@
  * Batches and pending experiments use the Kriging believer: each chosen or
  * pending point is added to the model with its posterior mean as a fantasy
  * value (hyperparameters fixed), so the next point goes elsewhere. Local
- * penalisation is the alternative (option `batch`); on hartmann6 with
- * batches of 4 the believer did better (median log10 regret -1.11 vs -0.36
- * over 10 seeds; fantasies, see fantasy.ts, -0.88).
- *
- * Stall escape for mixed spaces: a one-hot categorical choice with few
- * observations is modelled as nearly independent of the others, so its
- * posterior reverts to the (log-warped, hence pessimistic) mean of the data and
- * plain EI keeps refining the incumbent's choice forever (on branin_mixed 4 of
- * 10 seeds spent the last 25 evaluations on one solvent). Once the best has not
- * improved significantly for `stallAfter` model-chosen evaluations, every
- * other sequential ask (the last point of a batch) is restricted to the
- * least-tried other combination of categorical choices. That ask searches the
- * combination as a problem of its own: its EI is measured against the best
- * outcome seen in that combination, not the overall best. Against the overall
- * best, EI in a little-known combination is all variance and probes its far
- * corners; against its own best it finds and refines the combination's best
- * region, which is what decides whether it can beat the incumbent (on
- * branin_mixed over seeds 0–39, 26 of 40 runs found the best solvent against
- * 20 of 40, median log10 regret -1.40 against -1.00).
+ * penalisation and posterior fantasies are the alternatives (option `batch`).
+ * In mixed spaces a stall escape searches another combination of categorical
+ * choices when the best stops improving (see stall-escape.ts). The options and
+ * their defaults are in bayesian-options.ts; the measurements that chose them
+ * in bench/results/README.md.
  */
 import { type Acquisition, logEI, logProbabilityFeasible, sumOf } from '../acquisition/analytic.js';
-import { DesignStrategy } from '../design/strategy.js';
+import { DesignStrategy } from '../design/design-strategy.js';
 import { Rng } from '../rng.js';
 import type { Params } from '../space.js';
-import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy.js';
+import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { FeasibilityModel } from '../surrogates/feasibility.js';
-import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
+import type { GaussianProcess } from '../surrogates/gp.js';
 import { Encoder, encoderDefaults, type EncoderOptions } from './encoding.js';
 import { maximizeAcquisition } from './optimize.js';
 import { fantasyLogEI } from './fantasy.js';
 import { inInitialDesign, initialDesignInfo, initialDesignSize } from './initial-design.js';
-import { ObjectiveModel, type WarpMode } from './model.js';
+import { ObjectiveModel } from './model.js';
+import { resolveBayesianOptions, type BayesianStrategyOptions, type ResolvedBayesianOptions } from './bayesian-options.js';
+import { combinationOf, leastTriedCombination, stalledFor, withinCombination } from './stall-escape.js';
 import { paretoExploration } from './explore.js';
 import { lipschitzEstimate, locallyPenalised, type PenaltyCentre } from './penalisation.js';
 import type { OutcomeWarp } from './warp.js';
-
-export interface BayesianStrategyOptions {
-  /** Design points (observed or pending) before the model takes over; default max(5, d + 1). */
-  initialDesign?: number;
-  /** Sobol candidates per acquisition search. Default 1024. */
-  rawSamples?: number;
-  /** Local searches per acquisition search. Default 8. */
-  starts?: number;
-  /** Perturbations of the best observations added to the candidates. Default 64. */
-  localCandidates?: number;
-  /** A proposal whose posterior sd is above this fraction of the prior sd is flagged as extrapolation. Default 0.8. */
-  extrapolationSd?: number;
-  /** Outcome warping before the GP: 'none', 'log' or 'auto' (default; by evidence, see model.ts). */
-  warp?: WarpMode;
-  /** δ of the log warp as fractions of the median gap below the best; 'auto' picks by evidence. Default [0.1, 0.3, 1]. */
-  warpFractions?: number[];
-  /** Batches and pending points: 'believer' (Kriging believer, default), 'penalisation' (local penalisation) or 'fantasies' (see fantasy.ts). */
-  batch?: 'believer' | 'penalisation' | 'fantasies';
-  /** Posterior samples of the pending points with batch 'fantasies'. Default 8. */
-  fantasies?: number;
-  /** Probability of an ε-greedy exploration step instead of LogEI (see explore.ts). Default 0. */
-  explore?: number;
-  /** Options of the objective's GP (kernel, priors, restarts). */
-  gp?: GpOptions;
-  /** Stall escape (see the file comment and stalledFor): model-chosen evaluations without a significant improvement before it acts; 0 turns it off. Default 5. */
-  stallAfter?: number;
-  /** A significant improvement, as a fraction of the gap between the best and the median outcome. Default 0.1. */
-  stallThreshold?: number;
-  /** While stalled, a sequential ask escapes once every this many asks. Default 2. */
-  stallPeriod?: number;
-  /**
-   * Improvement margin of the escape's EI, in prior standard deviations of the
-   * (warped) model: above 0 an escape also leaves the incumbent's basin in
-   * continuous spaces. Default 0 (with 0.5 and a threshold of 0.01: hartmann6
-   * -2.10 but branin -3.44 and levy6 0.59 over 10 seeds, against -1.59, -4.21, 0.51).
-   */
-  stallMargin?: number;
-  /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
-  encoding?: EncoderOptions;
-}
 
 export class BayesianStrategy implements Strategy {
   private readonly modelInfo: StrategyInfo;
   /** Whether the last ask was answered by the initial design (its provenance is then the design's). */
   private lastFromDesign = false;
-  private readonly options: Required<Omit<BayesianStrategyOptions, 'initialDesign' | 'gp' | 'encoding'>> & { initialDesign?: number };
+  private readonly options: ResolvedBayesianOptions;
   private readonly encoding: EncoderOptions;
   private readonly objective: ObjectiveModel;
   private feasibility: FeasibilityModel | undefined;
@@ -96,23 +44,8 @@ export class BayesianStrategy implements Strategy {
   private readonly design = new DesignStrategy({ kind: 'sobol' });
 
   constructor(options: BayesianStrategyOptions = {}) {
-    this.objective = new ObjectiveModel(options.gp, options.warp ?? 'auto', options.warpFractions ?? [0.1, 0.3, 1]);
-    this.options = {
-      rawSamples: options.rawSamples ?? 1024,
-      starts: options.starts ?? 8,
-      localCandidates: options.localCandidates ?? 64,
-      extrapolationSd: options.extrapolationSd ?? 0.8,
-      warp: options.warp ?? 'auto',
-      batch: options.batch ?? 'believer',
-      fantasies: options.fantasies ?? 8,
-      explore: options.explore ?? 0,
-      warpFractions: options.warpFractions ?? [0.1, 0.3, 1],
-      stallAfter: options.stallAfter ?? 5,
-      stallThreshold: options.stallThreshold ?? 0.1,
-      stallMargin: options.stallMargin ?? 0,
-      stallPeriod: options.stallPeriod ?? 2,
-      initialDesign: options.initialDesign,
-    };
+    this.options = resolveBayesianOptions(options);
+    this.objective = new ObjectiveModel(options.gp, this.options.warp, this.options.warpFractions);
     this.encoding = { ...options.encoding };
     this.modelInfo = {
       name: 'bayesian/gp-logei',
@@ -208,7 +141,7 @@ export class BayesianStrategy implements Strategy {
     };
     remember(request.pending.filter(valid).map((p) => enc.encode(p)));
 
-    // Stall escape (see the file comment). With a margin, the escape's EI asks
+    // Stall escape (see stall-escape.ts). With a margin, the escape's EI asks
     // for an improvement by that much: near the incumbent the posterior sd is
     // tiny, so that EI vanishes there and the search goes to the best-looking
     // unresolved region. Only model-chosen points count: the design is no stall.
@@ -328,89 +261,6 @@ export class BayesianStrategy implements Strategy {
     }
     return proposal;
   }
-}
-
-/**
- * Number of trailing observations (in the order given) since the last
- * significant improvement of the best maximisation outcome: one larger than
- * `fraction` of the gap between the best and the median outcome.
- */
-export function stalledFor(y: readonly number[], fraction: number): number {
-  if (y.length === 0) return 0;
-  const sorted = [...y].sort((a, b) => a - b);
-  const gap = sorted[sorted.length - 1] - sorted[Math.floor(sorted.length / 2)];
-  const threshold = fraction * gap;
-  let best = y[0];
-  let last = 0;
-  for (let i = 1; i < y.length; i++) {
-    if (y[i] > best + threshold) last = i;
-    best = Math.max(best, y[i]);
-  }
-  return y.length - 1 - last;
-}
-
-/** Categorical combinations above which the escape does not pick one. */
-const ESCAPE_COMBINATIONS = 16;
-
-/** Every categorical parameter as (number of choices, the choice x holds): one-hot blocks, then descriptor-encoded ones. */
-function choiceSlots(enc: Encoder): { size: number; choice: (x: readonly number[]) => number }[] {
-  return [
-    ...enc.categoricals.map((b) => ({
-      size: b.size,
-      choice: (x: readonly number[]) => {
-        let j = 0;
-        for (let c = 1; c < b.size; c++) if (x[b.offset + c] > x[b.offset + j]) j = c;
-        return j;
-      },
-    })),
-    ...enc.descriptorCategoricals.map((b) => ({ size: b.vectors.length, choice: (x: readonly number[]) => enc.choiceOf(x, b) })),
-  ];
-}
-
-function combinationOf(enc: Encoder, x: readonly number[]): string {
-  return choiceSlots(enc)
-    .map((slot) => slot.choice(x))
-    .join(',');
-}
-
-/** The categorical combination, other than the incumbent's, with the fewest observed or pending points. */
-function leastTriedCombination(enc: Encoder, tried: readonly number[][], incumbent: readonly number[]): string | undefined {
-  const slots = choiceSlots(enc);
-  const total = slots.reduce((a, slot) => a * slot.size, 1);
-  if (slots.length === 0 || total < 2 || total > ESCAPE_COMBINATIONS) return undefined;
-  const counts = new Map<string, number>();
-  for (const x of tried) {
-    const key = combinationOf(enc, x);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const own = combinationOf(enc, incumbent);
-  let best: { key: string; count: number } | undefined;
-  for (let i = 0; i < total; i++) {
-    const parts: number[] = [];
-    let rest = i;
-    for (const slot of slots) {
-      parts.push(rest % slot.size);
-      rest = Math.floor(rest / slot.size);
-    }
-    const key = parts.join(',');
-    const count = counts.get(key) ?? 0;
-    if (key !== own && (!best || count < best.count)) best = { key, count };
-  }
-  return best?.key;
-}
-
-/** The acquisition restricted to one categorical combination (-∞ elsewhere). */
-function withinCombination(acq: Acquisition, enc: Encoder, key: string): Acquisition {
-  return {
-    name: `${acq.name}|${key}`,
-    evaluate(X: number[][]): Float64Array {
-      const out = acq.evaluate(X);
-      X.forEach((x, i) => {
-        if (combinationOf(enc, x) !== key) out[i] = -Infinity;
-      });
-      return out;
-    },
-  };
 }
 
 function mixSeed(seed: number, observations: number, pending: number): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Space } from './space.js';
-import { parseCsv, tableResults, toCsv } from './table.js';
+import { Space } from '#optimizer';
+import { parseCsv, tableResults, toCsv } from './index.js';
 
 const space = Space.parse([
   { name: 'temperature', type: 'continuous', low: 20, high: 120 },

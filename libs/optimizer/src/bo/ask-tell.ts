@@ -4,9 +4,10 @@
  * stdio CLI (cli/asktell.ts) stays a thin loop and the logic is testable.
  */
 import { type Params, Space } from '../space.js';
-import type { Direction, Observation } from '../strategy.js';
+import type { Direction, Observation } from '../strategy-interface.js';
 import { encodePool, type PoolObservation, type PoolRow, PoolStrategy } from './pool.js';
-import { BayesianStrategy, type BayesianStrategyOptions } from './strategy.js';
+import type { BayesianStrategyOptions } from './bayesian-options.js';
+import { BayesianStrategy } from './bayesian-strategy.js';
 
 export type Reply = Record<string, unknown>;
 

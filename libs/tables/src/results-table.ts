@@ -2,72 +2,11 @@
  * Tables of results: CSV text (a literature table, a spreadsheet export, a lab
  * notebook) read as points of a space with their outcome. Every problem is
  * reported by line and column, not only the first, so a table can be mended
- * in one go.
+ * in one go. The optimizer sees spaces and numbers, never tables: this reads
+ * a table into them.
  */
-import type { Params, Space } from './space.js';
-
-/** A parsed CSV file: header names and rows of raw strings. */
-export interface CsvTable {
-  file: string;
-  columns: string[];
-  rows: string[][];
-}
-
-/**
- * Parses CSV text (RFC 4180: comma separated, optional double-quoted fields
- * with "" escapes, LF or CRLF line ends). The first line is the header; every
- * row must have as many fields, else an error names the line.
- */
-export function parseCsv(text: string, file = '(text)'): CsvTable {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      field = '';
-      if (record.length > 1 || record[0] !== '') records.push(record);
-      record = [];
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) records.push([...record, field]);
-  if (records.length === 0) throw new Error(`${file}: empty CSV file`);
-  const [columns, ...rows] = records;
-  rows.forEach((r, i) => {
-    if (r.length !== columns.length)
-      throw new Error(`${file}: line ${i + 2} has ${r.length} fields, the header has ${columns.length}${separatorHint(columns)}`);
-  });
-  return { file, columns, rows };
-}
-
-/** CSV text (RFC 4180, LF line ends) of a header and rows; a field with a comma, quote or line break is quoted. parseCsv reads it back. */
-export function toCsv(columns: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
-  const field = (v: string | number | null | undefined) => {
-    const text = v === null || v === undefined ? '' : String(v);
-    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  return `${[columns, ...rows].map((r) => r.map(field).join(',')).join('\n')}\n`;
-}
-
-/** A header of one column with semicolons or tabs in it: a table from a spreadsheet set to another separator. */
-function separatorHint(columns: readonly string[]): string {
-  return columns.length === 1 && /[;\t]/.test(columns[0])
-    ? `; the header is one column, "${columns[0]}", separated by ";" or tabs: save the table with commas (and "." for decimals)`
-    : '';
-}
+import type { Params, Space } from '#optimizer';
+import { type CsvTable, separatorHint, unguardedCell } from './csv.js';
 
 /** One row of a results table: a point, and its outcome or its failure. */
 export interface TableResult {
@@ -111,10 +50,11 @@ export function tableResults(
   const used = new Set([...space.names, objective]);
   const missing = [...space.names, objective].filter((k) => !index.has(k));
   if (missing.length > 0) {
+    const hint = separatorHint(table.columns);
     problems.push(
       `the header has no column for ${missing.map((k) => `"${k}"`).join(', ')} (it needs one per parameter${
         space.names.length === space.parameters.length ? '' : ', composition components as <name>.<component>'
-      } and one for the objective "${objective}")${separatorHint(table.columns)}`,
+      } and one for the objective "${objective}")${hint ? `; ${hint}` : ''}`,
     );
   }
   const failedAt = used.has(FAILED_COLUMN) ? undefined : index.get(FAILED_COLUMN);
@@ -140,7 +80,8 @@ export function tableResults(
     };
     const params: Params = {};
     for (const key of space.names) {
-      if (categorical.has(key)) params[key] = cell(key);
+      // A choice that toCsv guarded against formulas ('=x) reads back as written.
+      if (categorical.has(key)) params[key] = unguardedCell(cell(key));
       else {
         const v = number(key);
         if (v !== undefined) params[key] = v;
@@ -151,7 +92,7 @@ export function tableResults(
       problems.push(`${at}, column "${FAILED_COLUMN}": "${row[failedAt as number].trim()}" is not true or false`);
       return;
     }
-    const reason = reasonAt === undefined ? '' : row[reasonAt].trim();
+    const reason = reasonAt === undefined ? '' : unguardedCell(row[reasonAt].trim());
     if (TRUE.has(flag)) {
       if (cell(objective) !== '') problems.push(`${at}: a failed experiment has no value, but "${objective}" is ${cell(objective)}`);
       else if (problems.length === before) results.push({ params, failed: true, ...(reason ? { reason } : {}), line: r + 2 });

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { BayesianStrategy } from '#optimizer';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { type Params, Space } from '#optimizer';
 import type { Observation } from '#optimizer';
 import { quantile, round } from './support/stats.js';

@@ -22,7 +22,7 @@ import { TreeEnsembleStrategy } from '#optimizer';
 import { sobolPoints } from '#optimizer';
 import { DesignStrategy } from '#optimizer';
 import { choleskyInPlace } from '#optimizer';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { Space, type Params } from '#optimizer';
 import type { Observation, Strategy } from '#optimizer';
 import { NeuralEnsembleStrategy } from '#surrogates-tfjs';

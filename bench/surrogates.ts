@@ -19,7 +19,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { ExtraTrees } from '#optimizer';
 import { GaussianProcess } from '#optimizer';
 import { readPosterior, type Surrogate } from '#optimizer';

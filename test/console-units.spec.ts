@@ -3,7 +3,7 @@ import { Space } from '#optimizer';
 import { policyApproves } from '../apps/orchestrator/src/campaigns/approval-policy.js';
 import { planBatchEdit } from '../apps/orchestrator/src/campaigns/batch-edit.js';
 import { ConfigError, loadConfig } from '../apps/orchestrator/src/common/config.js';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.service.js';
 import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';

@@ -1,4 +1,4 @@
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { ackley, benchmarkFunctions, branin, checkParams, getBenchmark, hartmann6, levy, rosenbrock } from './functions.js';
 
 describe('benchmark functions', () => {

@@ -1,7 +1,7 @@
 import { DeviceClient } from '#device-sdk';
 import type { DeviceLogger, RunContext, RunOutcome } from '#device-sdk';
 import type { Capabilities, RunCommand } from '#protocol';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 
 /** Settings every simulated device shares: connection, timing, noise and failure rates. */
 export interface SimDeviceOptions {

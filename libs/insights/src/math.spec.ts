@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { bestSoFar, crossValidate, pca2, permutationImportance, type Regressor } from './math.js';
 
 describe('console insights math', () => {

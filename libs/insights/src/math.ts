@@ -1,4 +1,4 @@
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 
 /**
  * The numbers behind the console's pictures, on plain arrays: a 2-D PCA,

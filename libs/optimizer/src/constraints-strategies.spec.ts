@@ -6,7 +6,7 @@ import type { LinearConstraint } from './constraints.js';
 import { DOptimalStrategy } from './design/doptimal-strategy.js';
 import { DesignError } from './design/errors.js';
 import { DesignStrategy } from './design/design-strategy.js';
-import { Rng } from './rng.js';
+import { Rng } from '#random';
 import { type Parameter, type Params, Space } from './space.js';
 import type { Observation, Strategy } from './strategy-interface.js';
 

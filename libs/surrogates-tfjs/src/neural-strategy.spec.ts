@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { Space } from '#optimizer';
 import type { AskRequest, Observation } from '#optimizer';
 import { NeuralEnsembleStrategy } from './neural-strategy.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { selectBackend } from './backend.js';
 import { NeuralEnsemble, type NeuralEnsembleOptions } from './nn-ensemble.js';
 

@@ -20,7 +20,7 @@
  * Rng, so a seed reproduces a fit on a given backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import type { Posterior, Surrogate } from '#optimizer';
 import { type BackendName, type BackendSelection, selectBackend } from './backend.js';
 

@@ -1,4 +1,4 @@
-import { Rng } from '#optimizer';
+import { Rng } from '#random';
 import { hash32 } from '#simulators';
 
 /** Every kind of fault the suite injects. */

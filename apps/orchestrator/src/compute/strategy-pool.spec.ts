@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { Rng, type Observation } from '#optimizer';
+import type { Observation } from '#optimizer';
+import { Rng } from '#random';
 import { computeInsights, type InsightsExperiment, type InsightsJob } from '#insights';
 import { parseCampaignDefinition, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { askStrategy, type AskJob } from './strategy-ask.js';

@@ -1,7 +1,7 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Posterior, Surrogate } from '../surrogates/surrogate.js';
 import { EI, expectedImprovement, logEI, logExpectedImprovement, logProbabilityOfImprovement, probabilityOfImprovement, sumOf, UCB, upperConfidenceBound } from './analytic.js';
-import { erfcx, logH, logNormalCdf, normalCdf } from './normal.js';
+import { erfcx, logH, logNormalCdf, normalCdf } from '../stats/normal.js';
 import { thompsonSelect } from './thompson.js';
 
 describe('normal helpers', () => {

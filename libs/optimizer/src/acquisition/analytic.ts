@@ -4,7 +4,7 @@
  * mean and standard deviation at one point and the incumbent (best value).
  */
 import type { Surrogate } from '../surrogates/surrogate.js';
-import { h, logH, logNormalCdf, normalCdf } from './normal.js';
+import { h, logH, logNormalCdf, normalCdf } from '../stats/normal.js';
 
 const MIN_SD = 1e-12;
 

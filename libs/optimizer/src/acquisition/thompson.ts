@@ -5,7 +5,7 @@
  * posterior.
  */
 import { choleskyJitter } from '../linalg/dense.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '#random';
 import { isJointSurrogate, type Surrogate } from '../surrogates/surrogate.js';
 
 /** One posterior sample at each candidate (length = candidates.length). */

@@ -13,7 +13,7 @@
  */
 import { type Acquisition, logEI, logProbabilityFeasible, sumOf } from '../acquisition/analytic.js';
 import { DesignStrategy } from '../design/design-strategy.js';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { FeasibilityModel } from '../surrogates/feasibility.js';

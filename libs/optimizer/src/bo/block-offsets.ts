@@ -6,7 +6,7 @@
  * its block's offset. Blocks left out of the subsample (more blocks than the
  * subsample can hold two results of) keep their values.
  */
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Space } from '../space.js';
 import type { Observation } from '../strategy-interface.js';
 import { GaussianProcess } from '../surrogates/gp.js';

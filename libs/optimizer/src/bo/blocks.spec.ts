@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { Space } from '../space.js';
 import type { Observation } from '../strategy-interface.js';
 import { netOfBlocks } from './block-offsets.js';

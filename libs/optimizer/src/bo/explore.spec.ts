@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { Space } from '../space.js';
 import type { Posterior, Surrogate } from '../surrogates/surrogate.js';
 import { Encoder } from './encoding.js';

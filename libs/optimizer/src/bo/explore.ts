@@ -6,7 +6,7 @@
  * Only candidates that satisfy the space's constraints are considered.
  */
 import { sobolPoints } from '../design/sobol.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '#random';
 import type { Surrogate } from '../surrogates/surrogate.js';
 import type { Encoder } from './encoding.js';
 

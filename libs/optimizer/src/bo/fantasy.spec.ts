@@ -1,5 +1,5 @@
 import { logEI } from '../acquisition/analytic.js';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { GaussianProcess } from '../surrogates/gp.js';
 import { fantasyLogEI } from './fantasy.js';
 

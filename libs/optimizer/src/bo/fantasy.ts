@@ -10,7 +10,7 @@
  */
 import { type Acquisition, logExpectedImprovement } from '../acquisition/analytic.js';
 import { choleskyJitter } from '../linalg/dense.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '#random';
 import type { GaussianProcess } from '../surrogates/gp.js';
 
 /** log of the mean over K fantasy models of EI (a log-sum-exp of their logEI). */

@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { ObjectiveModel } from './model.js';
 
 describe('ObjectiveModel warp selection', () => {

@@ -8,7 +8,7 @@
  * log φ_j(x) = log Φ((L ‖x - x_j‖ - M + μ_j) / σ_j).
  */
 import type { Acquisition } from '../acquisition/analytic.js';
-import { logNormalCdf } from '../acquisition/normal.js';
+import { logNormalCdf } from '../stats/normal.js';
 import { sobolPoints } from '../design/sobol.js';
 import type { Surrogate } from '../surrogates/surrogate.js';
 import type { Encoder } from './encoding.js';

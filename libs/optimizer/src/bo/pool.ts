@@ -5,7 +5,7 @@
  * The first rows are a farthest-point (maximin) design in the encoded space.
  */
 import { logEI } from '../acquisition/analytic.js';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { type Params, Space } from '../space.js';
 import type { Direction, Prediction } from '../strategy-interface.js';
 import { GaussianProcess } from '../surrogates/gp.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { Space } from '../space.js';
 import type { Observation } from '../strategy-interface.js';
 import { ExtraTrees } from '../surrogates/extra-trees.js';

@@ -18,7 +18,7 @@
 import { logExpectedImprovement } from '../acquisition/analytic.js';
 import { DesignStrategy } from '../design/design-strategy.js';
 import { sobolPoints } from '../design/sobol.js';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';

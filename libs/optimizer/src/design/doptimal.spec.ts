@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { Space, type Params } from '../space.js';
 import { dOptimalDesign, designLogDet, relativeDEfficiency } from './doptimal.js';
 import { DesignError } from './errors.js';

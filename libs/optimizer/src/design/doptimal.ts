@@ -1,5 +1,5 @@
 import { choleskyInPlace, choleskyJitter, inverseFromCholesky, logDetFromCholesky } from '../linalg/dense.js';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { ParamValue, Params, Space } from '../space.js';
 import { DesignError, requireInteger } from './errors.js';
 import { parameterLevels } from './factorial.js';

@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { minPairwiseDistance } from './discrepancy.js';
 import { DesignError } from './errors.js';
 import { MAXIMIN_MAX_POINTS, latinHypercube, maximinLatinHypercube } from './lhs.js';

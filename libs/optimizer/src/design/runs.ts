@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Params, Space } from '../space.js';
 import { DesignError, requireInteger } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { centeredL2Discrepancy } from './discrepancy.js';
 import { DesignError } from './errors.js';
 import { SOBOL_MAX_DIMENSION, SobolSequence, sobolPoints } from './sobol.js';

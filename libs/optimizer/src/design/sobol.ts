@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { DesignError, requireInteger } from './errors.js';
 import { JOE_KUO_MAX_DIMENSION, joeKuoRow } from './joe-kuo.js';
 

@@ -17,7 +17,7 @@
  * The items themselves are never loosened per implementation.
  */
 import { describe, expect, it } from '@jest/globals';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Surrogate } from './surrogate.js';
 
 export type ContractItem =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { ExtraTrees } from './extra-trees.js';
 
 describe('ExtraTrees', () => {

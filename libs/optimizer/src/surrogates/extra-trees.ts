@@ -15,7 +15,7 @@
  * maintained TypeScript implementation that reports per-leaf variances, and
  * the acquisition needs them.
  */
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import type { Posterior, Surrogate } from './surrogate.js';
 
 export interface ExtraTreesOptions {

@@ -3,7 +3,7 @@
  * through a probit: P(feasible) = Φ(mean / √(variance + tau²)). A cheap
  * stand-in for a GP classifier that still learns lengthscales from data.
  */
-import { normalCdf } from '../acquisition/normal.js';
+import { normalCdf } from '../stats/normal.js';
 import { GaussianProcess, type GpOptions } from './gp.js';
 import type { Posterior, Surrogate } from './surrogate.js';
 import { defaultPriors } from './mll.js';

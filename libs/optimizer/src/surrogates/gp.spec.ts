@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { GaussianProcess } from './gp.js';
 import { matern52 } from './kernel.js';
 import { defaultPriors, type GpPriors, MllData } from './mll.js';

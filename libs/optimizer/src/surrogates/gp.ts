@@ -9,7 +9,7 @@
  */
 import { choleskyJitter, choleskySolve, solveLower } from '../linalg/dense.js';
 import { minimizeLbfgs } from '../linalg/lbfgs.js';
-import { Rng } from '../rng.js';
+import { Rng } from '#random';
 import { crossCovariance, type KernelKind, kernelShape, type KernelShape, scaledDistance } from './kernel.js';
 import { BLOCK_PRIOR, defaultPriors, type GpPriors, MllData } from './mll.js';
 import type { JointSurrogate, Posterior } from './surrogate.js';

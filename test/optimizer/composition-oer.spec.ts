@@ -11,11 +11,9 @@
  * La 0.75/0.66; RMSE lower with descriptors for all but Mn. Mn is the
  * exception: the claim is about the average, not every element.
  */
+import { type Params, Space, ExtraTrees, Encoder } from '#optimizer';
 import { column, numberAt, readDataset } from '#simulators';
 import { OER_ELEMENTS, OER_FILE } from '#simulators';
-import { type Params, Space } from '../space.js';
-import { ExtraTrees } from '../surrogates/extra-trees.js';
-import { Encoder } from './encoding.js';
 
 const space = Space.parse([{ name: 'cat', type: 'composition', components: [...OER_ELEMENTS], maxComponents: 4, step: 0.1 }]);
 

@@ -7,13 +7,9 @@
  * never occurs in training, with the categorical parameters encoded by
  * descriptors and one-hot.
  */
+import { Space, type Params, ExtraTrees, GaussianProcess, type Surrogate, Encoder } from '#optimizer';
 import { directArylationEmulator } from '#simulators';
-import { Rng } from '../rng.js';
-import { Space, type Params } from '../space.js';
-import { ExtraTrees } from '../surrogates/extra-trees.js';
-import { GaussianProcess } from '../surrogates/gp.js';
-import type { Surrogate } from '../surrogates/surrogate.js';
-import { Encoder } from './encoding.js';
+import { Rng } from '#random';
 
 interface Reaction {
   params: Params;

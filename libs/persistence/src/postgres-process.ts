@@ -83,7 +83,9 @@ export interface PostgresServer {
 /** Starts the server and resolves once it accepts connections. */
 export function startServer(options: ServerOptions): Promise<PostgresServer> {
   const args = ['-D', options.clusterDir, '-p', String(options.port), ...options.flags];
-  const child = spawnAs(options.binaries.postgres, args, options.clusterDir, options.runAs);
+  // In a process group of its own: a Ctrl-C in the terminal reaches the whole foreground group, and
+  // the server must not stop before the service has closed in order (it is stopped last, by stop()).
+  const child = spawnAs(options.binaries.postgres, args, options.clusterDir, options.runAs, true);
   let output = '';
   const exited = new Promise<void>((resolveExit) => child.once('close', () => resolveExit()));
   return new Promise((resolveStart, reject) => {
@@ -111,10 +113,11 @@ async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<v
   await exited;
 }
 
-function spawnAs(file: string, args: string[], clusterDir: string, runAs: RunAs | undefined): ChildProcess {
+function spawnAs(file: string, args: string[], clusterDir: string, runAs: RunAs | undefined, ownGroup = false): ChildProcess {
   // The working folder must be one the server's user can enter: PostgreSQL checks it at start.
   return spawn(file, args, {
     cwd: dirname(clusterDir),
+    detached: ownGroup,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_MESSAGES: 'C' },
     ...(runAs ?? {}),

@@ -15,7 +15,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: { ...packageNames, '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testMatch: ['<rootDir>/{apps,libs,devices,simulators,test}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,devices,simulators,test,bench}/**/*.spec.ts'],
   testTimeout: 60000,
   setupFiles: ['<rootDir>/test/support/fast-check-limits.mjs'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',

@@ -4,7 +4,7 @@
  * (see --help). Logs to stderr only; exits cleanly, publishing offline, on SIGTERM/SIGINT.
  */
 import type { DeviceLogLevel } from '#device-sdk';
-import { checkSimRigOptions, startSimRig, type SimRig } from './sim-rig-core.js';
+import type { SimRig } from './sim-rig-core.js';
 import { parseSimRigArgs, SIM_RIG_USAGE } from './sim-rig-args.js';
 
 const LEVELS: Record<DeviceLogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${SIM_RIG_USAGE}\n`);
     return;
   }
+  // The rig (MQTT client, device SDK) is loaded only past --help, so that --help answers at once.
+  const { checkSimRigOptions, startSimRig } = await import('./sim-rig-core.js');
   const errors = args.kind === 'error' ? args.errors : checkSimRigOptions(args.options);
   if (args.kind === 'error' || errors.length > 0) {
     process.stderr.write(`sim-rig: ${errors.join('\n  ')}\n\n${SIM_RIG_USAGE}\n`);

@@ -55,7 +55,7 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
       embeddedDb = await startEmbeddedPostgres({ dataDir: config.dataDir });
       cleanups.push(() => embeddedDb!.stop());
       databaseUrl = embeddedDb.url;
-      logger.log(`database: embedded PostgreSQL in ${config.dataDir}/postgres (port ${embeddedDb.port})`);
+      logger.log(`database: embedded PostgreSQL in ${embeddedDb.clusterDir} (port ${embeddedDb.port})`);
     } else {
       logger.log(`database: ${redactUrl(databaseUrl)}`);
     }

@@ -10,9 +10,15 @@ const show = process.argv.includes('--show');
 let embedded: EmbeddedDatabase | undefined;
 let url = process.env.DATABASE_URL;
 if (!url) {
-  embedded = await startEmbeddedPostgres({ dataDir: process.env.HAKKEN_DATA_DIR || '.data' });
+  try {
+    embedded = await startEmbeddedPostgres({ dataDir: process.env.HAKKEN_DATA_DIR || '.data' });
+  } catch (e) {
+    // One line that says why and what to do (EmbeddedDatabaseError), no stack trace.
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
   url = embedded.url;
-  process.stdout.write(`embedded PostgreSQL in ${process.env.HAKKEN_DATA_DIR || '.data'}/postgres\n`);
+  process.stdout.write(`embedded PostgreSQL in ${embedded.clusterDir}\n`);
 }
 const dataSource = createDataSource({ url, logging: ['error'] });
 try {

@@ -23,10 +23,9 @@ export function numberAt(table: CsvTable, row: number, col: number): number {
 }
 
 /**
- * The directory of the shared datasets: $HAKKEN_DATASETS_DIR, else
- * `../shared/datasets` beside the repository (found by walking up from this
- * module, so it works from src/ under jest and from dist/), else relative to
- * the working directory. Throws listing every place tried.
+ * The directory of the datasets: $HAKKEN_DATASETS_DIR, else the repository's
+ * `simulators/datasets` (found by walking up from this module to the
+ * repository root, so it works from src/ under jest and from dist/).
  */
 export function datasetsDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HAKKEN_DATASETS_DIR) {
@@ -34,21 +33,11 @@ export function datasetsDir(env: NodeJS.ProcessEnv = process.env): string {
     if (!existsSync(dir)) throw new Error(`HAKKEN_DATASETS_DIR=${env.HAKKEN_DATASETS_DIR} does not exist`);
     return dir;
   }
-  const tried: string[] = [];
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const candidate = join(dir, '..', 'shared', 'datasets');
-      tried.push(candidate);
-      if (existsSync(candidate)) return candidate;
-      break;
-    }
-    if (dirname(dir) === dir) break;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'simulators', 'datasets');
   }
-  const fromCwd = resolve('..', 'shared', 'datasets');
-  tried.push(fromCwd);
-  if (existsSync(fromCwd)) return fromCwd;
   throw new Error(
-    `the shared datasets directory was not found (tried ${[...new Set(tried)].join(', ')}); set HAKKEN_DATASETS_DIR to the folder holding the dataset CSV files`,
+    'the repository root (package.json) was not found above the simulators; set HAKKEN_DATASETS_DIR to the folder holding the dataset CSV files',
   );
 }
 

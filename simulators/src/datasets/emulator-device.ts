@@ -31,7 +31,7 @@ export async function startEmulatorDevice(emulator: Emulator, options: EmulatorD
   return { ...sim, emulator };
 }
 
-/** The dataset emulators by name (each reads its CSV from the shared datasets directory). */
+/** The dataset emulators by name (each reads its CSV from the datasets directory, simulators/datasets). */
 export const EMULATORS: Record<string, (datasetsDir?: string) => Emulator> = {
   'direct-arylation': (dir) => directArylationEmulator(dir),
   suzuki: (dir) => suzukiEmulator(dir),

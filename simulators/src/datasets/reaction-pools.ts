@@ -194,12 +194,12 @@ export class ReactionPool implements Emulator {
   }
 }
 
-/** The direct-arylation pool (yield max, cost min), read from the shared datasets. */
+/** The direct-arylation pool (yield max, cost min), read from the datasets (simulators/datasets). */
 export function directArylationEmulator(dir?: string): ReactionPool {
   return new ReactionPool(DIRECT_ARYLATION, readDataset(DIRECT_ARYLATION.file, dir));
 }
 
-/** The Suzuki–Miyaura pool (yield max), read from the shared datasets. */
+/** The Suzuki–Miyaura pool (yield max), read from the datasets (simulators/datasets). */
 export function suzukiEmulator(dir?: string): ReactionPool {
   return new ReactionPool(SUZUKI_MIYAURA, readDataset(SUZUKI_MIYAURA.file, dir));
 }

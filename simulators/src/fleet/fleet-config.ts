@@ -107,7 +107,7 @@ Starts simulated devices in one process; SIGTERM/SIGINT stops them all cleanly.
   --heartbeat-s S  --seed N  --objective NAME  --outbox-dir DIR
   dft: --function NAME (hartmann6)  --median-run-s S (60)  --run-sigma S (1)  --time-factor F (1)
        --crash-rate P  --hang-rate P  --non-converged-rate P
-  datasets: read from $HAKKEN_DATASETS_DIR or ../shared/datasets beside the repository
+  datasets: read from simulators/datasets in the repository, or $HAKKEN_DATASETS_DIR
   username/password: env MQTT_USERNAME, MQTT_PASSWORD`;
 
 const NUMBER_FLAGS: Record<string, keyof FleetGroup> = {

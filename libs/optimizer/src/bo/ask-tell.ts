@@ -1,5 +1,5 @@
 /**
- * One ask/tell benchmark session (shared/bench/PROTOCOL.md): init, ask, tell,
+ * One ask/tell benchmark session (bench/asktell/README.md): init, ask, tell,
  * close, each a JSON object in and one reply out. Transport-free, so the
  * stdio CLI (cli/asktell.ts) stays a thin loop and the logic is testable.
  */

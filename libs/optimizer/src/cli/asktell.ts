@@ -1,5 +1,5 @@
 /**
- * The ask/tell benchmark protocol (shared/bench/PROTOCOL.md) on stdin/stdout,
+ * The ask/tell benchmark protocol (bench/asktell/README.md) on stdin/stdout,
  * one JSON object per line, driving BayesianStrategy (PoolStrategy for pool
  * problems). Stdout carries replies only; diagnostics go to stderr.
  *

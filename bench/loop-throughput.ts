@@ -116,7 +116,7 @@ const fleet = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
-await new Promise<void>((r) => fleet.stdout!.once('data', () => r()));
+await new Promise<void>((r) => fleet.stdout.once('data', () => r()));
 
 // Publication time of each result, as the device stamped it (the first delivery of each).
 const published = new Map<string, number>();

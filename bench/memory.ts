@@ -65,8 +65,8 @@ const service = spawn(process.execPath, [resolve(root, 'dist/apps/orchestrator/s
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
-service.stdout!.resume();
-service.stderr!.pipe(process.stderr);
+service.stdout.resume();
+service.stderr.pipe(process.stderr);
 const api = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
@@ -92,7 +92,7 @@ out(`service idle: ${round(idle, 1)} MiB resident`);
 const fleet = spawn(process.execPath, [resolve(root, 'dist/bench/support/instant-fleet.js'), mqttUrl, '20', kind, '4'], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-await new Promise<void>((r) => fleet.stdout!.once('data', () => r()));
+await new Promise<void>((r) => fleet.stdout.once('data', () => r()));
 for (let i = 0; i < campaigns; i++) {
   await api('POST', '/api/campaigns', {
     name: `memory ${i}`,

@@ -57,17 +57,19 @@ describe('devices: back online after an outage', () => {
   const transitions = async (id: string, action: 'device.offline' | 'device.online') =>
     Number(
       (
-        (await svc.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE device_id = $1 AND action = $2`, [id, action])) as {
-          n: number;
-        }[]
+        await svc.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM audit_log WHERE device_id = $1 AND action = $2`, [
+          id,
+          action,
+        ])
       )[0].n,
     );
   const deviceStatus = async (id: string) =>
-    ((await svc.dataSource.query(`SELECT status FROM devices WHERE id = $1`, [id])) as { status: string }[])[0]?.status;
+    (await svc.dataSource.query<{ status: string }[]>(`SELECT status FROM devices WHERE id = $1`, [id]))[0]?.status;
   const redispatches = async (experimentId: string) =>
-    (await svc.dataSource.query(`SELECT details FROM audit_log WHERE experiment_id = $1 AND action = 'experiment.redispatch' ORDER BY id`, [
-      experimentId,
-    ])) as { details: { reason: string } }[];
+    await svc.dataSource.query<{ details: { reason: string } }[]>(
+      `SELECT details FROM audit_log WHERE experiment_id = $1 AND action = 'experiment.redispatch' ORDER BY id`,
+      [experimentId],
+    );
   const runningCampaign = async (kind: string) => {
     const created = await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ budget: 1, batchSize: 1, deviceKind: kind }));
     expect(created.status).toBe(201);

@@ -26,10 +26,12 @@ async function main(): Promise<void> {
   const { options, logLevel } = args;
   const threshold = LEVELS[logLevel];
   const logger = (level: DeviceLogLevel, message: string) => {
-    if (LEVELS[level] >= threshold) process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${options.deviceId} ${level} ${message}\n`);
+    if (LEVELS[level] >= threshold)
+      process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${options.deviceId} ${level} ${message}\n`);
   };
 
-  let rig: SimRig | undefined;
+  // set once the rig has started; a signal before then has nothing to stop
+  let rig: SimRig | undefined = undefined;
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -50,7 +52,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
-  logger('info', `starting ${options.functionName} simulator (noise ${options.noise}, latency ${options.latencyMs}+${options.jitterMs} ms, capacity ${options.capacity}) on ${options.url}`);
+  logger(
+    'info',
+    `starting ${options.functionName} simulator (noise ${options.noise}, latency ${options.latencyMs}+${options.jitterMs} ms, capacity ${options.capacity}) on ${options.url}`,
+  );
   rig = await startSimRig({ ...options, logger });
 }
 

@@ -45,7 +45,9 @@ export const HOSTILE_KEYS = [
   'type\u0000',
 ];
 
-const ts = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const ts = fc
+  .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 /** Any unicode but U+0000, which the protocol refuses (PostgreSQL cannot store it). */
 const unicode = (constraints: { minLength?: number; maxLength: number }) =>
   fc.string({ unit: 'binary', ...constraints }).map((s) => s.replaceAll('\u0000', '\u0001'));
@@ -104,12 +106,18 @@ const eventBase = { v: fc.constant(1), experimentId: id, attempt, ts };
 const eventRequired = ['v', 'type', 'experimentId', 'ts'] as const;
 const events = fc.oneof(
   fc.record({ ...eventBase, type: fc.constant('accepted') }, { requiredKeys: [...eventRequired] }),
-  fc.record({ ...eventBase, type: fc.constant('rejected'), reason: unicode({ minLength: 1, maxLength: 512 }) }, {
-    requiredKeys: [...eventRequired, 'reason' as const],
-  }),
-  fc.record({ ...eventBase, type: fc.constant('progress'), fraction: fc.double({ min: 0, max: 1, noNaN: true }), message: text(1024) }, {
-    requiredKeys: [...eventRequired, 'fraction' as const],
-  }),
+  fc.record(
+    { ...eventBase, type: fc.constant('rejected'), reason: unicode({ minLength: 1, maxLength: 512 }) },
+    {
+      requiredKeys: [...eventRequired, 'reason' as const],
+    },
+  ),
+  fc.record(
+    { ...eventBase, type: fc.constant('progress'), fraction: fc.double({ min: 0, max: 1, noNaN: true }), message: text(1024) },
+    {
+      requiredKeys: [...eventRequired, 'fraction' as const],
+    },
+  ),
   fc.record(
     {
       ...eventBase,
@@ -138,10 +146,10 @@ const heartbeat = fc.record(
 /** Valid messages of a kind (as plain JSON objects). */
 export function validMessage(kind: Kind): fc.Arbitrary<JsonObject> {
   const arbs: Record<Kind, fc.Arbitrary<JsonObject>> = {
-    availability: availability as fc.Arbitrary<JsonObject>,
-    commands: fc.oneof(run, ack) as fc.Arbitrary<JsonObject>,
-    events: events as fc.Arbitrary<JsonObject>,
-    heartbeat: heartbeat as fc.Arbitrary<JsonObject>,
+    availability: availability,
+    commands: fc.oneof(run, ack),
+    events: events,
+    heartbeat: heartbeat,
   };
   return arbs[kind];
 }
@@ -245,7 +253,14 @@ function labelled(m: Mutation): Labelled {
 /** One mutation of a valid message; most are invalid by construction. */
 export function mutation(kind: Kind): fc.Arbitrary<Labelled> {
   return fc
-    .tuple(validMessage(kind), fc.nat(), fc.nat(), fc.constantFrom(...HOSTILE_VALUES), fc.constantFrom(...HOSTILE_KEYS), fc.string({ unit: 'binary', maxLength: 16 }))
+    .tuple(
+      validMessage(kind),
+      fc.nat(),
+      fc.nat(),
+      fc.constantFrom(...HOSTILE_VALUES),
+      fc.constantFrom(...HOSTILE_KEYS),
+      fc.string({ unit: 'binary', maxLength: 16 }),
+    )
     .map(([message, pick, pick2, hostile, hostileKey, randomKey]) => {
       const entries = toEntries(message);
       const keys = Object.keys(message);
@@ -291,7 +306,8 @@ export function mutation(kind: Kind): fc.Arbitrary<Labelled> {
         },
         () => {
           const records = entries.filter(([, r]) => jsonType(r) === 'object').map(([k]) => k);
-          if (records.length === 0) return { name: 'top-level __proto__', payload: render([['__proto__', hostile], ...entries]), invalid: true };
+          if (records.length === 0)
+            return { name: 'top-level __proto__', payload: render([['__proto__', hostile], ...entries]), invalid: true };
           const k = records[pick2 % records.length];
           const prototypeKey = PROTOTYPE_KEYS[pick % PROTOTYPE_KEYS.length];
           const inner = JSON.parse(entries.find(([e]) => e === k)![1]) as JsonObject;
@@ -320,30 +336,50 @@ export function mutation(kind: Kind): fc.Arbitrary<Labelled> {
 
 /** JSON that nests `depth` levels deep, as arrays, objects, or inside an otherwise valid field. */
 export function deeplyNested(kind: Kind): fc.Arbitrary<Labelled> {
-  return fc.tuple(fc.integer({ min: 1_000, max: 60_000 }), fc.constantFrom('array', 'object', 'field'), validMessage(kind)).map(([depth, shape, message]) => {
-    const name = `${depth} levels, ${shape}`;
-    if (shape === 'array') return labelled({ name, payload: `${'['.repeat(depth)}${']'.repeat(depth)}`, invalid: true });
-    if (shape === 'object') return labelled({ name, payload: `${'{"v":1,"a":'.repeat(depth)}1${'}'.repeat(depth)}`, invalid: true });
-    const entries = toEntries(message);
-    const k = entries[depth % entries.length][0];
-    const payload = render(entries.map(([e, r]) => [e, e === k ? `${'['.repeat(depth)}${']'.repeat(depth)}` : r]));
-    return labelled({ name: `${name} in ${k}`, payload, invalid: true });
-  });
+  return fc
+    .tuple(fc.integer({ min: 1_000, max: 60_000 }), fc.constantFrom('array', 'object', 'field'), validMessage(kind))
+    .map(([depth, shape, message]) => {
+      const name = `${depth} levels, ${shape}`;
+      if (shape === 'array') return labelled({ name, payload: `${'['.repeat(depth)}${']'.repeat(depth)}`, invalid: true });
+      if (shape === 'object') return labelled({ name, payload: `${'{"v":1,"a":'.repeat(depth)}1${'}'.repeat(depth)}`, invalid: true });
+      const entries = toEntries(message);
+      const k = entries[depth % entries.length][0];
+      const payload = render(entries.map(([e, r]) => [e, e === k ? `${'['.repeat(depth)}${']'.repeat(depth)}` : r]));
+      return labelled({ name: `${name} in ${k}`, payload, invalid: true });
+    });
 }
 
 /** Hostile objects: hostile keys with hostile values, in JSON text so that prototype keys stay own keys. */
 export function hostileObject(): fc.Arbitrary<Labelled> {
-  const anyKey = fc.oneof(fc.constantFrom(...HOSTILE_KEYS, 'v', 'type', 'experimentId', 'values', 'status', 'ts'), fc.string({ unit: 'binary', maxLength: 20 }));
+  const anyKey = fc.oneof(
+    fc.constantFrom(...HOSTILE_KEYS, 'v', 'type', 'experimentId', 'values', 'status', 'ts'),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+  );
   return fc
-    .array(fc.tuple(anyKey, fc.oneof(fc.constantFrom(...HOSTILE_VALUES), fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j)))), { maxLength: 12 })
+    .array(
+      fc.tuple(
+        anyKey,
+        fc.oneof(
+          fc.constantFrom(...HOSTILE_VALUES),
+          fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j)),
+        ),
+      ),
+      { maxLength: 12 },
+    )
     .map((entries) => labelled({ name: 'hostile object', payload: render([['v', '1'], ...entries]), invalid: false }));
 }
 
 /** A valid message padded past MAX_PAYLOAD_BYTES; multi-byte characters make the byte length exceed it before the character count does. */
 export function oversized(kind: Kind, maxBytes: number): fc.Arbitrary<Labelled> {
-  return fc.tuple(validMessage(kind), fc.integer({ min: 1, max: 64 * 1024 }), fc.constantFrom('x', '€', '💥')).map(([message, extra, ch]) => {
-    const bytes = Buffer.byteLength(ch);
-    const padding = ch.repeat(Math.ceil((maxBytes + extra) / bytes));
-    return labelled({ name: `oversized by ${extra} bytes`, payload: render([...toEntries(message), ['padding', JSON.stringify(padding)]]), invalid: true });
-  });
+  return fc
+    .tuple(validMessage(kind), fc.integer({ min: 1, max: 64 * 1024 }), fc.constantFrom('x', '€', '💥'))
+    .map(([message, extra, ch]) => {
+      const bytes = Buffer.byteLength(ch);
+      const padding = ch.repeat(Math.ceil((maxBytes + extra) / bytes));
+      return labelled({
+        name: `oversized by ${extra} bytes`,
+        payload: render([...toEntries(message), ['padding', JSON.stringify(padding)]]),
+        invalid: true,
+      });
+    });
 }

@@ -14,7 +14,8 @@ import { deeplyNested, hostileObject, KINDS, mutation, oversized, preview, valid
 const MIN_INPUTS = 10_000;
 /** An ack's error message holds at most 1024 characters: a refusal must fit. */
 const MAX_ERROR_LENGTH = 1024;
-const CLEAR_ERROR = /^(payload of \d+ bytes exceeds the limit of \d+|payload is not JSON: |payload must be a JSON object|unsupported protocol version .*: this service speaks v1|invalid (availability|commands|events|heartbeat) payload: \S)/s;
+const CLEAR_ERROR =
+  /^(payload of \d+ bytes exceeds the limit of \d+|payload is not JSON: |payload must be a JSON object|unsupported protocol version .*: this service speaks v1|invalid (availability|commands|events|heartbeat) payload: \S)/s;
 /** FUZZ_SEED reproduces a failing run (fast-check prints the seed when a property fails). */
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const runs = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(seed !== undefined ? { seed } : {}) });
@@ -30,7 +31,7 @@ function parse<K extends Kind>(kind: K, payload: string | Uint8Array): ParseResu
   try {
     r = parseMessage(kind, payload);
   } catch (e) {
-    throw new Error(`parseMessage('${kind}') threw ${String(e)} on ${preview(payload)}`);
+    throw new Error(`parseMessage('${kind}') threw ${String(e)} on ${preview(payload)}`, { cause: e });
   }
   if (r.ok) {
     c.accepted++;
@@ -41,7 +42,9 @@ function parse<K extends Kind>(kind: K, payload: string | Uint8Array): ParseResu
   } else {
     c.refused++;
     if (typeof r.error !== 'string' || !CLEAR_ERROR.test(r.error) || r.error.length > MAX_ERROR_LENGTH) {
-      throw new Error(`unclear refusal (${typeof r.error === 'string' ? r.error.length : typeof r.error} chars): ${String(r.error).slice(0, 300)}`);
+      throw new Error(
+        `unclear refusal (${typeof r.error === 'string' ? r.error.length : typeof r.error} chars): ${String(r.error).slice(0, 300)}`,
+      );
     }
   }
   return r;

@@ -35,12 +35,13 @@ interface ErrorBody {
 /** Collects what the service logs at level error (Nest writes those to stderr) while `run` runs. */
 async function errorsLoggedDuring(run: () => Promise<void>): Promise<string[]> {
   const lines: string[] = [];
-  const original = process.stderr.write;
+  const original = process.stderr.write.bind(process.stderr);
   process.stderr.write = function (this: NodeJS.WriteStream, chunk: string | Uint8Array, ...rest: unknown[]): boolean {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    // eslint-disable-next-line no-control-regex -- terminal colour codes start with ESC
     if (/\bERROR\b/.test(text)) lines.push(text.replace(/\u001b\[[0-9;]*m/g, '').slice(0, 500));
-    return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof process.stderr.write;
+    return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+  };
   try {
     await run();
   } finally {
@@ -81,9 +82,15 @@ describe('the running service under hostile input', () => {
     const created = await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ budget: 10, batchSize: 5, deviceKind: kind }));
     campaignId = created.body.id;
     for (const run of await device.waitForRuns(5)) await device.publishEvent({ type: 'accepted', experimentId: run.experimentId });
-    await until(async () => (await experiments()).filter((e: { status: string }) => e.status === 'running').length === 5, { what: '5 running' });
+    await until(async () => (await experiments()).filter((e: { status: string }) => e.status === 'running').length === 5, {
+      what: '5 running',
+    });
     // A campaign waiting for an operator, for hostile decisions on its proposed batch.
-    const manual = await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ approval: 'manual', deviceKind: `${kind}-none` }));
+    const manual = await svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ approval: 'manual', deviceKind: `${kind}-none` }),
+    );
     manualCampaignId = manual.body.id;
     proposedBatchId = await until(async () => {
       const c = await svc.api<{ batches: { id: string; status: string }[] }>('GET', `/api/campaigns/${manualCampaignId}`);
@@ -99,7 +106,12 @@ describe('the running service under hostile input', () => {
 
   it('refuses thousands of hostile MQTT payloads on device topics, keeps running, stores nothing', async () => {
     const started = Date.now();
-    const [countsBefore, experimentsBefore, auditBefore, healthBefore] = await Promise.all([counts(), experiments(), otherAudit(), health()]);
+    const [countsBefore, experimentsBefore, auditBefore, healthBefore] = await Promise.all([
+      counts(),
+      experiments(),
+      otherAudit(),
+      health(),
+    ]);
     const realIds = device.runs().map((r) => r.experimentId);
     const messages: [string, string | Buffer][] = [];
     const perKind = Math.ceil(MQTT_PAYLOADS / KINDS.length);
@@ -143,7 +155,7 @@ describe('the running service under hostile input', () => {
       let last = -1;
       await until(
         async () => {
-          const n = ((await svc.dataSource.query(`SELECT count(*)::int AS n FROM audit_log`)) as { n: number }[])[0].n;
+          const n = (await svc.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM audit_log`))[0].n;
           const still = n === last;
           last = n;
           return still;
@@ -169,7 +181,9 @@ describe('the running service under hostile input', () => {
     const run = device.runs()[0];
     await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 7.5 } });
     expect((await device.waitForAck(run.experimentId))[0]).toMatchObject({ status: 'ok' });
-    console.log(`hostile MQTT payloads through the service: ${messages.length} in ${Date.now() - started} ms (malformed counted: ${after.mqtt.malformed - healthBefore.body.mqtt.malformed})`);
+    console.log(
+      `hostile MQTT payloads through the service: ${messages.length} in ${Date.now() - started} ms (malformed counted: ${after.mqtt.malformed - healthBefore.body.mqtt.malformed})`,
+    );
   });
 
   it('refuses hostile REST bodies and path parameters with 4xx and error.problems, and stores nothing', async () => {
@@ -208,7 +222,10 @@ describe('the running service under hostile input', () => {
       if (!clear) refusals.push(`${what}: ${r.status} ${r.text.slice(0, 300)}`);
     };
 
-    for (const d of sample(hostileDefinition(JSON.parse(JSON.stringify(braninCampaign({ deviceKind: kind }))) as Parameters<typeof hostileDefinition>[0]), REST_DEFINITIONS)) {
+    for (const d of sample(
+      hostileDefinition(JSON.parse(JSON.stringify(braninCampaign({ deviceKind: kind }))) as Parameters<typeof hostileDefinition>[0]),
+      REST_DEFINITIONS,
+    )) {
       expectRefused(`POST /api/campaigns (${d.name})`, await send('POST', '/api/campaigns', d.body));
     }
     expectRefused('oversized body', await send('POST', '/api/campaigns', JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) })));

@@ -21,7 +21,7 @@ function parse(topic: string): ParsedTopic | undefined {
   try {
     r = parseTopic(topic);
   } catch (e) {
-    throw new Error(`parseTopic threw ${String(e)} on ${JSON.stringify(topic.slice(0, 200))}`);
+    throw new Error(`parseTopic threw ${String(e)} on ${JSON.stringify(topic.slice(0, 200))}`, { cause: e });
   }
   if (r !== undefined) {
     recognised++;
@@ -35,7 +35,26 @@ function parse(topic: string): ParsedTopic | undefined {
 const deviceId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
 const kind = fc.constantFrom(...KINDS);
 const badId = fc.oneof(
-  fc.constantFrom('', '+', '#', '..', '.', '-x', '_x', 'a b', 'a+b', 'a#', 'rig\u0000', 'rïg', '💥', 'a'.repeat(65), '$SYS', 'a/b', ' rig', 'rig\n'),
+  fc.constantFrom(
+    '',
+    '+',
+    '#',
+    '..',
+    '.',
+    '-x',
+    '_x',
+    'a b',
+    'a+b',
+    'a#',
+    'rig\u0000',
+    'rïg',
+    '💥',
+    'a'.repeat(65),
+    '$SYS',
+    'a/b',
+    ' rig',
+    'rig\n',
+  ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 80 }).filter((s) => !isValidDeviceId(s) && !s.includes('/')),
 );
 
@@ -68,26 +87,28 @@ describe('parseTopic under fuzzing', () => {
   it(
     'refuses near misses: other roots and versions, bad device ids, unknown kinds, extra or missing levels, wildcards',
     timed(() => {
-      const mutate = fc.tuple(deviceId, kind, badId, fc.nat(), fc.string({ unit: 'binary', maxLength: 20 })).map(([id, k, bad, pick, junk]) => {
-        const options = [
-          `hakken/v2/devices/${id}/${k}`,
-          `Hakken/v1/devices/${id}/${k}`,
-          `hakken/v1/device/${id}/${k}`,
-          `hakken/v1/devices/${bad}/${k}`,
-          `hakken/v1/devices/${id}/${k.toUpperCase()}`,
-          `hakken/v1/devices/${id}/${k} `,
-          `hakken/v1/devices/${id}/${k}/`,
-          `/hakken/v1/devices/${id}/${k}`,
-          `hakken/v1/devices/${id}/${k}/${junk}`,
-          `hakken/v1/devices/${id}`,
-          `hakken/v1/devices/+/${k}`,
-          `hakken/v1/devices/#`,
-          `hakken/v1/devices/${id}/${['status', 'command', 'event', 'heartbeats', '', '+', '#'][pick % 7]}`,
-          `$SYS/hakken/v1/devices/${id}/${k}`,
-          `hakken//v1/devices/${id}/${k}`,
-        ];
-        return options[pick % options.length];
-      });
+      const mutate = fc
+        .tuple(deviceId, kind, badId, fc.nat(), fc.string({ unit: 'binary', maxLength: 20 }))
+        .map(([id, k, bad, pick, junk]) => {
+          const options = [
+            `hakken/v2/devices/${id}/${k}`,
+            `Hakken/v1/devices/${id}/${k}`,
+            `hakken/v1/device/${id}/${k}`,
+            `hakken/v1/devices/${bad}/${k}`,
+            `hakken/v1/devices/${id}/${k.toUpperCase()}`,
+            `hakken/v1/devices/${id}/${k} `,
+            `hakken/v1/devices/${id}/${k}/`,
+            `/hakken/v1/devices/${id}/${k}`,
+            `hakken/v1/devices/${id}/${k}/${junk}`,
+            `hakken/v1/devices/${id}`,
+            `hakken/v1/devices/+/${k}`,
+            `hakken/v1/devices/#`,
+            `hakken/v1/devices/${id}/${['status', 'command', 'event', 'heartbeats', '', '+', '#'][pick % 7]}`,
+            `$SYS/hakken/v1/devices/${id}/${k}`,
+            `hakken//v1/devices/${id}/${k}`,
+          ];
+          return options[pick % options.length];
+        });
       fc.assert(
         fc.property(mutate, (topic) => {
           expect(parse(topic)).toBeUndefined();
@@ -100,7 +121,11 @@ describe('parseTopic under fuzzing', () => {
   it(
     'never throws on arbitrary strings, including unicode, control characters and slashes',
     timed(() => {
-      const slashy = fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('hakken', 'v1', 'devices', 'events')), { maxLength: 8 }).map((parts) => parts.join('/'));
+      const slashy = fc
+        .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('hakken', 'v1', 'devices', 'events')), {
+          maxLength: 8,
+        })
+        .map((parts) => parts.join('/'));
       fc.assert(
         fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), slashy), (topic) => void parse(topic)),
         runs(3000),

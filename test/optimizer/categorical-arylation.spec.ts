@@ -118,7 +118,7 @@ describe('categorical descriptors on the direct-arylation pool', () => {
         };
         for (const model of Object.keys(models) as Model[]) {
           const m = models[model];
-          m.fit(X, y);
+          void m.fit(X, y); // the GP and the trees fit synchronously
           const unseen = m.posterior(unseenTest.map((d) => enc.encode(d.params))).mean;
           const seen = m.posterior(seenTest.map((d) => enc.encode(d.params))).mean;
           score[model][coding].unseen.push(

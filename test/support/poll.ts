@@ -16,7 +16,7 @@ export async function until<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+        `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})` : ''}`,
       );
     }
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -127,7 +127,7 @@ export class Outbox {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw new Error(`cannot read outbox file ${this.file}: ${(err as Error).message}`);
+      throw new Error(`cannot read outbox file ${this.file}: ${(err as Error).message}`, { cause: err });
     }
     let data: unknown;
     try {

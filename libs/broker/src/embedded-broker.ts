@@ -51,7 +51,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     });
   } catch (err) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
-    throw new Error(`embedded MQTT broker could not listen on ${host}:${options.port ?? 0}: ${(err as Error).message}`);
+    throw new Error(`embedded MQTT broker could not listen on ${host}:${options.port ?? 0}: ${(err as Error).message}`, { cause: err });
   }
   server.on('error', (err) => log(`server error: ${err.message}`));
 

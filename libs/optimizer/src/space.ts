@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compositionKeys, compositionProblems, compositionValues, maxComponentsOf, validFractions } from './composition.js';
+import { compositionKeys, compositionProblems, compositionValues, validFractions } from './composition.js';
 import {
   type ConstraintProblem,
   constraintProblems,
@@ -323,7 +323,7 @@ export class Space {
       const out: Params = { ...x };
       for (const name of this.constrained) {
         const a = anchor[name] as number;
-        const b = typeof x[name] === 'number' ? (x[name] as number) : a;
+        const b = typeof x[name] === 'number' ? x[name] : a;
         const v = a + t * (b - a);
         out[name] = this.byName.get(name)?.type === 'integer' ? Math.round(v) : v;
       }
@@ -479,7 +479,7 @@ export class Space {
     return this.parameters
       .flatMap((p) => {
         if (p.type === 'composition')
-          return compositionKeys(p).map((key) => (typeof x[key] === 'number' ? (x[key] as number).toPrecision(12) : String(x[key])));
+          return compositionKeys(p).map((key) => (typeof x[key] === 'number' ? x[key].toPrecision(12) : String(x[key])));
         const v = x[p.name];
         return typeof v === 'number' && p.type === 'continuous' ? v.toPrecision(12) : String(v);
       })

@@ -15,7 +15,7 @@ export const PAYLOAD_SCHEMA_FORMAT = 'application/schema+json;version=draft-07';
 
 /** The payload schema for a zod schema, as it appears in the document. */
 export function payloadSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'draft-7' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { target: 'draft-7' });
 }
 
 /** Every `...Schema` exported by messages.ts, by component name (`runCommandSchema` -> `runCommand`). */

@@ -227,7 +227,7 @@ export class NeuralEnsemble implements Surrogate {
         // The caller reads the output after tidy: dataSync inside it makes every op synchronous and slow.
         const out = tf.tidy(() => {
           const h0 = this.act(tf.add(tf.matMul(tf.tensor2d(xs, [c, f.dim]), weights[0]), weights[1]));
-          const h = tf.transpose(tf.reshape(h0, [c, M, first.outputs]), [1, 0, 2]) as tf.Tensor3D;
+          const h = tf.transpose<tf.Tensor3D>(tf.reshape(h0, [c, M, first.outputs]), [1, 0, 2]);
           const { mu, sigma2 } = this.head(this.forward(h, weights.slice(2)));
           const { mean: mixMean, variance: spread } = tf.moments(mu, 0);
           const total = this.o.variance === 'total' ? tf.add(spread, tf.mean(sigma2, 0)) : spread;
@@ -351,7 +351,7 @@ export class NeuralEnsemble implements Surrogate {
     const inputs: tf.Tensor3D[] = [tf.reshape(tf.gather(X, idx), [M, batch, d])];
     const pre: tf.Tensor3D[] = [];
     for (let l = 0; l < layers; l++) {
-      const z = tf.add(tf.matMul(inputs[l], vars[2 * l] as tf.Tensor3D), vars[2 * l + 1]) as tf.Tensor3D;
+      const z = tf.add<tf.Tensor3D>(tf.matMul(inputs[l], vars[2 * l]), vars[2 * l + 1]);
       pre.push(z);
       if (l + 1 < layers) inputs.push(this.act(z));
     }
@@ -378,7 +378,7 @@ export class NeuralEnsemble implements Surrogate {
     let out = h;
     const layers = weights.length / 2;
     for (let l = 0; l < layers; l++) {
-      out = tf.add(tf.matMul(out, weights[2 * l] as tf.Tensor3D), weights[2 * l + 1]) as tf.Tensor3D;
+      out = tf.add<tf.Tensor3D>(tf.matMul(out, weights[2 * l]), weights[2 * l + 1]);
       if (l + 1 < layers) out = this.act(out);
     }
     return out;

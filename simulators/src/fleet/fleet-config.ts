@@ -61,6 +61,7 @@ export function simulatorType(kind: string): SimulatorType {
   } catch (err) {
     throw new Error(
       `unknown simulator kind "${kind}": use dft, ${Object.keys(EMULATORS).join(', ')}, or a benchmark (${(err as Error).message.replace(/^unknown benchmark function "[^"]*": /, '')})`,
+      { cause: err },
     );
   }
 }
@@ -167,7 +168,7 @@ export function parseFleetArgs(argv: string[], env: NodeJS.ProcessEnv): FleetArg
     if (raw.trim() === '' || !Number.isFinite(n)) errors.push(`--${flag} must be a number, got "${raw}"`);
     else group[key] = n;
   }
-  for (const [flag, key] of Object.entries(TEXT_FLAGS)) if (typeof values[flag] === 'string') group[key] = values[flag] as string;
+  for (const [flag, key] of Object.entries(TEXT_FLAGS)) if (typeof values[flag] === 'string') group[key] = values[flag];
   if (group.kind === undefined) errors.push('--kind (or --file) is required');
   const seed = typeof values.seed === 'string' ? Number(values.seed) : 1;
   if (!Number.isInteger(seed)) errors.push(`--seed must be an integer, got "${String(values.seed)}"`);

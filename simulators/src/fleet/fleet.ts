@@ -50,7 +50,7 @@ export async function startFleet(spec: FleetSpec, options: FleetOptions = {}): P
         try {
           members.push(await startMember(spec, group, deviceId, seed, emulators, options));
         } catch (err) {
-          throw new Error(`device ${deviceId} (${group.kind}) did not start: ${(err as Error).message}`);
+          throw new Error(`device ${deviceId} (${group.kind}) did not start: ${(err as Error).message}`, { cause: err });
         }
       }
     }

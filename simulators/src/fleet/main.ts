@@ -43,6 +43,6 @@ async function readFleetFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as unknown;
   } catch (err) {
-    throw new Error(`fleet file ${file}: ${(err as Error).message}`);
+    throw new Error(`fleet file ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

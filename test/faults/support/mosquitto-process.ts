@@ -60,8 +60,8 @@ export class MosquittoProcess {
     const collect = (c: Buffer) => {
       this.log = (this.log + c.toString('utf8')).slice(-20_000);
     };
-    proc.stdout!.on('data', collect);
-    proc.stderr!.on('data', collect);
+    proc.stdout.on('data', collect);
+    proc.stderr.on('data', collect);
     this.exited = new Promise((r) => proc.once('exit', () => r()));
     await until(
       async () => {

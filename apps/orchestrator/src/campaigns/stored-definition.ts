@@ -48,7 +48,7 @@ export class StoredDefinitionError extends DomainError {
 
 /** The JSON to store for a definition that parseCampaignDefinition accepted. */
 export function storedDefinition(definition: CampaignDefinition): JsonObject {
-  return { ...definition, [VERSION_KEY]: DEFINITION_VERSION } as JsonObject;
+  return { ...definition, [VERSION_KEY]: DEFINITION_VERSION };
 }
 
 /**

@@ -33,7 +33,10 @@ describe('Coalescer', () => {
     const c = new Coalescer<number, string>(
       async (group) => {
         sizes.push(group.length);
-        for (const p of group) p.item % 2 ? p.reject(new Error(`odd ${p.item}`)) : p.resolve(`even ${p.item}`);
+        for (const p of group) {
+          if (p.item % 2) p.reject(new Error(`odd ${p.item}`));
+          else p.resolve(`even ${p.item}`);
+        }
       },
       { maxInFlight: 1, maxGroup: 3 },
     );

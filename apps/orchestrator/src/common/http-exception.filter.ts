@@ -36,14 +36,22 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       res
         .status(httpStatus(exception.code))
-        .json({ error: { code: exception.code, message: exception.message, problems: exception.problems.length ? exception.problems : [exception.message] } });
+        .json({
+          error: {
+            code: exception.code,
+            message: exception.message,
+            problems: exception.problems.length ? exception.problems : [exception.message],
+          },
+        });
       return;
     }
     if (exception instanceof HttpException) {
       // Framework errors: malformed JSON bodies, oversized bodies, unknown routes.
       const status = exception.getStatus();
       const body = exception.getResponse();
-      const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+      const said = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      // Nest's own errors say it as a string, or as a list of strings (validation pipes)
+      const message = typeof said === 'string' ? said : Array.isArray(said) ? said.join('; ') : exception.message;
       const code = status === 404 ? 'not_found' : 'invalid_input';
       res.status(status).json({ error: { code, message, problems: [message] } });
       return;

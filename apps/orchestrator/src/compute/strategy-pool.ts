@@ -142,7 +142,7 @@ export class StrategyPool implements OnApplicationShutdown {
       work,
       queuedAt: performance.now(),
       waitedMs: 0,
-      resolve: resolve as Task['resolve'],
+      resolve: resolve,
       reject,
       settled,
     };

@@ -11,7 +11,10 @@ import { askFailure, askStrategy, type PoolMessage, type PoolReply } from './str
 if (!parentPort) throw new Error('strategy-worker runs as a worker thread of the strategy pool, not as a program of its own');
 const port = parentPort;
 
-port.on('message', async (message: PoolMessage) => {
+port.on('message', (message: PoolMessage) => void answer(message));
+
+/** Computes one job and posts its reply; every failure is part of the reply, so the promise never rejects. */
+async function answer(message: PoolMessage): Promise<void> {
   const { id } = message;
   let reply: PoolReply<unknown>;
   try {
@@ -26,4 +29,4 @@ port.on('message', async (message: PoolMessage) => {
     // An answer that cannot be cloned (a strategy returning more than data): the job fails, not the worker.
     port.postMessage({ id, ok: false, error: askFailure(e) } satisfies PoolReply<unknown>);
   }
-});
+}

@@ -127,7 +127,12 @@ export class ResultsService {
       const problem = this.resultProblem(objective, event);
       if (problem !== undefined) {
         // Rare: the experiment fails with the reason, in a transaction with its audit entry.
-        alone.push(this.experimentFailure(row, deviceId, problem, event.values).then(p.resolve, p.reject));
+        alone.push(
+          this.experimentFailure(row, deviceId, problem, event.values).then(
+            (ack) => p.resolve(ack),
+            (e: unknown) => p.reject(e),
+          ),
+        );
         continue;
       }
       results.push({ p, row, value: event.values[objective.name] as number });

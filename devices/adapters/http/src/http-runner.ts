@@ -68,7 +68,7 @@ export async function runHttp(options: HttpRunnerOptions, command: RunCommand, c
     const statusUrl = statusUrlOf(options, first, command.experimentId);
     return await poll(options, statusUrl, headers, deadline, ctx);
   } catch (err) {
-    if (ctx.signal.aborted) throw new Error('the device is stopping; the HTTP run was abandoned');
+    if (ctx.signal.aborted) throw new Error('the device is stopping; the HTTP run was abandoned', { cause: err });
     if (err instanceof ExperimentFailure) return { failed: { scope: 'experiment', reason: err.message } };
     if (err instanceof DeviceFailure) return { failed: { scope: 'device', reason: err.message } };
     throw err;
@@ -132,7 +132,7 @@ async function poll(
       );
     } catch (err) {
       if (!(err instanceof DeviceFailure) || Date.now() >= deadline || ++failures > retries) throw err;
-      ctx.log('warn', `${(err as Error).message}; polling again (${failures}/${retries})`);
+      ctx.log('warn', `${err.message}; polling again (${failures}/${retries})`);
       continue;
     }
     failures = 0;

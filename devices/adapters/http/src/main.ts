@@ -35,7 +35,7 @@ if (parsed.kind === 'help') {
   let runner: HttpRunnerOptions | undefined;
   if (parsed.kind === 'run') {
     const v = parsed.values;
-    const text = (flag: string): string | undefined => (typeof v[flag] === 'string' ? (v[flag] as string) : undefined);
+    const text = (flag: string): string | undefined => (typeof v[flag] === 'string' ? v[flag] : undefined);
     const seconds = (flag: string): number | undefined => {
       const raw = text(flag);
       return raw === undefined ? undefined : positiveNumber(raw, `--${flag}`, errors, false) * 1000;

@@ -29,7 +29,7 @@ async function run(strategy: BayesianStrategy, steps: number): Promise<Observati
   const obs: Observation[] = [];
   for (let t = 0; t < steps; t++) {
     const [p] = await strategy.ask(request(obs));
-    obs.push({ params: p.params, value: f(p.params as Record<string, number>) });
+    obs.push({ params: p.params, value: f(p.params) });
   }
   return obs;
 }

@@ -86,7 +86,7 @@ export class PoolStrategy {
     }
 
     const sign = request.direction === 'maximize' ? 1 : -1;
-    const Xo = ok.map((o) => this.X[this.index.get(o.id) as number] as number[]);
+    const Xo = ok.map((o) => this.X[this.index.get(o.id) as number]);
     this.gp.fit(
       Xo,
       ok.map((o) => sign * (o.value as number)),
@@ -94,7 +94,7 @@ export class PoolStrategy {
     let model = this.gp;
     // Plug-in incumbent: the best posterior mean at an observed row (robust to noise).
     let best = Math.max(...this.gp.posterior(Xo).mean);
-    const pendingX = request.pending.filter((id) => this.index.has(id)).map((id) => this.X[this.index.get(id) as number] as number[]);
+    const pendingX = request.pending.filter((id) => this.index.has(id)).map((id) => this.X[this.index.get(id) as number]);
     if (pendingX.length > 0) {
       const mu = Array.from(this.gp.posterior(pendingX).mean);
       model = this.gp.conditioned(pendingX, mu);
@@ -104,12 +104,12 @@ export class PoolStrategy {
     const left = new Set(free);
     for (let b = 0; b < n; b++) {
       const cand = [...left];
-      const v = logEI(model, best).evaluate(cand.map((i) => this.X[i] as number[]));
+      const v = logEI(model, best).evaluate(cand.map((i) => this.X[i]));
       let k = 0;
       for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
       const row = cand[k];
       left.delete(row);
-      const x = this.X[row] as number[];
+      const x = this.X[row];
       const post = this.gp.posterior([x]);
       out.push({ id: this.ids[row], acquisition: v[k], prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
       if (b < n - 1) {

@@ -14,7 +14,7 @@ function strategyOptions(argv: readonly string[]): BayesianStrategyOptions {
   if (i < 0) return {};
   const parsed: unknown = JSON.parse(argv[i + 1] ?? '{}');
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--options must be a JSON object');
-  return parsed as BayesianStrategyOptions;
+  return parsed;
 }
 
 async function main(): Promise<void> {

@@ -15,6 +15,8 @@ export default tseslint.config(
       // An async method implements an async interface (a strategy's `ask`, a rig's `run`) even where this
       // implementation has nothing to wait for; a missing await that matters is caught by no-floating-promises.
       '@typescript-eslint/require-await': 'off',
+      // one import statement per module: what a file takes from a package reads in one place
+      'no-duplicate-imports': 'error',
       // `_`-prefixed names say "deliberately unused" (a destructured field left out, a callback's first argument)
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },

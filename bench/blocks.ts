@@ -12,10 +12,8 @@
  * log10 regret per setting and the gap (declared minus not).
  */
 import { parseArgs } from 'node:util';
-import { BayesianStrategy } from '#optimizer';
+import { BayesianStrategy, type Params, Space, type Observation } from '#optimizer';
 import { Rng } from '#random';
-import { type Params, Space } from '#optimizer';
-import type { Observation } from '#optimizer';
 import { quantile, round } from './support/stats.js';
 
 const { values: args } = parseArgs({

@@ -15,16 +15,22 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DefaultStrategy } from '#optimizer';
-import { encodePool, PoolStrategy, type PoolRow } from '#optimizer';
-import { BayesianStrategy } from '#optimizer';
-import { TreeEnsembleStrategy } from '#optimizer';
-import { sobolPoints } from '#optimizer';
-import { DesignStrategy } from '#optimizer';
-import { choleskyInPlace } from '#optimizer';
+import {
+  DefaultStrategy,
+  encodePool,
+  PoolStrategy,
+  type PoolRow,
+  BayesianStrategy,
+  TreeEnsembleStrategy,
+  sobolPoints,
+  DesignStrategy,
+  choleskyInPlace,
+  Space,
+  type Params,
+  type Observation,
+  type Strategy,
+} from '#optimizer';
 import { Rng } from '#random';
-import { Space, type Params } from '#optimizer';
-import type { Observation, Strategy } from '#optimizer';
 import { NeuralEnsembleStrategy } from '#surrogates-tfjs';
 import { round } from './support/stats.js';
 

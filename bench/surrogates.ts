@@ -20,9 +20,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '#random';
-import { ExtraTrees } from '#optimizer';
-import { GaussianProcess } from '#optimizer';
-import { readPosterior, type Surrogate } from '#optimizer';
+import { ExtraTrees, GaussianProcess, readPosterior, type Surrogate } from '#optimizer';
 import { BACKEND_NAMES, type BackendName, NeuralEnsemble, selectBackend } from '#surrogates-tfjs';
 import { round } from './support/stats.js';
 

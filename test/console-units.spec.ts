@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Space } from '#optimizer';
+import { Space, BayesianStrategy, type Observation } from '#optimizer';
 import { policyApproves } from '../apps/orchestrator/src/campaigns/approval-policy.js';
 import { planBatchEdit } from '../apps/orchestrator/src/campaigns/batch-edit.js';
 import { ConfigError, loadConfig } from '../apps/orchestrator/src/common/config.js';
@@ -8,8 +8,6 @@ import type { CampaignDetail, CampaignsService } from '../apps/orchestrator/src/
 import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.service.js';
 import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';
 import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
-import { BayesianStrategy } from '#optimizer';
-import type { Observation } from '#optimizer';
 import { batchNote } from '../apps/orchestrator/src/console/web/notes.js';
 
 /** A campaign of two continuous parameters, x1 in [0, highs[0]] and x2 in [0, highs[1]], as the campaigns service reads it. */

@@ -1,5 +1,4 @@
-import { DeviceClient } from '#device-sdk';
-import type { DeviceLogger, RunContext, RunOutcome } from '#device-sdk';
+import { DeviceClient, type DeviceLogger, type RunContext, type RunOutcome } from '#device-sdk';
 import type { Capabilities, RunCommand } from '#protocol';
 import { Rng } from '#random';
 

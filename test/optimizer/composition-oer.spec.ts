@@ -12,8 +12,7 @@
  * exception: the claim is about the average, not every element.
  */
 import { type Params, Space, ExtraTrees, Encoder } from '#optimizer';
-import { column, numberAt, readDataset } from '#simulators';
-import { OER_ELEMENTS, OER_FILE } from '#simulators';
+import { column, numberAt, readDataset, OER_ELEMENTS, OER_FILE } from '#simulators';
 
 const space = Space.parse([{ name: 'cat', type: 'composition', components: [...OER_ELEMENTS], maxComponents: 4, step: 0.1 }]);
 

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { DeviceClient } from './device-client.js';
 import type { DeviceClientOptions, RunHandler } from './device-client.types.js';
 import { checkAgainstCapabilities, capabilitiesProblems } from './limits.js';
-import { DeviceHarness } from '#device-sdk/testing';
-import { waitFor } from '#device-sdk/testing';
+import { DeviceHarness, waitFor } from '#device-sdk/testing';
 
 const capabilities = {
   parameters: {

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
 import { DeviceClient } from './device-client.js';
 import type { DeviceClientOptions, RunHandler } from './device-client.types.js';
-import { FakeService } from '#device-sdk/testing';
-import { waitFor } from '#device-sdk/testing';
+import { FakeService, waitFor } from '#device-sdk/testing';
 
 /** Uses the broker named by MQTT_URL (e.g. Mosquitto) when set, else an embedded aedes on an ephemeral port. */
 const externalUrl = process.env.MQTT_URL;
@@ -214,7 +213,11 @@ describe('DeviceClient', () => {
       await waitFor(() => second.stats.acksReceived === 1, 'the ack after the restart');
       expect(second.stats.runsStarted).toBe(0);
       await second.stop();
-      expect(JSON.parse(await readFile(outboxFile, 'utf8'))).toEqual({ v: 1, events: [], acked: [{ experimentId: 'exp-persist', attempt: 1 }] });
+      expect(JSON.parse(await readFile(outboxFile, 'utf8'))).toEqual({
+        v: 1,
+        events: [],
+        acked: [{ experimentId: 'exp-persist', attempt: 1 }],
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -307,7 +310,10 @@ describe('DeviceClient', () => {
     service.ackPolicy = () => 'ok';
     await waitFor(() => device.stats.connects === 2, 'the device to reconnect');
     await waitFor(() => device.stats.acksReceived === 1, 'the re-sent result to be acked');
-    await waitFor(() => service.availabilityOf(device.deviceId).filter((a) => a.value.status === 'online').length > onlineBefore, 'online again');
+    await waitFor(
+      () => service.availabilityOf(device.deviceId).filter((a) => a.value.status === 'online').length > onlineBefore,
+      'online again',
+    );
     expect(device.stats.resultsResent).toBeGreaterThanOrEqual(1);
     expect(device.stats.runsStarted).toBe(1);
   });

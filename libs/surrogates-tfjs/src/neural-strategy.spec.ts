@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Rng } from '#random';
-import { Space } from '#optimizer';
-import type { AskRequest, Observation } from '#optimizer';
+import { Space, type AskRequest, type Observation } from '#optimizer';
 import { NeuralEnsembleStrategy } from './neural-strategy.js';
 
 const space = Space.parse([

@@ -1,5 +1,4 @@
-import { DeviceHarness } from '#device-sdk/testing';
-import { waitFor } from '#device-sdk/testing';
+import { DeviceHarness, waitFor } from '#device-sdk/testing';
 import { hartmann6 } from '../functions.js';
 import { checkDftOptions, drawDft, startDftBackend, type DftBackend, type DftBackendOptions, type DftFate } from './dft-backend.js';
 

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DeviceHarness } from '#device-sdk/testing';
-import { waitFor } from '#device-sdk/testing';
+import { DeviceHarness, waitFor } from '#device-sdk/testing';
 import { parseFleetArgs, parseFleetSpec } from './fleet-config.js';
 import { startFleet } from './fleet.js';
 

@@ -8,9 +8,12 @@ import {
   parameterProblems,
   parameterSchema,
   Space,
+  DESIGN_MODELS,
+  LinearModel,
+  centerPoint,
+  MAX_CENTER_POINTS,
+  MAX_REPLICATES,
 } from '#optimizer';
-import { DESIGN_MODELS, LinearModel } from '#optimizer';
-import { centerPoint, MAX_CENTER_POINTS, MAX_REPLICATES } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES } from './approval-policy.js';
 

@@ -1,9 +1,5 @@
-import { DesignStrategy, type Strategy } from '#optimizer';
-import { DefaultStrategy } from '#optimizer';
-import { BayesianStrategy } from '#optimizer';
-import { TreeEnsembleStrategy } from '#optimizer';
+import { DesignStrategy, type Strategy, DefaultStrategy, BayesianStrategy, TreeEnsembleStrategy, DOptimalStrategy } from '#optimizer';
 import { NeuralEnsembleStrategy } from '#surrogates-tfjs';
-import { DOptimalStrategy } from '#optimizer';
 import { assertNever } from '../common/errors.js';
 import type { CampaignDefinition } from './campaign-definition.js';
 

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunCommand } from '#protocol';
 import { DeviceClient, type RunContext } from '#device-sdk';
-import { DeviceHarness } from '#device-sdk/testing';
-import { waitFor } from '#device-sdk/testing';
+import { DeviceHarness, waitFor } from '#device-sdk/testing';
 import { cliRunHandler, runCommandLine, type CliRunnerOptions } from './cli-runner.js';
 
 const example = fileURLToPath(new URL('../examples/my-rig.sh', import.meta.url));

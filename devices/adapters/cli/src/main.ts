@@ -6,8 +6,7 @@
  * See devices/adapters/cli/README.md.
  */
 import { DeviceClient } from '#device-sdk';
-import { COMMON_USAGE, parseDeviceArgs, positiveNumber } from '#adapters-common';
-import { runUntilSignalled, stderrLogger } from '#adapters-common';
+import { COMMON_USAGE, parseDeviceArgs, positiveNumber, runUntilSignalled, stderrLogger } from '#adapters-common';
 import { cliRunHandler } from './cli-runner.js';
 
 const USAGE = `usage: cli-adapter --id ID --kind KIND --command "CMD" --timeout-s S [options]

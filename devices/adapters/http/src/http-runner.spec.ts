@@ -2,8 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { RunCommand } from '#protocol';
 import { DeviceClient, type RunContext } from '#device-sdk';
-import { DeviceHarness } from '#device-sdk/testing';
-import { waitFor } from '#device-sdk/testing';
+import { DeviceHarness, waitFor } from '#device-sdk/testing';
 import { httpRunHandler, runHttp, type HttpRunnerOptions } from './http-runner.js';
 
 /** A small rig API: POST /run answers at once or starts an asynchronous run polled at /runs/:id. */

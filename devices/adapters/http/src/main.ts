@@ -6,8 +6,7 @@
  * See devices/adapters/http/README.md.
  */
 import { DeviceClient } from '#device-sdk';
-import { COMMON_USAGE, parseDeviceArgs, positiveNumber } from '#adapters-common';
-import { runUntilSignalled, stderrLogger } from '#adapters-common';
+import { COMMON_USAGE, parseDeviceArgs, positiveNumber, runUntilSignalled, stderrLogger } from '#adapters-common';
 import { httpRunHandler, type HttpRunnerOptions } from './http-runner.js';
 
 const USAGE = `usage: http-adapter --id ID --kind KIND --run-url URL --timeout-s S [options]

@@ -16,6 +16,7 @@ import { InsightsService } from './console/insights.service.js';
 import { CLOCK, COMMAND_PUBLISHER, systemClock, type Clock } from './common/ports.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
+import { HoldingsService } from './devices/holdings.service.js';
 import { ResultsService } from './experiments/results.service.js';
 import { MqttEdgeLimits } from './common/rate-limiter.js';
 import { HealthController } from './health.controller.js';
@@ -27,6 +28,7 @@ import { ProposerService } from './loop/proposer.service.js';
 import { RedispatchService } from './loop/redispatch.service.js';
 import { StrategyPool } from './loop/strategy-pool.js';
 import type { MqttConnection } from './mqtt/mqtt-connection.js';
+import { BrokerLinkService } from './mqtt/broker-link.service.js';
 import { MQTT_CONNECTION, MqttGateway } from './mqtt/mqtt.gateway.js';
 
 export interface AppModuleOptions {
@@ -55,6 +57,7 @@ export class AppModule {
         // Every REST handler is checked; the console gateway uses the same guard.
         { provide: APP_GUARD, useExisting: AuthGuard },
         AuditService,
+        HoldingsService,
         DevicesService,
         ResultsService,
         CampaignsService,
@@ -73,6 +76,7 @@ export class AppModule {
         LoopService,
         MqttEdgeLimits,
         MqttGateway,
+        BrokerLinkService,
         InsightsService,
         ConsoleGateway,
       ],

@@ -1,15 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import {
-  parseMessage,
-  parseTopic,
-  PROTOCOL_VERSION,
-  topics,
-  type AckCommand,
-  type DeviceEvent,
-} from '#protocol';
+import { parseMessage, parseTopic, PROTOCOL_VERSION, topics, type AckCommand, type DeviceEvent } from '#protocol';
 import { DomainError, assertNever } from '../common/errors.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
-import { COMMAND_PUBLISHER, type CommandPublisher } from '../common/ports.js';
+import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ResultsService } from '../experiments/results.service.js';
 import { MqttConnection } from './mqtt-connection.js';
@@ -37,6 +30,7 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly devices: DevicesService,
     private readonly results: ResultsService,
     private readonly limits: MqttEdgeLimits,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -44,7 +38,9 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     client.on('message', (topic, payload, packet) => {
       if (this.closing) return;
       if (this.limits.check(topic, payload) !== 'accept') return; // oversized or over the device's event rate: dropped, counted
-      const p = this.handle(topic, payload, packet.retain).catch((e: unknown) =>
+      // Read in arrival order, before any await: what a device says is judged against what the service knew when it arrived.
+      const receivedAt = this.clock.now();
+      const p = this.handle(topic, payload, packet.retain, receivedAt).catch((e: unknown) =>
         this.logger.error(`handling ${topic}: ${e instanceof Error ? e.stack : String(e)}`),
       );
       this.inflight.add(p);
@@ -67,8 +63,8 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** `retained`: a retained message replayed by the broker on subscribe. */
-  async handle(topic: string, payload: Buffer, retained = false): Promise<void> {
+  /** `retained`: a retained message replayed by the broker on subscribe; `receivedAt`: when it arrived. */
+  async handle(topic: string, payload: Buffer, retained = false, receivedAt = this.clock.now()): Promise<void> {
     this.counters.received++;
     const parsed = parseTopic(topic);
     if (!parsed) return;
@@ -80,20 +76,22 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
         if (!m.ok) return this.malformed(topic, m.error);
         const availability = m.value;
         return this.inLane(parsed.deviceId, () =>
-          this.untilStored(`availability of ${parsed.deviceId}`, () => this.devices.onAvailability(parsed.deviceId, availability, retained)),
+          this.untilStored(`availability of ${parsed.deviceId}`, () =>
+            this.devices.onAvailability(parsed.deviceId, availability, retained, receivedAt),
+          ),
         );
       }
       case 'events': {
         const m = parseMessage('events', payload);
         if (!m.ok) return this.malformedEvent(parsed.deviceId, topic, payload, m.error);
-        await this.devices.seen(parsed.deviceId); // any message shows the device is alive
+        await this.devices.seen(parsed.deviceId, receivedAt); // any message shows the device is alive
         return this.onEvent(parsed.deviceId, m.value);
       }
       case 'heartbeat': {
         const m = parseMessage('heartbeat', payload);
         if (!m.ok) return this.malformed(topic, m.error);
         const heartbeat = m.value;
-        return this.inLane(parsed.deviceId, () => this.devices.touch(parsed.deviceId, heartbeat));
+        return this.inLane(parsed.deviceId, () => this.devices.touch(parsed.deviceId, heartbeat, receivedAt));
       }
       case 'commands':
         return; // our own commands, if a broker echoes them
@@ -207,7 +205,8 @@ function databaseUnreachable(e: unknown): boolean {
   for (const err of [e, driver]) {
     if (!(err instanceof Error)) continue;
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|57P0[123])$/.test(code) || code.startsWith('08'))) return true;
+    if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|57P0[123])$/.test(code) || code.startsWith('08')))
+      return true;
     if (/Connection terminated|Connection ended|connection timeout|timeout exceeded when trying to connect/i.test(err.message)) return true;
   }
   return false;

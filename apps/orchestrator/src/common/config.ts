@@ -27,6 +27,10 @@ export interface AppConfig {
   mqttProtocolVersion: 4 | 5;
   /** Port of the embedded broker (0 = any free port). */
   mqttPort: number;
+  /** Interface of the embedded broker; beyond loopback it needs mqttPasswordFile. */
+  mqttBindHost: string;
+  /** Mosquitto password file for the embedded broker (per-device users, deploy/mosquitto's rules); absent: anonymous, loopback only. */
+  mqttPasswordFile?: string;
   /** HTTP port of the REST API (0 = any free port). */
   httpPort: number;
   httpHost: string;
@@ -114,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     mqttWaitS: int('MQTT_WAIT_S', 60, 0, 86_400),
     mqttProtocolVersion: protocolVersion as 4 | 5,
     mqttPort: int('MQTT_PORT', 1883, 0, 65535),
+    mqttBindHost: env.MQTT_BIND_HOST || '127.0.0.1',
+    mqttPasswordFile: env.MQTT_PASSWORD_FILE || undefined,
     httpPort: int('PORT', 3000, 0, 65535),
     httpHost: env.HOST || '127.0.0.1',
     dataDir: env.HAKKEN_DATA_DIR || '.data',

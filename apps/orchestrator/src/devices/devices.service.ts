@@ -250,6 +250,30 @@ export class DevicesService {
       });
   }
 
+  /**
+   * A final report in a protocol version this service does not speak: the device is at fault (an
+   * adapter out of date), not the condition. Its experiment goes to another device, audited with
+   * the reason; nothing reaches the optimizer. A report on an experiment not running on this device
+   * changes nothing.
+   */
+  async onProtocolMismatch(deviceId: string, experimentId: string, error: string): Promise<void> {
+    const [e] = await queryRows<{ id: string; campaign_id: string; attempt: number }>(
+      this.dataSource,
+      `SELECT id, campaign_id, attempt FROM experiments
+       WHERE id::text = lower($1) AND device_id = $2 AND status IN ('dispatched', 'running')`,
+      [experimentId, deviceId],
+    );
+    if (!e) return;
+    await this.redispatch.deviceFailure(
+      { id: e.id, campaignId: e.campaign_id, deviceId, attempt: e.attempt },
+      {
+        cause: 'protocol',
+        reason: `device ${deviceId} reported in a protocol this service does not speak: ${error}`,
+        actor: `device:${deviceId}`,
+      },
+    );
+  }
+
   async list(): Promise<DeviceView[]> {
     const devices = await this.dataSource.getRepository(DeviceEntity).find({ order: { id: 'ASC' } });
     const counts = await queryRows<{ device_id: string; n: number }>(

@@ -171,7 +171,7 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async malformedEvent(deviceId: string, topic: string, payload: Buffer, error: string): Promise<void> {
     this.malformed(topic, error);
-    let raw: { experimentId?: unknown; type?: unknown } = {};
+    let raw: { experimentId?: unknown; type?: unknown; v?: unknown } = {};
     try {
       raw = JSON.parse(payload.toString('utf8')) as typeof raw;
     } catch {
@@ -179,6 +179,15 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (typeof raw !== 'object' || raw === null || typeof raw.experimentId !== 'string' || raw.experimentId.length > 128) return;
     if (raw.type !== 'result' && raw.type !== 'failed') return;
+    if (raw.v !== PROTOCOL_VERSION) {
+      // Another protocol version says nothing about the chemistry: a device problem, never data for the optimizer.
+      try {
+        await this.devices.onProtocolMismatch(deviceId, raw.experimentId, error);
+      } catch (e) {
+        if (!(e instanceof DomainError)) throw e;
+      }
+      return this.ack(deviceId, raw.experimentId, undefined, { code: 'unsupported_version', message: error });
+    }
     try {
       await this.results.onUnreadableReport(deviceId, raw.experimentId, error);
     } catch (e) {

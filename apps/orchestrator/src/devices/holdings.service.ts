@@ -21,9 +21,10 @@ const CLOCK_SKEW_MS = 100;
  * another device through the re-dispatch path, audited with the cause.
  *
  * A list says what the device held when it was sent, so only experiments
- * whose acceptance the service had read before the list arrived are judged
- * by it (the MQTT edge notes when each message arrives, in order, before
- * handling it; an acceptance is stamped when handled, so later). One
+ * whose acceptance arrived before the list are judged by it: the MQTT edge
+ * notes when each message arrives, in order, before handling it; an
+ * acceptance is stored with that time, and a list is handled only once the
+ * device's events that arrived before it are stored (MqttGateway). One
  * dispatched and not yet accepted is left to the command re-sends (the device
  * de-duplicates), and one accepted within CLOCK_SKEW_MS of the list (another
  * replica's clock) waits for the next list.

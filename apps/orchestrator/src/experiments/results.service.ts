@@ -24,7 +24,8 @@ interface ExperimentRow {
 type Objective = CampaignDefinition['objective'];
 
 /** An acceptance or a result, as ingested in groups. */
-type Report = { deviceId: string; event: AcceptedEvent } | { deviceId: string; event: ResultEvent };
+/** `receivedAt`: when the MQTT edge read an acceptance (its accepted_at: what a device's list of what it holds is judged against). */
+type Report = { deviceId: string; event: AcceptedEvent; receivedAt?: Date } | { deviceId: string; event: ResultEvent };
 
 /**
  * Reports go to lanes by experiment, each writing one group at a time, so that
@@ -70,8 +71,8 @@ export class ResultsService {
   ) {}
 
   /** The device took the command: stop re-sending it. */
-  async onAccepted(deviceId: string, event: AcceptedEvent): Promise<void> {
-    await this.lane(event.experimentId).submit({ deviceId, event });
+  async onAccepted(deviceId: string, event: AcceptedEvent, receivedAt?: Date): Promise<void> {
+    await this.lane(event.experimentId).submit({ deviceId, event, receivedAt });
   }
 
   async onResult(deviceId: string, event: ResultEvent): Promise<IngestOutcome> {
@@ -138,11 +139,16 @@ export class ResultsService {
       const changed = await this.write(() =>
         queryRows<{ id: string; campaign_id: string }>(
           this.dataSource,
-          `UPDATE experiments e SET status = 'running', accepted_at = $1
-           FROM unnest($2::uuid[], $3::text[]) AS v(id, device_id)
+          `UPDATE experiments e SET status = 'running', accepted_at = LEAST(COALESCE(v.received_at, $1), $1)
+           FROM unnest($2::uuid[], $3::text[], $4::timestamptz[]) AS v(id, device_id, received_at)
            WHERE e.id = v.id AND e.device_id = v.device_id AND e.status = 'dispatched'
            RETURNING e.id, e.campaign_id`,
-          [now, accepting.map((a) => a.row.id), accepting.map((a) => a.p.item.deviceId)],
+          [
+            now,
+            accepting.map((a) => a.row.id),
+            accepting.map((a) => a.p.item.deviceId),
+            accepting.map((a) => ('receivedAt' in a.p.item ? (a.p.item.receivedAt ?? null) : null)),
+          ],
         ),
       );
       for (const c of changed) this.bus.emit('experiment.updated', { campaignId: c.campaign_id, experimentId: c.id, status: 'running' });

@@ -23,6 +23,12 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
   private closing = false;
   /** Per device, the availability and heartbeat being handled: they are applied in the order they arrived. */
   private readonly lanes = new Map<string, Promise<void>>();
+  /**
+   * Per device, its events being handled. An availability or heartbeat waits for those that
+   * arrived before it, so the list of what the device holds is judged with every acceptance
+   * it had sent before the list stored (HoldingsService).
+   */
+  private readonly eventsInFlight = new Map<string, Set<Promise<void>>>();
 
   constructor(
     @Inject(MQTT_CONNECTION) private readonly connection: MqttConnection,
@@ -40,11 +46,14 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
       if (this.limits.check(topic, payload) !== 'accept') return; // oversized or over the device's event rate: dropped, counted
       // Read in arrival order, before any await: what a device says is judged against what the service knew when it arrived.
       const receivedAt = this.clock.now();
-      const p = this.handle(topic, payload, packet.retain, receivedAt).catch((e: unknown) =>
+      const parsed = parseTopic(topic);
+      const earlier = parsed && parsed.kind !== 'events' ? [...(this.eventsInFlight.get(parsed.deviceId) ?? [])] : [];
+      const p = this.handle(topic, payload, packet.retain, receivedAt, earlier).catch((e: unknown) =>
         this.logger.error(`handling ${topic}: ${e instanceof Error ? e.stack : String(e)}`),
       );
       this.inflight.add(p);
       void p.finally(() => this.inflight.delete(p));
+      if (parsed?.kind === 'events') this.trackEvent(parsed.deviceId, p);
     });
     // Subscribing again on every reconnect covers brokers that forgot our session.
     const subscribe = () =>
@@ -63,8 +72,17 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** `retained`: a retained message replayed by the broker on subscribe; `receivedAt`: when it arrived. */
-  async handle(topic: string, payload: Buffer, retained = false, receivedAt = this.clock.now()): Promise<void> {
+  /**
+   * `retained`: a retained message replayed by the broker on subscribe; `receivedAt`: when it arrived;
+   * `earlier`: the device's events in flight when an availability or heartbeat arrived (waited for).
+   */
+  async handle(
+    topic: string,
+    payload: Buffer,
+    retained = false,
+    receivedAt = this.clock.now(),
+    earlier: Promise<void>[] = [],
+  ): Promise<void> {
     this.counters.received++;
     const parsed = parseTopic(topic);
     if (!parsed) return;
@@ -75,23 +93,27 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
         const m = parseMessage('availability', payload);
         if (!m.ok) return this.malformed(topic, m.error);
         const availability = m.value;
-        return this.inLane(parsed.deviceId, () =>
-          this.untilStored(`availability of ${parsed.deviceId}`, () =>
+        return this.inLane(parsed.deviceId, async () => {
+          await Promise.allSettled(earlier);
+          return this.untilStored(`availability of ${parsed.deviceId}`, () =>
             this.devices.onAvailability(parsed.deviceId, availability, retained, receivedAt),
-          ),
-        );
+          );
+        });
       }
       case 'events': {
         const m = parseMessage('events', payload);
         if (!m.ok) return this.malformedEvent(parsed.deviceId, topic, payload, m.error);
         await this.devices.seen(parsed.deviceId, receivedAt); // any message shows the device is alive
-        return this.onEvent(parsed.deviceId, m.value);
+        return this.onEvent(parsed.deviceId, m.value, receivedAt);
       }
       case 'heartbeat': {
         const m = parseMessage('heartbeat', payload);
         if (!m.ok) return this.malformed(topic, m.error);
         const heartbeat = m.value;
-        return this.inLane(parsed.deviceId, () => this.devices.touch(parsed.deviceId, heartbeat, receivedAt));
+        return this.inLane(parsed.deviceId, async () => {
+          await Promise.allSettled(earlier);
+          return this.devices.touch(parsed.deviceId, heartbeat, receivedAt);
+        });
       }
       case 'commands':
         return; // our own commands, if a broker echoes them
@@ -100,11 +122,11 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  private async onEvent(deviceId: string, event: DeviceEvent): Promise<void> {
+  private async onEvent(deviceId: string, event: DeviceEvent, receivedAt: Date): Promise<void> {
     try {
       switch (event.type) {
         case 'accepted':
-          return await this.results.onAccepted(deviceId, event);
+          return await this.results.onAccepted(deviceId, event, receivedAt);
         case 'progress':
           return; // last seen is recorded for every event
         case 'rejected':
@@ -146,6 +168,16 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
         await new Promise((r) => setTimeout(r, delayMs));
       }
     }
+  }
+
+  private trackEvent(deviceId: string, p: Promise<void>): void {
+    let set = this.eventsInFlight.get(deviceId);
+    if (!set) this.eventsInFlight.set(deviceId, (set = new Set()));
+    set.add(p);
+    void p.finally(() => {
+      set.delete(p);
+      if (set.size === 0 && this.eventsInFlight.get(deviceId) === set) this.eventsInFlight.delete(deviceId);
+    });
   }
 
   /** Runs fn after the previous availability or heartbeat of this device was handled (a Last Will must not overtake an "online"). */

@@ -23,8 +23,10 @@ interface ExperimentRow {
 
 type Objective = CampaignDefinition['objective'];
 
-/** An acceptance or a result, as ingested in groups. */
-/** `receivedAt`: when the MQTT edge read an acceptance (its accepted_at: what a device's list of what it holds is judged against). */
+/**
+ * An acceptance or a result, as ingested in groups. `receivedAt`: when the MQTT edge read an
+ * acceptance, stored as its accepted_at (what a device's list of what it holds is judged against).
+ */
 type Report = { deviceId: string; event: AcceptedEvent; receivedAt?: Date } | { deviceId: string; event: ResultEvent };
 
 /**

@@ -8,6 +8,8 @@ export interface ScriptedDeviceOptions {
   heartbeatIntervalS?: number;
   /** Send heartbeats every heartbeatIntervalS from the start (stop them with stopHeartbeats to act hung). */
   heartbeats?: boolean;
+  /** The experiments it says it holds as it announces itself (Availability.holding); absent: no list. */
+  holding?: string[];
 }
 
 /**
@@ -36,10 +38,10 @@ export class ScriptedDevice {
       if (m.ok) device.commands.push(m.value);
     });
     await client.subscribeAsync(topics.commands(id), { qos: 1 });
-    const { capabilities, heartbeatIntervalS } = options;
+    const { capabilities, heartbeatIntervalS, holding } = options;
     await client.publishAsync(
       topics.availability(id),
-      JSON.stringify({ v: 1, status: 'online', kind, capacity, capabilities, heartbeatIntervalS }),
+      JSON.stringify({ v: 1, status: 'online', ts: new Date().toISOString(), kind, capacity, capabilities, heartbeatIntervalS, holding }),
       {
         qos: 1,
         retain: true,
@@ -57,6 +59,23 @@ export class ScriptedDevice {
         .catch(() => undefined);
     beat();
     this.heartbeatTimer = setInterval(beat, intervalS * 1000);
+  }
+
+  /** One heartbeat now, with these fields (running, holding) over the defaults. */
+  async publishHeartbeat(fields: { running?: number; holding?: string[] } = {}): Promise<void> {
+    await this.client.publishAsync(
+      topics.heartbeat(this.id),
+      JSON.stringify({ v: 1, ts: new Date().toISOString(), running: 0, ...fields }),
+      {
+        qos: 0,
+      },
+    );
+  }
+
+  /** Leaves without a word: a clean disconnect (no Last Will) and no offline announcement, as a process gone with its service. */
+  async vanish(): Promise<void> {
+    this.stopHeartbeats();
+    await this.client.endAsync();
   }
 
   /** Stops heartbeats while the connection stays up: the device acts hung. */

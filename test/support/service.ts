@@ -30,9 +30,12 @@ export interface TestService extends Orchestrator {
   stop(): Promise<void>;
 }
 
-/** The orchestrator in this process, on a fresh database and the test broker. */
-export async function startTestService(overrides: Partial<AppConfig> = {}): Promise<TestService> {
-  const database = await freshDatabase();
+/**
+ * The orchestrator in this process, on a fresh database and the test broker; or, given `database`,
+ * on that one (a restart: stop the earlier service with close(), which keeps its database).
+ */
+export async function startTestService(overrides: Partial<AppConfig> = {}, existing?: TestDatabase): Promise<TestService> {
+  const database = existing ?? (await freshDatabase());
   const config: AppConfig = {
     ...loadConfig({}),
     databaseUrl: database.url,

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
+import { Credentials, SERVICE_USER, startEmbeddedBroker, type EmbeddedBroker } from '#broker';
 import { networkCodeIn, redactUrl, retryWhileUnreachable, type WaitOptions } from '#connections';
 import { closeDataSource, openDatabase, openDatabaseWhenReachable, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
 import { AppModule } from './app.module.js';
@@ -74,18 +74,28 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
 
     let mqttUrl = config.mqttUrl;
     let broker: EmbeddedBroker | undefined;
+    let mqttUsername = config.mqttUsername;
     if (!mqttUrl) {
-      broker = await startEmbeddedBroker({ port: config.mqttPort });
+      // Safe by default: loopback only, or per-device credentials (startEmbeddedBroker refuses anything else).
+      const credentials = config.mqttPasswordFile ? await Credentials.load(config.mqttPasswordFile) : undefined;
+      if (credentials && !config.mqttPassword)
+        throw new Error(
+          `MQTT_PASSWORD_FILE is set: the service logs in to its broker as "${SERVICE_USER}" with MQTT_PASSWORD, which is not set`,
+        );
+      if (credentials) mqttUsername ??= SERVICE_USER;
+      broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttBindHost, credentials });
       cleanups.push(() => broker!.close());
       mqttUrl = broker.url;
-      logger.log(`broker: in-process MQTT 3.1.1 broker on ${mqttUrl}`);
+      logger.log(
+        `broker: in-process MQTT 3.1.1 broker on ${mqttUrl}${credentials ? ` (${credentials.size} users, each on its own topics)` : ' (anonymous, this machine only)'}`,
+      );
     } else {
       logger.log(`broker: ${redactUrl(mqttUrl)} (MQTT ${config.mqttProtocolVersion === 5 ? '5' : '3.1.1'})`);
     }
     const connectOptions = {
       url: mqttUrl,
       clientId: `hakken-${config.instanceId}`,
-      username: config.mqttUsername,
+      username: mqttUsername,
       password: config.mqttPassword,
       protocolVersion: config.mqttProtocolVersion,
     };

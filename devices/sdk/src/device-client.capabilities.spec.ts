@@ -87,6 +87,28 @@ describe('DeviceClient: heartbeats, capabilities, limits, acks', () => {
     expect(Math.max(...gaps.slice(1))).toBeLessThan(1000); // ~100 ms apart, generous for a busy machine
   });
 
+  it('lists in each heartbeat what it holds: running, then finished and unacknowledged, then nothing once acknowledged', async () => {
+    let release: () => void = () => undefined;
+    const d = device(() => new Promise((resolve) => (release = () => resolve({ values: { yield: 1 } }))), { heartbeatIntervalS: 0.1 });
+    await d.start();
+    const beatAfter = async (t: number, holding: string[]) =>
+      waitFor(
+        () => h.service.heartbeatsOf(d.deviceId).some((b) => b.at > t && JSON.stringify(b.value.holding) === JSON.stringify(holding)),
+        `a heartbeat holding ${JSON.stringify(holding)}`,
+      );
+    await beatAfter(0, []);
+    h.service.ackPolicy = () => 'drop';
+    await h.service.sendRun(d.deviceId, 'exp-held', { temperature: 50 });
+    await waitFor(() => d.runningNow === 1, 'the run');
+    await beatAfter(Date.now(), ['exp-held']);
+    release();
+    await waitFor(() => d.outboxSize === 1, 'the result in the outbox');
+    await beatAfter(Date.now(), ['exp-held']); // finished, its report not acknowledged: still held
+    await h.service.sendAck(d.deviceId, 'exp-held', 'ok');
+    await waitFor(() => d.outboxSize === 0, 'the ack');
+    await beatAfter(Date.now(), []);
+  });
+
   it('rejects an out-of-limit or unknown-parameter command without running it', async () => {
     let calls = 0;
     const d = device(

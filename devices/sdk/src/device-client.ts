@@ -230,7 +230,7 @@ export class DeviceClient {
         capacity: this.settings.capacity,
         heartbeatIntervalS: this.settings.heartbeatIntervalS,
         ...(this.capabilities ? { capabilities: this.capabilities } : {}),
-        ...this.holding(),
+        ...this.holding(true),
       };
       this.publish(this.availabilityTopic, encodeMessage('availability', online), true);
       this.sendHeartbeat();
@@ -240,14 +240,17 @@ export class DeviceClient {
   }
 
   /**
-   * What this device holds as it (re)connects: queued and running experiments and finished ones
-   * whose report is not acknowledged yet. The service keeps these on this device after an outage
-   * and sends any other it had here to another device (a restart lost it).
+   * What this device holds now (as it (re)connects, and in every heartbeat): queued and running
+   * experiments and finished ones whose report is not acknowledged yet. The service keeps these on
+   * this device and sends any other it had here to another device (a restart lost it). A run leaves
+   * `active` and enters the outbox in one synchronous step (finish), so no heartbeat misses it.
    */
-  private holding(): { holding?: string[] } {
+  private holding(announcing: boolean): { holding?: string[] } {
     const ids = new Set([...this.active.keys(), ...this.outbox.events().map((e) => e.experimentId)]);
     if (ids.size > MAX_HOLDING) {
-      this.log('warn', `holding ${ids.size} experiments, more than one message lists (${MAX_HOLDING}): the service will take them as lost`);
+      // In a heartbeat, no list: the service learns nothing from it (rather than taking them as lost).
+      if (announcing)
+        this.log('warn', `holding ${ids.size} experiments, more than one message lists (${MAX_HOLDING}): the service will take them as lost`);
       return {};
     }
     return { holding: [...ids] };
@@ -371,19 +374,21 @@ export class DeviceClient {
   private async finish(run: ActiveRun, event: FinalEvent): Promise<void> {
     this.running--;
     this.counters.runsFinished++;
+    // Into the outbox before it leaves `active`: what the device holds (heartbeats) never misses it.
+    const kept = this.outbox.add(event);
     this.active.delete(run.command.experimentId);
     this.pump();
     this.log(
       'info',
       `${event.experimentId}: ${event.type === 'result' ? `result ${JSON.stringify(event.values)}` : `failed (${event.scope}): ${event.reason}`}`,
     );
-    await this.outbox.add(event); // on disk before it leaves the device
+    await kept; // on disk before it leaves the device
     this.publishFinal(event);
   }
 
   private sendHeartbeat(): void {
     if (!this.connected || this.state !== 'started' || this.frozen) return;
-    const heartbeat: Heartbeat = { v: 1, ts: now(), running: this.running, queued: this.active.size - this.running };
+    const heartbeat: Heartbeat = { v: 1, ts: now(), running: this.running, queued: this.active.size - this.running, ...this.holding(false) };
     this.counters.heartbeatsSent++;
     // QoS 0: a lost heartbeat is replaced by the next one; nothing piles up while disconnected.
     this.client?.publish(this.heartbeatTopic, encodeMessage('heartbeat', heartbeat), { qos: 0, retain: false });

@@ -9,6 +9,7 @@ import { InitialSchema1763830000000 } from './migrations/1763830000000-initial-s
 import { CampaignLeases1763900000000 } from './migrations/1763900000000-campaign-leases.js';
 import { DeviceRegistry1763910000000 } from './migrations/1763910000000-device-registry.js';
 import { ImportedResults1796530000000 } from './migrations/1796530000000-imported-results.js';
+import { DeviceAnnouncement1796600000000 } from './migrations/1796600000000-device-announcement.js';
 
 /** Explicit lists: no discovery by glob. */
 export const ENTITIES = [CampaignEntity, BatchEntity, ExperimentEntity, ImportedResultEntity, DeviceEntity, AuditEntryEntity];
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   CampaignLeases1763900000000,
   DeviceRegistry1763910000000,
   ImportedResults1796530000000,
+  DeviceAnnouncement1796600000000,
 ];
 
 export interface DataSourceOptions {

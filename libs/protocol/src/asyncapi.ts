@@ -44,7 +44,8 @@ const MESSAGES: Record<string, MessageSpec> = {
   heartbeat: {
     schema: 'heartbeat',
     title: 'Heartbeat',
-    summary: 'Not retained, QoS 0, every heartbeatIntervalS; a device silent for three intervals is taken as offline.',
+    summary:
+      'Not retained, QoS 0, every heartbeatIntervalS; a device silent for three intervals is taken as offline. `holding` lists the experiments the device holds: one the service has running there and not listed goes to another device.',
   },
   run: {
     schema: 'runCommand',

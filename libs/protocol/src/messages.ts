@@ -160,13 +160,20 @@ export type ResultEvent = z.infer<typeof resultEventSchema>;
 export type FailedEvent = z.infer<typeof failedEventSchema>;
 export type DeviceEvent = z.infer<typeof deviceEventSchema>;
 
-/** Periodic liveness; `running` is the number of experiments in progress. */
+/** Periodic liveness; `running` is the number of experiments in progress, `holding` which ones it holds. */
 export const heartbeatSchema = z
   .object({
     v: version,
     ts: timestamp,
     running: z.number().int().min(0).max(100_000),
     queued: z.number().int().min(0).max(100_000).optional(),
+    /**
+     * The experiments the device holds as it sends this heartbeat, as in Availability.holding. An
+     * experiment the service has running on this device that is missing here (the device restarted
+     * while the service was away, or dropped it) goes to another device within one interval.
+     * Without the list, the service learns nothing from the heartbeat about what the device holds.
+     */
+    holding: z.array(id).max(MAX_HOLDING).optional(),
   })
   .strict();
 export type Heartbeat = z.infer<typeof heartbeatSchema>;

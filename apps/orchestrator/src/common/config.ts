@@ -28,6 +28,10 @@ export interface AppConfig {
   mqttProtocolVersion: 4 | 5;
   /** Port of the embedded broker (0 = any free port). */
   mqttPort: number;
+  /** Interface of the embedded broker; beyond loopback it needs mqttPasswordFile. */
+  mqttBindHost: string;
+  /** Mosquitto password file for the embedded broker (per-device users, deploy/mosquitto's rules); absent: anonymous, loopback only. */
+  mqttPasswordFile?: string;
   /** HTTP port of the REST API (0 = any free port). */
   httpPort: number;
   httpHost: string;
@@ -173,6 +177,8 @@ const environment = z
     MQTT_WAIT_S: int(0, 86_400, 60),
     MQTT_PROTOCOL_VERSION: int(4, 5, 4).pipe(z.union([z.literal(4), z.literal(5)])),
     MQTT_PORT: int(0, 65535, 1883),
+    MQTT_BIND_HOST: text('127.0.0.1'),
+    MQTT_PASSWORD_FILE: text(undefined),
     PORT: int(0, 65535, 3000),
     HOST: text('127.0.0.1'),
     HAKKEN_DATA_DIR: text('.data'),
@@ -199,6 +205,8 @@ const environment = z
     mqttWaitS: e.MQTT_WAIT_S,
     mqttProtocolVersion: e.MQTT_PROTOCOL_VERSION,
     mqttPort: e.MQTT_PORT,
+    mqttBindHost: e.MQTT_BIND_HOST,
+    mqttPasswordFile: e.MQTT_PASSWORD_FILE,
     httpPort: e.PORT,
     httpHost: e.HOST,
     dataDir: e.HAKKEN_DATA_DIR,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeviceEntity, type DeviceStatus, type ExperimentStatus, type JsonObject, type OfflineCause, queryRows } from '#persistence';
@@ -8,6 +9,7 @@ import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { EXPERIMENT_STATUS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
+import { HoldingsService } from './holdings.service.js';
 
 /** A device as the REST API shows it. */
 export interface DeviceView {
@@ -61,23 +63,34 @@ export class DevicesService {
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly redispatch: RedispatchService,
+    private readonly holdings: HoldingsService,
   ) {}
 
   /**
    * An availability message. `retained`: replayed by the broker on subscribe,
    * so it says what the device last declared but is no sign that it is alive
    * now: it updates the declaration, not last_seen_at, and does not bring back
-   * a device found silent.
+   * a device found silent. `receivedAt`: when the MQTT edge read it.
+   *
+   * Every `online` that lists what the device holds is reconciled against what
+   * runs there (HoldingsService), not only one after an outage: a device that
+   * restarted while the service was down comes back "online" to a registry
+   * that already says online. A replayed one is reconciled once, if no
+   * service read it live (its digest differs from the last one read live).
    */
-  async onAvailability(deviceId: string, message: Availability, retained = false): Promise<void> {
+  async onAvailability(deviceId: string, message: Availability, retained = false, receivedAt = this.clock.now()): Promise<void> {
     const now = this.clock.now();
     let back: Date | undefined;
+    let unread = false;
+    const digest = message.status === 'online' ? createHash('sha256').update(JSON.stringify(message)).digest('hex') : null;
     const transition = await this.dataSource.transaction(async (m) => {
-      const [prev] = await queryRows<{ status: DeviceStatus; offline_cause: OfflineCause | null; status_changed_at: Date }>(
-        m,
-        `SELECT status, offline_cause, status_changed_at FROM devices WHERE id = $1 FOR UPDATE`,
-        [deviceId],
-      );
+      const [prev] = await queryRows<{
+        status: DeviceStatus;
+        offline_cause: OfflineCause | null;
+        status_changed_at: Date;
+        announcement_digest: string | null;
+      }>(m, `SELECT status, offline_cause, status_changed_at, announcement_digest FROM devices WHERE id = $1 FOR UPDATE`, [deviceId]);
+      unread = prev !== undefined && digest !== null && prev.announcement_digest !== digest;
       // Back from an outage, by its own word (a retained message is no sign of life).
       if (!retained && message.status === 'online' && prev?.status === 'offline') back = prev.status_changed_at;
       const staysSilent = message.status === 'online' && retained && prev?.status === 'offline' && prev.offline_cause === 'silent';
@@ -87,8 +100,8 @@ export class DevicesService {
       const online = message.status === 'online';
       await m.query(
         `INSERT INTO devices (id, kind, status, capacity, capabilities, heartbeat_interval_s, offline_cause, status_reason, status_changed_at,
-                              first_seen_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6::float8, $7, $8, $9, $9, $9)
+                              first_seen_at, last_seen_at, announcement_digest)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::float8, $7, $8, $9, $9, $9, $15::text)
          ON CONFLICT (id) DO UPDATE SET
            status = EXCLUDED.status,
            kind = COALESCE(EXCLUDED.kind, devices.kind),
@@ -98,7 +111,8 @@ export class DevicesService {
            offline_cause = EXCLUDED.offline_cause,
            status_reason = CASE WHEN $13::boolean THEN devices.status_reason ELSE EXCLUDED.status_reason END,
            status_changed_at = CASE WHEN $12::boolean THEN EXCLUDED.status_changed_at ELSE devices.status_changed_at END,
-           last_seen_at = CASE WHEN $14::boolean THEN devices.last_seen_at ELSE EXCLUDED.last_seen_at END`,
+           last_seen_at = CASE WHEN $14::boolean THEN devices.last_seen_at ELSE EXCLUDED.last_seen_at END,
+           announcement_digest = COALESCE($15::text, devices.announcement_digest)`,
         [
           deviceId,
           message.kind ?? null,
@@ -115,6 +129,7 @@ export class DevicesService {
           staysSilent,
           // Retained: no sign of life now. An offline message is the broker's (Last Will) or a goodbye: not a sign of life either.
           retained || !online,
+          digest,
         ],
       );
       if (changed && prev !== undefined) {
@@ -133,32 +148,43 @@ export class DevicesService {
     const what = message.kind ? ` (${message.kind}, capacity ${message.capacity ?? 1})` : '';
     if (transition || !retained) this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`);
     this.bus.emit('device.updated', { deviceId, status: message.status });
-    if (back) await this.reclaimLost(deviceId, back, message.holding);
+    if (message.status !== 'online') return;
+    if (message.holding !== undefined && (!retained || unread)) {
+      // Live: the list is as of now. Replayed and never read live: sent while no service listened, so
+      // before this one started; what was accepted since is not judged by it (heartbeats carry on).
+      const asOf = retained ? new Date(Math.min(this.holdings.startedAt.getTime(), receivedAt.getTime())) : receivedAt;
+      await this.holdings.reconcile(deviceId, message.holding, asOf, {
+        cause: back ? 'offline' : 'lost',
+        reason: back
+          ? cameBackWithout(deviceId)
+          : `device ${deviceId} announced online${retained ? ' (a retained announcement sent while the service was away)' : ''} without it: it restarted or dropped it`,
+        actor: retained ? 'service' : `device:${deviceId}`,
+      });
+    } else if (back && message.holding === undefined) {
+      await this.reclaimLost(deviceId, back);
+    }
   }
 
   /**
-   * A device back online after an outage keeps the experiments it still holds; one it had accepted
-   * before it went offline and no longer holds (it restarted) goes to another device now. A device
-   * that does not list what it holds is taken to hold nothing. Experiments dispatched but not yet
-   * accepted stay: their command is re-sent, and the device de-duplicates it.
+   * A device back online after an outage that does not list what it holds is taken to hold nothing:
+   * what it had accepted before it went offline goes to another device now. Experiments dispatched
+   * but not yet accepted stay: their command is re-sent, and the device de-duplicates it. (A device
+   * that lists what it holds is reconciled against its list, by HoldingsService.)
    */
-  private async reclaimLost(deviceId: string, offlineSince: Date, holding: readonly string[] | undefined): Promise<void> {
+  private async reclaimLost(deviceId: string, offlineSince: Date): Promise<void> {
     const lost = await queryRows<{ id: string; campaign_id: string; attempt: number }>(
       this.dataSource,
       `SELECT id, campaign_id, attempt FROM experiments
-       WHERE device_id = $1 AND status = ${sqlStatus(EXPERIMENT_STATUS.running)} AND accepted_at <= $2 AND NOT (id::text = ANY($3::text[]))
+       WHERE device_id = $1 AND status = ${sqlStatus(EXPERIMENT_STATUS.running)} AND accepted_at <= $2
        ORDER BY accepted_at`,
-      [deviceId, offlineSince, holding ?? []],
+      [deviceId, offlineSince],
     );
     for (const e of lost) {
       await this.redispatch.deviceFailure(
         { id: e.id, campaignId: e.campaign_id, deviceId, attempt: e.attempt },
         {
           cause: 'offline',
-          reason:
-            holding === undefined
-              ? `device ${deviceId} came back online without listing what it holds: its run is taken as lost`
-              : `device ${deviceId} came back online without it (it restarted or dropped it while offline)`,
+          reason: `device ${deviceId} came back online without listing what it holds: its run is taken as lost`,
           actor: `device:${deviceId}`,
         },
       );
@@ -167,50 +193,86 @@ export class DevicesService {
   }
 
   /**
-   * Any message from a device shows it is alive; a heartbeat also records its
-   * own running count. A device taken offline for silence comes back online
-   * (one taken offline by its Last Will must announce itself again).
-   */
-  /**
    * An event shows its device is alive. A device seen less than a second ago
    * is not written again: under load every event would otherwise take the
    * device row's lock, one after the other. Heartbeats always go to touch().
    */
-  async seen(deviceId: string): Promise<void> {
+  async seen(deviceId: string, receivedAt = this.clock.now()): Promise<void> {
     const now = this.clock.now().getTime();
     if (now - (this.lastSeenWrite.get(deviceId) ?? -Infinity) < SEEN_WRITE_INTERVAL_MS) return;
     this.lastSeenWrite.set(deviceId, now);
     if (this.lastSeenWrite.size > 100_000) this.lastSeenWrite.clear();
-    await this.touch(deviceId);
+    await this.touch(deviceId, undefined, receivedAt);
   }
 
-  async touch(deviceId: string, heartbeat?: Heartbeat): Promise<void> {
+  /**
+   * Any message from a device shows it is alive; a heartbeat also records its
+   * own running count and, when it lists what the device holds, is reconciled
+   * against what runs there. A device taken offline for silence comes back
+   * online; so does one taken offline by an `offline` (its Last Will, or a
+   * forged one on an open broker) that it contradicts with a message read
+   * after it: a device that speaks is not offline.
+   */
+  async touch(deviceId: string, heartbeat?: Heartbeat, receivedAt = this.clock.now()): Promise<void> {
     const now = this.clock.now();
-    const rows = await queryRows<{ previous_status: DeviceStatus; previous_cause: OfflineCause | null }>(
+    const rows = await queryRows<{ previous_cause: OfflineCause | null; back: boolean }>(
       this.dataSource,
       `UPDATE devices d SET
          last_seen_at = $2,
          last_heartbeat_at = CASE WHEN $3::boolean THEN $2 ELSE d.last_heartbeat_at END,
          reported_running = COALESCE($4::int, d.reported_running),
-         status = CASE WHEN old.offline_cause = 'silent' THEN 'online' ELSE d.status END,
-         status_reason = CASE WHEN old.offline_cause = 'silent' THEN NULL ELSE d.status_reason END,
-         status_changed_at = CASE WHEN old.offline_cause = 'silent' THEN $2 ELSE d.status_changed_at END,
-         offline_cause = CASE WHEN old.offline_cause = 'silent' THEN NULL ELSE d.offline_cause END
-       FROM (SELECT status, offline_cause FROM devices WHERE id = $1 FOR UPDATE) old
+         status = CASE WHEN old.back THEN 'online' ELSE d.status END,
+         status_reason = CASE WHEN old.back THEN NULL ELSE d.status_reason END,
+         status_changed_at = CASE WHEN old.back THEN $2 ELSE d.status_changed_at END,
+         offline_cause = CASE WHEN old.back THEN NULL ELSE d.offline_cause END
+       FROM (SELECT offline_cause,
+                    status = 'offline' AND (offline_cause = 'silent' OR (offline_cause = 'announced' AND status_changed_at < $5::timestamptz)) AS back
+             FROM devices WHERE id = $1 FOR UPDATE) old
        WHERE d.id = $1
-       RETURNING old.status AS previous_status, old.offline_cause AS previous_cause`,
-      [deviceId, now, heartbeat !== undefined, heartbeat?.running ?? null],
+       RETURNING old.offline_cause AS previous_cause, old.back`,
+      [deviceId, now, heartbeat !== undefined, heartbeat?.running ?? null, receivedAt],
     );
-    if (rows[0]?.previous_cause === 'silent') {
-      await this.audit.record({
-        actor: `device:${deviceId}`,
-        action: 'device.online',
-        deviceId,
-        details: { reason: heartbeat ? 'heartbeat after silence' : 'message after silence' },
-      });
-      this.logger.log(`device ${deviceId} is back online after silence`);
+    if (rows[0]?.back) {
+      const what = heartbeat ? 'heartbeat' : 'message';
+      const reason =
+        rows[0].previous_cause === 'silent' ? `${what} after silence` : `${what} after an offline announcement: the device is alive`;
+      await this.audit.record({ actor: `device:${deviceId}`, action: 'device.online', deviceId, details: { reason } });
+      this.logger.log(`device ${deviceId} is back online (${reason})`);
       this.bus.emit('device.updated', { deviceId, status: 'online' });
     }
+    // A heartbeat may overtake the device's own "online" (QoS 0 beside QoS 1): back from offline, it says the same.
+    if (heartbeat?.holding !== undefined && rows.length > 0)
+      await this.holdings.reconcile(deviceId, heartbeat.holding, receivedAt, {
+        cause: rows[0].back ? 'offline' : 'lost',
+        reason: rows[0].back
+          ? cameBackWithout(deviceId)
+          : `device ${deviceId} does not hold it by its heartbeat (it restarted or dropped it)`,
+        actor: `device:${deviceId}`,
+      });
+  }
+
+  /**
+   * A final report in a protocol version this service does not speak: the device is at fault (an
+   * adapter out of date), not the condition. Its experiment goes to another device, audited with
+   * the reason; nothing reaches the optimizer. A report on an experiment not running on this device
+   * changes nothing.
+   */
+  async onProtocolMismatch(deviceId: string, experimentId: string, error: string): Promise<void> {
+    const [e] = await queryRows<{ id: string; campaign_id: string; attempt: number }>(
+      this.dataSource,
+      `SELECT id, campaign_id, attempt FROM experiments
+       WHERE id::text = lower($1) AND device_id = $2 AND status IN ${sqlStatuses(ON_DEVICE)}`,
+      [experimentId, deviceId],
+    );
+    if (!e) return;
+    await this.redispatch.deviceFailure(
+      { id: e.id, campaignId: e.campaign_id, deviceId, attempt: e.attempt },
+      {
+        cause: 'protocol',
+        reason: `device ${deviceId} reported in a protocol this service does not speak: ${error}`,
+        actor: `device:${deviceId}`,
+      },
+    );
   }
 
   async list(): Promise<DeviceView[]> {
@@ -251,6 +313,10 @@ export class DevicesService {
       })),
     };
   }
+}
+
+function cameBackWithout(deviceId: string): string {
+  return `device ${deviceId} came back online without it (it restarted or dropped it while offline)`;
 }
 
 function view(d: DeviceEntity, running: number): DeviceView {

@@ -163,14 +163,16 @@ export class ExperimentsRepository {
   }
 
   /** Devices accepted these commands (one statement for all); returns the experiments that changed. */
-  async accept(reports: { id: string; deviceId: string }[], now: Date): Promise<{ id: string; campaign_id: string }[]> {
+  async accept(reports: { id: string; deviceId: string; receivedAt?: Date }[], now: Date): Promise<{ id: string; campaign_id: string }[]> {
+    // Accepted when the acceptance arrived (never later than now): a device's list of what it holds is judged
+    // against that time, not against when a busy service got round to storing it.
     return queryRows(
       this.dataSource,
-      `UPDATE experiments e SET ${set(T.accept)}, accepted_at = $1
-       FROM unnest($2::uuid[], $3::text[]) AS v(id, device_id)
+      `UPDATE experiments e SET ${set(T.accept)}, accepted_at = LEAST(COALESCE(v.received_at, $1), $1)
+       FROM unnest($2::uuid[], $3::text[], $4::timestamptz[]) AS v(id, device_id, received_at)
        WHERE e.id = v.id AND e.device_id = v.device_id AND ${from(T.accept, 'e.status')}
        RETURNING e.id, e.campaign_id`,
-      [now, reports.map((r) => r.id), reports.map((r) => r.deviceId)],
+      [now, reports.map((r) => r.id), reports.map((r) => r.deviceId), reports.map((r) => r.receivedAt ?? null)],
     );
   }
 

@@ -18,7 +18,11 @@ export type DeviceFailureCause =
   /** No result within the campaign's experimentTimeoutS. */
   | 'timeout'
   /** The device now declares limits that exclude the experiment. */
-  | 'limits';
+  | 'limits'
+  /** The device's own list of what it holds (announcement or heartbeat) leaves it out: it restarted or dropped it. */
+  | 'lost'
+  /** The device reported in a protocol version the service does not speak. */
+  | 'protocol';
 
 /** The experiment as the caller saw it on its device; the update applies only if it is still so. */
 export interface AssignedExperiment {

@@ -29,8 +29,11 @@ interface Objective {
   high?: number;
 }
 
-/** An acceptance or a result, as ingested in groups. */
-type Report = { deviceId: string; event: AcceptedEvent } | { deviceId: string; event: ResultEvent };
+/**
+ * An acceptance or a result, as ingested in groups. `receivedAt`: when the MQTT edge read an
+ * acceptance, stored as its accepted_at (what a device's list of what it holds is judged against).
+ */
+type Report = { deviceId: string; event: AcceptedEvent; receivedAt?: Date } | { deviceId: string; event: ResultEvent };
 
 /**
  * Reports go to lanes by experiment, each writing one group at a time, so that
@@ -77,8 +80,8 @@ export class ResultsService {
   ) {}
 
   /** The device took the command: stop re-sending it. */
-  async onAccepted(deviceId: string, event: AcceptedEvent): Promise<void> {
-    await this.lane(event.experimentId).submit({ deviceId, event });
+  async onAccepted(deviceId: string, event: AcceptedEvent, receivedAt?: Date): Promise<void> {
+    await this.lane(event.experimentId).submit({ deviceId, event, receivedAt });
   }
 
   async onResult(deviceId: string, event: ResultEvent): Promise<IngestOutcome> {
@@ -149,7 +152,11 @@ export class ResultsService {
     if (accepting.length > 0) {
       const changed = await this.write(() =>
         this.experiments.accept(
-          accepting.map((a) => ({ id: a.row.id, deviceId: a.p.item.deviceId })),
+          accepting.map((a) => ({
+            id: a.row.id,
+            deviceId: a.p.item.deviceId,
+            receivedAt: 'receivedAt' in a.p.item ? a.p.item.receivedAt : undefined,
+          })),
           now,
         ),
       );

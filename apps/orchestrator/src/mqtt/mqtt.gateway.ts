@@ -11,7 +11,7 @@ import { retry } from '#connections';
 import { databaseRetryReason } from '#persistence';
 import { DomainError, assertNever } from '../common/errors.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
-import { COMMAND_PUBLISHER, type CommandPublisher } from '../common/ports.js';
+import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ResultsService } from '../experiments/results.service.js';
 import { MqttConnection } from './mqtt-connection.js';
@@ -32,6 +32,12 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
   private closing = false;
   /** Per device, the availability and heartbeat being handled: they are applied in the order they arrived. */
   private readonly lanes = new Map<string, Promise<void>>();
+  /**
+   * Per device, its events being handled. An availability or heartbeat waits for those that
+   * arrived before it, so the list of what the device holds is judged with every acceptance
+   * it had sent before the list stored (HoldingsService).
+   */
+  private readonly eventsInFlight = new Map<string, Set<Promise<void>>>();
 
   constructor(
     @Inject(MQTT_CONNECTION) private readonly connection: MqttConnection,
@@ -39,6 +45,7 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly devices: DevicesService,
     private readonly results: ResultsService,
     private readonly limits: MqttEdgeLimits,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,11 +53,16 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     client.on('message', (topic, payload, packet) => {
       if (this.closing) return;
       if (this.limits.check(topic, payload) !== 'accept') return; // oversized or over the device's event rate: dropped, counted
-      const p = this.handle(topic, payload, packet.retain).catch((e: unknown) =>
+      // Read in arrival order, before any await: what a device says is judged against what the service knew when it arrived.
+      const receivedAt = this.clock.now();
+      const parsed = parseTopic(topic);
+      const earlier = parsed && parsed.kind !== 'events' ? [...(this.eventsInFlight.get(parsed.deviceId) ?? [])] : [];
+      const p = this.handle(topic, payload, packet.retain, receivedAt, earlier).catch((e: unknown) =>
         this.logger.error(`handling ${topic}: ${e instanceof Error ? e.stack : String(e)}`),
       );
       this.inflight.add(p);
       void p.finally(() => this.inflight.delete(p));
+      if (parsed?.kind === 'events') this.trackEvent(parsed.deviceId, p);
     });
     // Subscribing again on every reconnect covers brokers that forgot our session.
     const subscribe = () =>
@@ -69,8 +81,17 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** `retained`: a retained message replayed by the broker on subscribe. */
-  async handle(topic: string, payload: Buffer, retained = false): Promise<void> {
+  /**
+   * `retained`: a retained message replayed by the broker on subscribe; `receivedAt`: when it arrived;
+   * `earlier`: the device's events in flight when an availability or heartbeat arrived (waited for).
+   */
+  async handle(
+    topic: string,
+    payload: Buffer,
+    retained = false,
+    receivedAt = this.clock.now(),
+    earlier: Promise<void>[] = [],
+  ): Promise<void> {
     this.counters.received++;
     const parsed = parseTopic(topic);
     if (!parsed) return;
@@ -81,21 +102,27 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
         const m = parseMessage('availability', payload);
         if (!m.ok) return this.malformed(topic, m.error);
         const availability = m.value;
-        return this.inLane(parsed.deviceId, () =>
-          this.untilStored(`availability of ${parsed.deviceId}`, () => this.devices.onAvailability(parsed.deviceId, availability, retained)),
-        );
+        return this.inLane(parsed.deviceId, async () => {
+          await Promise.allSettled(earlier);
+          return this.untilStored(`availability of ${parsed.deviceId}`, () =>
+            this.devices.onAvailability(parsed.deviceId, availability, retained, receivedAt),
+          );
+        });
       }
       case 'events': {
         const m = parseMessage('events', payload);
         if (!m.ok) return this.malformedEvent(parsed.deviceId, topic, payload, m.error);
-        await this.devices.seen(parsed.deviceId); // any message shows the device is alive
-        return this.onEvent(parsed.deviceId, m.value);
+        await this.devices.seen(parsed.deviceId, receivedAt); // any message shows the device is alive
+        return this.onEvent(parsed.deviceId, m.value, receivedAt);
       }
       case 'heartbeat': {
         const m = parseMessage('heartbeat', payload);
         if (!m.ok) return this.malformed(topic, m.error);
         const heartbeat = m.value;
-        return this.inLane(parsed.deviceId, () => this.devices.touch(parsed.deviceId, heartbeat));
+        return this.inLane(parsed.deviceId, async () => {
+          await Promise.allSettled(earlier);
+          return this.devices.touch(parsed.deviceId, heartbeat, receivedAt);
+        });
       }
       case 'commands':
         return; // our own commands, if a broker echoes them
@@ -104,11 +131,11 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  private async onEvent(deviceId: string, event: DeviceEvent): Promise<void> {
+  private async onEvent(deviceId: string, event: DeviceEvent, receivedAt: Date): Promise<void> {
     try {
       switch (event.type) {
         case 'accepted':
-          return await this.results.onAccepted(deviceId, event);
+          return await this.results.onAccepted(deviceId, event, receivedAt);
         case 'progress':
           return; // last seen is recorded for every event
         case 'rejected':
@@ -150,6 +177,16 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
+  private trackEvent(deviceId: string, p: Promise<void>): void {
+    let set = this.eventsInFlight.get(deviceId);
+    if (!set) this.eventsInFlight.set(deviceId, (set = new Set()));
+    set.add(p);
+    void p.finally(() => {
+      set.delete(p);
+      if (set.size === 0 && this.eventsInFlight.get(deviceId) === set) this.eventsInFlight.delete(deviceId);
+    });
+  }
+
   /** Runs fn after the previous availability or heartbeat of this device was handled (a Last Will must not overtake an "online"). */
   private inLane(deviceId: string, fn: () => Promise<void>): Promise<void> {
     const previous = this.lanes.get(deviceId) ?? Promise.resolve();
@@ -173,7 +210,7 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async malformedEvent(deviceId: string, topic: string, payload: Buffer, error: string): Promise<void> {
     this.malformed(topic, error);
-    let raw: { experimentId?: unknown; type?: unknown } = {};
+    let raw: { experimentId?: unknown; type?: unknown; v?: unknown } = {};
     try {
       raw = JSON.parse(payload.toString('utf8')) as typeof raw;
     } catch {
@@ -181,6 +218,15 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (typeof raw !== 'object' || raw === null || typeof raw.experimentId !== 'string' || raw.experimentId.length > 128) return;
     if (raw.type !== 'result' && raw.type !== 'failed') return;
+    if (raw.v !== PROTOCOL_VERSION) {
+      // Another protocol version says nothing about the chemistry: a device problem, never data for the optimizer.
+      try {
+        await this.devices.onProtocolMismatch(deviceId, raw.experimentId, error);
+      } catch (e) {
+        if (!(e instanceof DomainError)) throw e;
+      }
+      return this.ack(deviceId, raw.experimentId, undefined, { code: 'unsupported_version', message: error });
+    }
     try {
       await this.results.onUnreadableReport(deviceId, raw.experimentId, error);
     } catch (e) {

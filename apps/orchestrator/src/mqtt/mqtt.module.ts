@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
 import { DevicesModule } from '../devices/devices.module.js';
+import { BrokerLinkService } from './broker-link.service.js';
 import { MqttGateway } from './mqtt.gateway.js';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
 
@@ -9,8 +11,8 @@ import { ExperimentsModule } from '../experiments/experiments.module.js';
  * rate limited), results stored. The health endpoint reports its counters.
  */
 @Module({
-  imports: [DevicesModule, ExperimentsModule],
-  providers: [MqttEdgeLimits, MqttGateway],
-  exports: [MqttGateway, MqttEdgeLimits],
+  imports: [AuditModule, DevicesModule, ExperimentsModule],
+  providers: [MqttEdgeLimits, MqttGateway, BrokerLinkService],
+  exports: [MqttGateway, MqttEdgeLimits, BrokerLinkService],
 })
 export class MqttModule {}

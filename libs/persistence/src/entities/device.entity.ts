@@ -46,6 +46,10 @@ export class DeviceEntity {
   @Column('timestamptz', { name: 'first_seen_at' })
   firstSeenAt!: Date;
 
+  /** Digest of the last `online` announcement read live (see the migration DeviceAnnouncement1796600000000). */
+  @Column('text', { name: 'announcement_digest', nullable: true })
+  announcementDigest!: string | null;
+
   /** Last message of any kind from the device (availability, heartbeat, event). */
   @Column('timestamptz', { name: 'last_seen_at' })
   lastSeenAt!: Date;

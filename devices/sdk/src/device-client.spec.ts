@@ -123,6 +123,32 @@ describe('DeviceClient', () => {
     expect(device.stats).toMatchObject({ runsStarted: 1, duplicatesIgnored: 1 });
   });
 
+  it('keeps a result answered `conflict`, logs it, and does not re-send it', async () => {
+    service.ackPolicy = () => 'conflict';
+    const dir = await mkdtemp(join(tmpdir(), 'hakken-conflict-'));
+    const file = join(dir, 'outbox.json');
+    const device = newDevice(ok, { resendIntervalMs: 1000, outboxFile: file });
+    await device.start();
+    await service.sendRun(device.deviceId, 'exp-conflict', { x: 3 });
+    await waitFor(() => device.stats.conflicts === 1, 'the conflict ack');
+    expect(device.outboxSize).toBe(0);
+    expect(device.conflictingReports).toEqual([
+      expect.objectContaining({
+        event: expect.objectContaining({ type: 'result', experimentId: 'exp-conflict' }),
+        reportId: 'report-exp-conflict',
+        message: expect.stringContaining('already ended otherwise'),
+      }),
+    ]);
+    expect(logs.some((l) => l.startsWith('error') && l.includes('exp-conflict') && l.includes('report-exp-conflict'))).toBe(true);
+    // Kept across a restart of the device, with the outbox.
+    await device.stop();
+    const again = newDevice(ok, { outboxFile: file });
+    await again.start();
+    expect(again.conflictingReports.map((c) => c.event.experimentId)).toEqual(['exp-conflict']);
+    expect(again.outboxSize).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('stops re-sending after an ack with status error, and logs the reason', async () => {
     service.ackPolicy = () => 'error';
     const device = newDevice(ok, { resendIntervalMs: 1000 }); // longer than an ack's round trip on a busy machine
@@ -214,7 +240,11 @@ describe('DeviceClient', () => {
       await waitFor(() => second.stats.acksReceived === 1, 'the ack after the restart');
       expect(second.stats.runsStarted).toBe(0);
       await second.stop();
-      expect(JSON.parse(await readFile(outboxFile, 'utf8'))).toEqual({ v: 1, events: [], acked: [{ experimentId: 'exp-persist', attempt: 1 }] });
+      expect(JSON.parse(await readFile(outboxFile, 'utf8'))).toEqual({
+        v: 1,
+        events: [],
+        acked: [{ experimentId: 'exp-persist', attempt: 1 }],
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -307,7 +337,10 @@ describe('DeviceClient', () => {
     service.ackPolicy = () => 'ok';
     await waitFor(() => device.stats.connects === 2, 'the device to reconnect');
     await waitFor(() => device.stats.acksReceived === 1, 'the re-sent result to be acked');
-    await waitFor(() => service.availabilityOf(device.deviceId).filter((a) => a.value.status === 'online').length > onlineBefore, 'online again');
+    await waitFor(
+      () => service.availabilityOf(device.deviceId).filter((a) => a.value.status === 'online').length > onlineBefore,
+      'online again',
+    );
     expect(device.stats.resultsResent).toBeGreaterThanOrEqual(1);
     expect(device.stats.runsStarted).toBe(1);
   });

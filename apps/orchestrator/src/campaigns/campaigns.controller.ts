@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Actor, Roles } from '../auth/auth.decorators.js';
 import { campaignDefinitionSchema } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
+import { ConflictsService } from '../experiments/conflicts.service.js';
 import { approvalChangeSchema, batchEditSchema } from './batch-edit.js';
 import { CampaignsService } from './campaigns.service.js';
 import { importSchema } from './imports.js';
@@ -42,6 +43,7 @@ export class CampaignsController {
   constructor(
     private readonly campaigns: CampaignsService,
     private readonly imports: ImportsService,
+    private readonly conflicts: ConflictsService,
   ) {}
 
   @Post()
@@ -78,6 +80,18 @@ export class CampaignsController {
   @ApiOperation({ summary: 'The audit log of a campaign' })
   audit(@Param('id') id: string) {
     return this.campaigns.auditLog(id);
+  }
+
+  @Get(':id/conflicts')
+  @Roles('viewer')
+  @ApiOperation({
+    summary:
+      'Reports that contradict an outcome already stored (another value, failed where it completed): kept apart, answered `conflict`, never learned from',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 404, schema: errorSchema })
+  conflictingReports(@Param('id') id: string) {
+    return this.conflicts.list(id);
   }
 
   @Post(':id/pause')

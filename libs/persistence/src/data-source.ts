@@ -11,6 +11,7 @@ import { CampaignLeases1763900000000 } from './migrations/1763900000000-campaign
 import { DeviceRegistry1763910000000 } from './migrations/1763910000000-device-registry.js';
 import { ImportedResults1796530000000 } from './migrations/1796530000000-imported-results.js';
 import { ConflictingReports1796600000000 } from './migrations/1796600000000-conflicting-reports.js';
+import { Liveness1796610000000 } from './migrations/1796610000000-liveness.js';
 
 /** Explicit lists: no discovery by glob. */
 export const ENTITIES = [
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   DeviceRegistry1763910000000,
   ImportedResults1796530000000,
   ConflictingReports1796600000000,
+  Liveness1796610000000,
 ];
 
 export interface DataSourceOptions {

@@ -31,13 +31,14 @@ const ALLOWED: Record<string, string> = {
   'proposed -> cancelled': 'the campaign ends before approval',
   'queued -> cancelled': 'the campaign ends before dispatch',
   'queued -> dispatched': 'assigned to a device, command sent',
+  'queued -> failed': 'an operator gives up on it: no device ever takes it (a stalled campaign)',
   'dispatched -> running': 'the device accepts',
   'dispatched -> completed': 'a result overtakes its acceptance',
   'dispatched -> failed': 'the condition failed, or the retry budget is spent',
   'dispatched -> queued': 'a device failure within the retry budget: re-dispatch',
   'running -> completed': 'a result is stored',
   'running -> failed': 'the condition failed, or the retry budget is spent',
-  'running -> queued': 'a device failure within the retry budget: re-dispatch',
+  'running -> queued': 'a device failure within the retry budget, or an operator, re-dispatches it',
 };
 
 const pairs = EXPERIMENT_STATUSES.flatMap((from) => EXPERIMENT_STATUSES.map((to) => [from, to] as const));
@@ -80,6 +81,7 @@ describe('experiment lifecycle', () => {
       complete: [['dispatched', 'running'], 'completed'],
       fail: [['dispatched', 'running'], 'failed'],
       requeue: [['dispatched', 'running'], 'queued'],
+      abandon: [['queued', 'dispatched', 'running'], 'failed'],
     };
     expect(Object.keys(EXPERIMENT_TRANSITIONS).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, [from, to]] of Object.entries(expected) as [TransitionName, (typeof expected)[TransitionName]][]) {

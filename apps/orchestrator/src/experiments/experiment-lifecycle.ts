@@ -49,8 +49,16 @@ export const EXPERIMENT_TRANSITIONS = {
    * or came after its campaign ended (scope "device").
    */
   fail: { from: ['dispatched', 'running'], to: 'failed' },
-  /** A device failure within the retry budget: back to the queue, preferably for another device (re-dispatch). */
+  /**
+   * A device failure within the retry budget: back to the queue, preferably for another device (re-dispatch);
+   * or an operator re-dispatches an experiment stuck on a device (a stalled campaign).
+   */
   requeue: { from: ['dispatched', 'running'], to: 'queued' },
+  /**
+   * An operator gives up on an experiment that does not move (a stalled campaign): waiting for a device
+   * that never comes, or stuck on one. Failed with scope "device": never data for the optimizer.
+   */
+  abandon: { from: ['queued', 'dispatched', 'running'], to: 'failed' },
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof EXPERIMENT_TRANSITIONS;

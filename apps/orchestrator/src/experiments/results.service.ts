@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type JsonObject, queryRows } from '#persistence';
-import type { AcceptedEvent, FailedEvent, RejectedEvent, ResultEvent } from '#protocol';
+import type { AcceptedEvent, FailedEvent, ProgressEvent, RejectedEvent, ResultEvent } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
 import { Coalescer, type Pending } from '../common/coalescer.js';
 import { DomainError, type DomainErrorCode } from '../common/errors.js';
@@ -64,6 +64,8 @@ export class ResultsService {
     () => new Coalescer<Report, Ingested | undefined>((group) => this.ingestGroup(group), { maxInFlight: 1, maxGroup: INGEST_GROUP }),
   );
   private readonly objectives = new Map<string, Objective>();
+  /** When each experiment's progress was last written. */
+  private readonly progressWrites = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -78,6 +80,20 @@ export class ResultsService {
   /** The device took the command: stop re-sending it. */
   async onAccepted(deviceId: string, event: AcceptedEvent): Promise<void> {
     await this.lane(event.experimentId).submit({ deviceId, event });
+  }
+
+  /**
+   * A progress event moves its experiment's liveness deadline back (device-monitor.service.ts); written
+   * at most once a second per experiment. Nothing is answered: a progress event for another device's
+   * experiment, or one that ended, changes nothing.
+   */
+  async onProgress(deviceId: string, event: ProgressEvent): Promise<void> {
+    const now = this.clock.now();
+    const key = event.experimentId.toLowerCase();
+    if (!UUID.test(key) || now.getTime() - (this.progressWrites.get(key) ?? Number.NEGATIVE_INFINITY) < 1000) return;
+    if (this.progressWrites.size > 100_000) this.progressWrites.clear();
+    this.progressWrites.set(key, now.getTime());
+    await this.experiments.recordProgress(key, deviceId, now);
   }
 
   async onResult(deviceId: string, event: ResultEvent): Promise<Ingested> {

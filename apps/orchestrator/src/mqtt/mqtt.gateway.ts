@@ -105,7 +105,7 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
         case 'accepted':
           return await this.results.onAccepted(deviceId, event);
         case 'progress':
-          return; // last seen is recorded for every event
+          return await this.results.onProgress(deviceId, event); // last seen is recorded for every event
         case 'rejected':
           await this.results.onRejected(deviceId, event);
           return;

@@ -181,10 +181,14 @@ export class Outbox {
       loaded++;
     }
     for (const raw of data.conflicts ?? []) {
-      const c = raw as Partial<ConflictingReport> | null;
+      const c = raw as { event?: unknown; reportId?: unknown; message?: unknown } | null;
       const parsed = c?.event ? parseMessage('events', JSON.stringify(c.event)) : undefined;
       if (parsed?.ok && (parsed.value.type === 'result' || parsed.value.type === 'failed'))
-        this.conflicting.push({ ...c, event: parsed.value } as ConflictingReport);
+        this.conflicting.push({
+          event: parsed.value,
+          ...(typeof c?.reportId === 'string' ? { reportId: c.reportId } : {}),
+          ...(typeof c?.message === 'string' ? { message: c.message } : {}),
+        });
     }
     for (const raw of data.acked ?? []) {
       if (isAcked(raw)) this.remember(raw.experimentId, raw.attempt);

@@ -48,8 +48,8 @@ export function stallOf(c: CampaignEntity): CampaignStall | null {
   const { since, reason, waitingFor } = c.stall;
   return {
     detectedAt: c.stalledAt,
-    since: String(since),
-    reason: String(reason),
+    since: typeof since === 'string' ? since : '',
+    reason: typeof reason === 'string' ? reason : '',
     waitingFor: Array.isArray(waitingFor) ? waitingFor : [],
   };
 }

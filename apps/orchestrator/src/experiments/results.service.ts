@@ -11,6 +11,7 @@ import { UUID } from '../common/uuid.js';
 import { ConflictsService, type FinalReport, type Ingested, type StoredRow } from './conflicts.service.js';
 import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS as T, type ReportedOutcome } from './experiment-lifecycle.js';
 import { ExperimentsRepository } from './experiments.repository.js';
+import { ObjectiveCache, resultProblem } from './objectives.js';
 import { RedispatchService } from './redispatch.service.js';
 
 export type { Ingested };
@@ -19,13 +20,6 @@ export type { Ingested };
 type ExperimentRow = StoredRow;
 
 const STORED: Ingested = { outcome: 'stored' };
-
-/** What a result is checked against: the campaign's objective as its stored definition holds it (campaigns/campaign-definition.ts). */
-interface Objective {
-  name: string;
-  low?: number;
-  high?: number;
-}
 
 /** An acceptance or a result, as ingested in groups. */
 type Report = { deviceId: string; event: AcceptedEvent } | { deviceId: string; event: ResultEvent };
@@ -42,8 +36,6 @@ const INGEST_LANES = 2;
 const RETRYABLE = new Set(['40P01', '40001']);
 const WRITE_ATTEMPTS = 3;
 const INGEST_GROUP = 1000;
-/** Objectives of campaigns kept in memory (a campaign's objective never changes). */
-const OBJECTIVE_CACHE = 10_000;
 
 /**
  * Ingests what devices report. Every write is a conditional update on the
@@ -63,7 +55,7 @@ export class ResultsService {
     { length: INGEST_LANES },
     () => new Coalescer<Report, Ingested | undefined>((group) => this.ingestGroup(group), { maxInFlight: 1, maxGroup: INGEST_GROUP }),
   );
-  private readonly objectives = new Map<string, Objective>();
+  private readonly objectives: ObjectiveCache;
   /** When each experiment's progress was last written. */
   private readonly progressWrites = new Map<string, number>();
 
@@ -75,7 +67,9 @@ export class ResultsService {
     private readonly redispatch: RedispatchService,
     private readonly conflicts: ConflictsService,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.objectives = new ObjectiveCache(dataSource);
+  }
 
   /** The device took the command: stop re-sending it. */
   async onAccepted(deviceId: string, event: AcceptedEvent): Promise<void> {
@@ -119,7 +113,7 @@ export class ResultsService {
     this.counters.groups++;
     const ids = [...new Set(group.map((p) => p.item.event.experimentId).filter((id) => UUID.test(id)))];
     const rows = await this.rowsOf(ids);
-    await this.loadObjectives([...new Set([...rows.values()].map((r) => r.campaign_id))]);
+    await this.objectives.load([...new Set([...rows.values()].map((r) => r.campaign_id))]);
     const now = this.clock.now();
     const accepted: { p: Pending<Report, Ingested | undefined>; row: ExperimentRow }[] = [];
     const results: { p: Pending<Report, Ingested | undefined>; row: ExperimentRow; value: number }[] = [];
@@ -139,7 +133,7 @@ export class ResultsService {
         continue;
       }
       const objective = this.objectives.get(row.campaign_id)!;
-      const problem = this.resultProblem(objective, event);
+      const problem = resultProblem(objective, event);
       if (problem !== undefined) {
         // Rare: the experiment fails with the reason, in a transaction with its audit entry.
         const report = this.finalReport(deviceId, row, event, null, { scope: 'experiment', reason: problem });
@@ -250,32 +244,6 @@ export class ResultsService {
       ? { status: EXPERIMENT_STATUS.failed, scope: failure.scope }
       : { status: EXPERIMENT_STATUS.completed, values: event.type === 'result' ? event.values : {} };
     return { deviceId, attempt: event.attempt ?? row.attempt, outcome, objective, reason: failure?.reason ?? null, reportedAt: event.ts };
-  }
-
-  /** Why a result cannot complete its experiment (no value, null, outside the plausible range); undefined when it can. */
-  private resultProblem(objective: Objective, event: ResultEvent): string | undefined {
-    // Own keys only: an objective named like an Object method must not read the prototype.
-    const value = Object.hasOwn(event.values, objective.name) ? event.values[objective.name] : undefined;
-    if (value === undefined)
-      return `the result has no value for the objective "${objective.name}" (got ${Object.keys(event.values).join(', ') || 'no values'})`;
-    if (value === null) return `the instrument reported no value (null) for "${objective.name}"`;
-    if (objective.low !== undefined && value < objective.low)
-      return `"${objective.name}" = ${value} is below the plausible range (low ${objective.low})`;
-    if (objective.high !== undefined && value > objective.high)
-      return `"${objective.name}" = ${value} is above the plausible range (high ${objective.high})`;
-    return undefined;
-  }
-
-  private async loadObjectives(campaignIds: string[]): Promise<void> {
-    const missing = campaignIds.filter((id) => !this.objectives.has(id));
-    if (missing.length === 0) return;
-    if (this.objectives.size + missing.length > OBJECTIVE_CACHE) this.objectives.clear();
-    const rows = await queryRows<{ id: string; objective: Objective }>(
-      this.dataSource,
-      `SELECT id, definition->'objective' AS objective FROM campaigns WHERE id = ANY($1::uuid[])`,
-      [missing],
-    );
-    for (const r of rows) this.objectives.set(r.id, r.objective);
   }
 
   /** The device refused the command: as a device failure, the experiment goes to another device within its retry budget. */

@@ -63,11 +63,16 @@ describe('result ingestion over MQTT', () => {
     const run = device.runs()[1];
     await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 12.5 } });
     await device.waitForAck(run.experimentId, 1);
-    await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 99 } });
+    await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 12.5 } });
     const acks = await device.waitForAck(run.experimentId, 2);
     expect(acks.every((a) => a.type === 'ack' && a.status === 'ok')).toBe(true);
     const r = await row(run.experimentId);
     expect(r).toMatchObject({ status: 'completed', objective: 12.5, values: { y: 12.5 } });
+    // Another value for it is not a duplicate: `ok` would tell the device a value was stored that was not
+    // (conflicting-reports.e2e.spec.ts follows such reports).
+    await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 99 } });
+    expect((await device.waitForAck(run.experimentId, 3))[2]).toMatchObject({ status: 'conflict' });
+    expect(await row(run.experimentId)).toMatchObject({ status: 'completed', objective: 12.5, values: { y: 12.5 } });
     const health = await svc.api<{ results: { stored: number; duplicates: number } }>('GET', '/api/health');
     expect(health.body.results.duplicates).toBeGreaterThanOrEqual(1);
   });

@@ -122,6 +122,32 @@ describe('DeviceClient', () => {
     expect(device.stats).toMatchObject({ runsStarted: 1, duplicatesIgnored: 1 });
   });
 
+  it('keeps a result answered `conflict`, logs it, and does not re-send it', async () => {
+    service.ackPolicy = () => 'conflict';
+    const dir = await mkdtemp(join(tmpdir(), 'hakken-conflict-'));
+    const file = join(dir, 'outbox.json');
+    const device = newDevice(ok, { resendIntervalMs: 1000, outboxFile: file });
+    await device.start();
+    await service.sendRun(device.deviceId, 'exp-conflict', { x: 3 });
+    await waitFor(() => device.stats.conflicts === 1, 'the conflict ack');
+    expect(device.outboxSize).toBe(0);
+    expect(device.conflictingReports).toEqual([
+      expect.objectContaining({
+        event: expect.objectContaining({ type: 'result', experimentId: 'exp-conflict' }),
+        reportId: 'report-exp-conflict',
+        message: expect.stringContaining('already ended otherwise'),
+      }),
+    ]);
+    expect(logs.some((l) => l.startsWith('error') && l.includes('exp-conflict') && l.includes('report-exp-conflict'))).toBe(true);
+    // Kept across a restart of the device, with the outbox.
+    await device.stop();
+    const again = newDevice(ok, { outboxFile: file });
+    await again.start();
+    expect(again.conflictingReports.map((c) => c.event.experimentId)).toEqual(['exp-conflict']);
+    expect(again.outboxSize).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('stops re-sending after an ack with status error, and logs the reason', async () => {
     service.ackPolicy = () => 'error';
     const device = newDevice(ok, { resendIntervalMs: 1000 }); // longer than an ack's round trip on a busy machine

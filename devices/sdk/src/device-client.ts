@@ -23,7 +23,7 @@ import {
   type ResolvedDeviceOptions,
 } from './mqtt-options.js';
 import { outcomeToEvent, runContext, thrownToEvent, truncate, type FinalEventBase } from './outcome.js';
-import { Outbox, type FinalEvent } from './outbox.js';
+import { Outbox, type ConflictingReport, type FinalEvent } from './outbox.js';
 import type { DeviceClientOptions, DeviceClientStats, DeviceLogger, RunOutcome } from './device-client.types.js';
 
 const STOP_TIMEOUT_MS = 2000;
@@ -95,6 +95,11 @@ export class DeviceClient {
   /** Results and failures not yet acknowledged by the service. */
   get outboxSize(): number {
     return this.outbox.size;
+  }
+
+  /** Results and failures the service answered `conflict` (another outcome was stored first), oldest first. */
+  get conflictingReports(): ConflictingReport[] {
+    return this.outbox.conflicts();
   }
 
   /** Experiments queued or running. */
@@ -334,6 +339,17 @@ export class DeviceClient {
       // A late ack of another attempt must not clear this attempt's report.
       this.counters.acksIgnored++;
       this.log('debug', `${ack.experimentId}: ack of attempt ${ack.attempt} ignored, the outbox holds attempt ${event.attempt ?? 1}`);
+      return;
+    }
+    if (ack.status === 'conflict') {
+      // Not stored as the outcome: the experiment had already ended otherwise. Kept (conflictingReports), never dropped silently.
+      this.outbox.keepConflicting(ack.experimentId, ack.reportId, ack.error?.message);
+      this.counters.acksReceived++;
+      this.counters.conflicts++;
+      this.log(
+        'error',
+        `${ack.experimentId}: the service kept the ${event.type} event apart as conflicting report ${ack.reportId ?? '(no id)'}: ${ack.error?.message ?? 'another outcome is stored'}`,
+      );
       return;
     }
     this.outbox.acknowledge(ack.experimentId);

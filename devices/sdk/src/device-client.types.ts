@@ -73,6 +73,8 @@ export interface DeviceClientStats {
   resultsResent: number;
   /** Acks that removed an event from the outbox. */
   acksReceived: number;
+  /** Results or failures the service answered `conflict`: kept (DeviceClient.conflictingReports), not re-sent. */
+  conflicts: number;
   /** Acks for an experiment not in the outbox (duplicates or strays), or for another attempt than the one held. */
   acksIgnored: number;
   /** Payloads that failed to parse, and messages on unexpected topics. */

@@ -68,6 +68,7 @@ export function emptyStats(): DeviceClientStats {
     duplicatesIgnored: 0,
     resultsResent: 0,
     acksReceived: 0,
+    conflicts: 0,
     acksIgnored: 0,
     malformedIgnored: 0,
     connects: 0,

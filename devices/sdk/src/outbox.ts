@@ -17,6 +17,20 @@ interface OutboxFile {
   events: unknown[];
   /** Acknowledged experiments, oldest first (absent in files written before it was added). */
   acked?: unknown[];
+  /** Reports the service answered `conflict`, oldest first (absent in files written before it was added). */
+  conflicts?: unknown[];
+}
+
+/**
+ * A report the service kept apart: the experiment had already ended with another outcome (a forged
+ * report stored first, a re-run). Not re-sent; kept here so that the rig's own value is not lost.
+ */
+export interface ConflictingReport {
+  event: FinalEvent;
+  /** The id the service keeps it under. */
+  reportId?: string;
+  /** The service's explanation. */
+  message?: string;
 }
 
 export interface AckedExperiment {
@@ -35,6 +49,7 @@ export class Outbox {
   private readonly entries = new Map<string, OutboxEntry>();
   /** Acknowledged experiments (id -> attempt), oldest first, at most `rememberAcked`. */
   private readonly acked = new Map<string, number>();
+  private readonly conflicting: ConflictingReport[] = [];
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -56,6 +71,21 @@ export class Outbox {
     this.remember(experimentId, entry.event.attempt ?? 1);
     void this.persist();
     return true;
+  }
+
+  /** Moves an event answered `conflict` out of the outbox into the kept conflicting reports (at most `rememberAcked`). */
+  keepConflicting(experimentId: string, reportId?: string, message?: string): boolean {
+    const event = this.entries.get(experimentId)?.event;
+    if (!this.acknowledge(experimentId) || !event) return false;
+    this.conflicting.push({ event, ...(reportId ? { reportId } : {}), ...(message ? { message } : {}) });
+    if (this.conflicting.length > this.rememberAcked) this.conflicting.shift();
+    void this.persist();
+    return true;
+  }
+
+  /** Reports the service answered `conflict`, oldest first. */
+  conflicts(): ConflictingReport[] {
+    return [...this.conflicting];
   }
 
   /** Forgets an experiment entirely (the service re-dispatched it with a higher attempt). */
@@ -150,6 +180,16 @@ export class Outbox {
       this.entries.set(parsed.value.experimentId, { event: parsed.value, lastSentAt: 0 });
       loaded++;
     }
+    for (const raw of data.conflicts ?? []) {
+      const c = raw as { event?: unknown; reportId?: unknown; message?: unknown } | null;
+      const parsed = c?.event ? parseMessage('events', JSON.stringify(c.event)) : undefined;
+      if (parsed?.ok && (parsed.value.type === 'result' || parsed.value.type === 'failed'))
+        this.conflicting.push({
+          event: parsed.value,
+          ...(typeof c?.reportId === 'string' ? { reportId: c.reportId } : {}),
+          ...(typeof c?.message === 'string' ? { message: c.message } : {}),
+        });
+    }
     for (const raw of data.acked ?? []) {
       if (isAcked(raw)) this.remember(raw.experimentId, raw.attempt);
       else this.log('warn', `outbox file ${this.file}: dropping an invalid acknowledged entry ${JSON.stringify(raw).slice(0, 200)}`);
@@ -167,7 +207,9 @@ export class Outbox {
     const file = this.file;
     if (!file) return Promise.resolve();
     const acked: AckedExperiment[] = [...this.acked].map(([experimentId, attempt]) => ({ experimentId, attempt }));
-    const snapshot: OutboxFile = { v: 1, events: this.events(), acked };
+    const conflicts = this.conflicts();
+    // Written only when there are some: a file without conflicts reads as before they were kept.
+    const snapshot: OutboxFile = { v: 1, events: this.events(), acked, ...(conflicts.length > 0 ? { conflicts } : {}) };
     const write = async () => {
       const tmp = `${file}.tmp`;
       await mkdir(dirname(file), { recursive: true });
@@ -183,8 +225,13 @@ export class Outbox {
 
 function isOutboxFile(data: unknown): data is OutboxFile {
   if (typeof data !== 'object' || data === null) return false;
-  const d = data as { v?: unknown; events?: unknown; acked?: unknown };
-  return d.v === 1 && Array.isArray(d.events) && (d.acked === undefined || Array.isArray(d.acked));
+  const d = data as { v?: unknown; events?: unknown; acked?: unknown; conflicts?: unknown };
+  return (
+    d.v === 1 &&
+    Array.isArray(d.events) &&
+    (d.acked === undefined || Array.isArray(d.acked)) &&
+    (d.conflicts === undefined || Array.isArray(d.conflicts))
+  );
 }
 
 function isAcked(raw: unknown): raw is AckedExperiment {

@@ -1,6 +1,7 @@
 import { DataSource, type LoggerOptions } from 'typeorm';
 import { AuditEntryEntity } from './entities/audit-entry.entity.js';
 import { BatchEntity } from './entities/batch.entity.js';
+import { ConflictingReportEntity } from './entities/conflicting-report.entity.js';
 import { CampaignEntity } from './entities/campaign.entity.js';
 import { DeviceEntity } from './entities/device.entity.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
@@ -10,15 +11,27 @@ import { CampaignLeases1763900000000 } from './migrations/1763900000000-campaign
 import { DeviceRegistry1763910000000 } from './migrations/1763910000000-device-registry.js';
 import { ImportedResults1796530000000 } from './migrations/1796530000000-imported-results.js';
 import { DeviceAnnouncement1796600000000 } from './migrations/1796600000000-device-announcement.js';
+import { ConflictingReports1796605000000 } from './migrations/1796605000000-conflicting-reports.js';
+import { Liveness1796610000000 } from './migrations/1796610000000-liveness.js';
 
 /** Explicit lists: no discovery by glob. */
-export const ENTITIES = [CampaignEntity, BatchEntity, ExperimentEntity, ImportedResultEntity, DeviceEntity, AuditEntryEntity];
+export const ENTITIES = [
+  CampaignEntity,
+  BatchEntity,
+  ExperimentEntity,
+  ImportedResultEntity,
+  DeviceEntity,
+  AuditEntryEntity,
+  ConflictingReportEntity,
+];
 export const MIGRATIONS = [
   InitialSchema1763830000000,
   CampaignLeases1763900000000,
   DeviceRegistry1763910000000,
   ImportedResults1796530000000,
   DeviceAnnouncement1796600000000,
+  ConflictingReports1796605000000,
+  Liveness1796610000000,
 ];
 
 export interface DataSourceOptions {

@@ -58,7 +58,7 @@ const MESSAGES: Record<string, MessageSpec> = {
     schema: 'ackCommand',
     title: 'Ack command',
     summary:
-      'The service stored (status ok) or refused (status error) a result/failure; with `attempt`, it only clears that attempt. The device stops re-sending.',
+      'The service stored (status ok: the outcome in its database is this one), kept apart as conflicting (status conflict: the experiment already ended with another outcome; see reportId) or refused (status error) a result/failure; with `attempt`, it only clears that attempt. The device stops re-sending.',
     correlated: true,
   },
   accepted: {

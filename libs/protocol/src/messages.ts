@@ -39,6 +39,15 @@ export const capabilitiesSchema = z
     parameters: z.record(z.string().max(64), parameterLimitSchema).optional(),
     objectives: z.array(z.string().max(64)).max(100).optional(),
     description: z.string().max(1024).optional(),
+    /**
+     * How long one experiment usually takes on this device, in seconds. The service then takes an
+     * experiment with no result and no progress event for three times this long as lost.
+     */
+    typicalDurationS: z
+      .number()
+      .min(0.001)
+      .max(30 * 86_400)
+      .optional(),
   })
   .strict();
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
@@ -81,7 +90,13 @@ export const runCommandSchema = z
   })
   .strict();
 
-/** The service's reply to a result or failure: stored (stop re-sending) or refused with a reason. */
+/**
+ * The service's reply to a result or failure, after which the device stops re-sending it:
+ * `ok`: the outcome reported is the one in the database (stored now, or an exact repeat of it);
+ * `conflict`: the experiment already ended with another outcome (another value, or failed instead of
+ * completed); the report is kept apart, under `reportId`, for an operator, not learned from;
+ * `error`: refused, with the reason.
+ */
 export const ackCommandSchema = z
   .object({
     v: version,
@@ -89,7 +104,9 @@ export const ackCommandSchema = z
     experimentId: id,
     /** The attempt acknowledged, so a late ack for attempt n cannot clear attempt n+1's report. */
     attempt: z.number().int().min(1).optional(),
-    status: z.enum(['ok', 'error']),
+    status: z.enum(['ok', 'conflict', 'error']),
+    /** With status `conflict`: the id the service keeps the conflicting report under. */
+    reportId: id.optional(),
     error: z
       .object({ code: z.string().max(64), message: z.string().max(1024) })
       .strict()

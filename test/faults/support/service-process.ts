@@ -18,7 +18,8 @@ export class ServiceProcess {
     readonly apiUrl: string,
   ) {}
 
-  static async start(databaseUrl: string, mqttUrl: string): Promise<ServiceProcess> {
+  /** `extra`: more environment (a scenario's own settings, e.g. CAMPAIGN_STALL_AFTER_MS). */
+  static async start(databaseUrl: string, mqttUrl: string, extra: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -31,6 +32,7 @@ export class ServiceProcess {
       // The same replica across restarts: its MQTT session and its campaign leases.
       HAKKEN_INSTANCE_ID: `faults-${port}`,
       HAKKEN_TOKENS: TEST_TOKENS_ENV,
+      ...extra,
     };
     const service = new ServiceProcess(env, `http://127.0.0.1:${port}`);
     await service.launch();

@@ -13,6 +13,8 @@ export const FAULT_KINDS = [
   'late-result',
   'replayed-result',
   'unassigned-result',
+  'forged-conflict',
+  'stalled-campaign',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -4,10 +4,12 @@ import { z } from 'zod';
 import { Actor, Roles } from '../auth/auth.decorators.js';
 import { campaignDefinitionSchema } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
+import { ConflictsService } from '../experiments/conflicts.service.js';
 import { approvalChangeSchema, batchEditSchema } from './batch-edit.js';
 import { CampaignsService } from './campaigns.service.js';
 import { importSchema } from './imports.js';
 import { ImportsService } from './imports.service.js';
+import { stallResolutionSchema, StallsService } from './stalls.service.js';
 
 /** Why a batch is decided; who decides comes from the bearer token. The audit log keeps both. */
 const decisionSchema = z.object({ note: z.string().max(2000).optional() }).strict();
@@ -42,6 +44,8 @@ export class CampaignsController {
   constructor(
     private readonly campaigns: CampaignsService,
     private readonly imports: ImportsService,
+    private readonly conflicts: ConflictsService,
+    private readonly stalls: StallsService,
   ) {}
 
   @Post()
@@ -80,6 +84,18 @@ export class CampaignsController {
     return this.campaigns.auditLog(id);
   }
 
+  @Get(':id/conflicts')
+  @Roles('viewer')
+  @ApiOperation({
+    summary:
+      'Reports that contradict an outcome already stored (another value, failed where it completed): kept apart, answered `conflict`, never learned from',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 404, schema: errorSchema })
+  conflictingReports(@Param('id') id: string) {
+    return this.conflicts.list(id);
+  }
+
   @Post(':id/pause')
   @Roles('operator')
   @HttpCode(200)
@@ -96,6 +112,20 @@ export class CampaignsController {
   @ApiResponse({ status: 409, description: 'Not paused', schema: errorSchema })
   resume(@Param('id') id: string, @Actor() actor: string) {
     return this.campaigns.resume(id, actor);
+  }
+
+  @Post(':id/stall/resolve')
+  @Roles('operator')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Get a stalled campaign moving: redispatch sends its experiments stuck on devices to other devices (a late result from the old one is refused); fail gives up on them and on queued ones no device takes (never learned from). Audited.',
+  })
+  @ApiBody({ schema: jsonSchema(stallResolutionSchema) })
+  @ApiResponse({ status: 200, description: 'The action and the experiments it changed, each with the device it was on' })
+  @ApiResponse({ status: 409, description: 'The campaign is completed or cancelled', schema: errorSchema })
+  resolveStall(@Param('id') id: string, @Body() body: unknown, @Actor() actor: string) {
+    return this.stalls.resolve(id, body, actor);
   }
 
   @Post(':id/cancel')

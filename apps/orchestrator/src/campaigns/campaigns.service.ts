@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
 import { definitionOf, storedDefinition } from './stored-definition.js';
+import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { storeImport } from './imports.service.js';
@@ -31,6 +32,8 @@ export interface CampaignSummary {
     failed: number;
     best: { index: number; params: Record<string, number | string>; value: number; source: string } | null;
   };
+  /** Set while the campaign has made no progress for CAMPAIGN_STALL_AFTER_MS: since when, why, what it waits for. */
+  stalled: CampaignStall | null;
   createdAt: Date;
   completedAt: Date | null;
 }
@@ -387,6 +390,7 @@ function summary(c: CampaignEntity, definition: CampaignDefinition, stats: Campa
     counts: stats.counts,
     best: stats.best,
     imported: stats.imported,
+    stalled: stallOf(c),
     createdAt: c.createdAt,
     completedAt: c.completedAt,
   };

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       commandResendMs: 2000,
       deviceSilentAfterMs: 0,
       deviceOfflineGraceMs: 10_000,
+      campaignStallAfterMs: 1_800_000,
       leaseTtlMs: 15_000,
       logLevel: 'log',
       mqttDeviceEventRate: 100,

@@ -53,6 +53,12 @@ export interface AppConfig {
    * those it still holds (see Availability.holding).
    */
   deviceOfflineGraceMs: number;
+  /**
+   * A running campaign that has made no progress for this long (no experiment proposed, sent, accepted,
+   * finished or reporting progress, no operator decision) while no batch waits for an operator is marked
+   * stalled: an audited `campaign.stalled` with what it waits for, shown in the API and the console.
+   */
+  campaignStallAfterMs: number;
   /** Identity of this replica (logs, audit, campaign leases); stable across restarts of one replica. */
   instanceId: string;
   /** A replica that has not renewed its leases for this long is taken as gone; its campaigns move. */
@@ -186,6 +192,7 @@ const environment = z
     COMMAND_RESEND_MS: int(50, 600_000, 2000),
     DEVICE_SILENT_AFTER_MS: int(0, 86_400_000, 0),
     DEVICE_OFFLINE_GRACE_MS: int(0, 3_600_000, 10_000),
+    CAMPAIGN_STALL_AFTER_MS: int(1000, 7 * 86_400_000, 1_800_000),
     HAKKEN_INSTANCE_ID: text(() => `orchestrator-${hostname()}`),
     LEASE_TTL_MS: int(1000, 600_000, 15_000),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: (issue) => `must be error, warn, log or debug (got "${String(issue.input)}")` }).default('log'),
@@ -214,6 +221,7 @@ const environment = z
     commandResendMs: e.COMMAND_RESEND_MS,
     deviceSilentAfterMs: e.DEVICE_SILENT_AFTER_MS,
     deviceOfflineGraceMs: e.DEVICE_OFFLINE_GRACE_MS,
+    campaignStallAfterMs: e.CAMPAIGN_STALL_AFTER_MS,
     instanceId: e.HAKKEN_INSTANCE_ID,
     leaseTtlMs: e.LEASE_TTL_MS,
     logLevel: e.LOG_LEVEL,

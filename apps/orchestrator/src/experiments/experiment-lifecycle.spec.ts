@@ -10,6 +10,7 @@ import {
   FINISHED,
   IN_PROGRESS,
   INITIAL_STATUS,
+  judgeRepeat,
   NOT_SENT,
   ON_DEVICE,
   SPENDS_BUDGET,
@@ -30,13 +31,14 @@ const ALLOWED: Record<string, string> = {
   'proposed -> cancelled': 'the campaign ends before approval',
   'queued -> cancelled': 'the campaign ends before dispatch',
   'queued -> dispatched': 'assigned to a device, command sent',
+  'queued -> failed': 'an operator gives up on it: no device ever takes it (a stalled campaign)',
   'dispatched -> running': 'the device accepts',
   'dispatched -> completed': 'a result overtakes its acceptance',
   'dispatched -> failed': 'the condition failed, or the retry budget is spent',
   'dispatched -> queued': 'a device failure within the retry budget: re-dispatch',
   'running -> completed': 'a result is stored',
   'running -> failed': 'the condition failed, or the retry budget is spent',
-  'running -> queued': 'a device failure within the retry budget: re-dispatch',
+  'running -> queued': 'a device failure within the retry budget, or an operator, re-dispatches it',
 };
 
 const pairs = EXPERIMENT_STATUSES.flatMap((from) => EXPERIMENT_STATUSES.map((to) => [from, to] as const));
@@ -79,6 +81,7 @@ describe('experiment lifecycle', () => {
       complete: [['dispatched', 'running'], 'completed'],
       fail: [['dispatched', 'running'], 'failed'],
       requeue: [['dispatched', 'running'], 'queued'],
+      abandon: [['queued', 'dispatched', 'running'], 'failed'],
     };
     expect(Object.keys(EXPERIMENT_TRANSITIONS).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, [from, to]] of Object.entries(expected) as [TransitionName, (typeof expected)[TransitionName]][]) {
@@ -102,5 +105,33 @@ describe('experiment lifecycle', () => {
     expect(sqlStatuses(ON_DEVICE)).toBe(`('dispatched', 'running')`);
     expect(() => sqlStatus(`queued'; DROP TABLE experiments; --` as ExperimentStatus)).toThrow(/not an experiment status/);
     expect(() => sqlStatuses([])).toThrow(/empty/);
+  });
+
+  describe('judges a final report that changed nothing against the stored outcome', () => {
+    const completed = { status: 'completed', values: { y: 12.5, purity: 0.9 }, failureScope: null } as const;
+    const failedHere = { status: 'failed', values: null, failureScope: 'experiment' } as const;
+    const failedOnDevice = { status: 'failed', values: null, failureScope: 'device' } as const;
+
+    it('acknowledges an exact repeat as the same outcome, whatever the order of its values', () => {
+      expect(judgeRepeat(completed, { status: 'completed', values: { purity: 0.9, y: 12.5 } })).toBe('same');
+      expect(judgeRepeat(failedHere, { status: 'failed', scope: 'experiment' })).toBe('same');
+      expect(judgeRepeat(failedOnDevice, { status: 'failed', scope: 'device' })).toBe('same');
+    });
+
+    it('finds another value, another set of values, or another kind of ending a conflict', () => {
+      expect(judgeRepeat(completed, { status: 'completed', values: { y: 99, purity: 0.9 } })).toBe('conflict');
+      expect(judgeRepeat(completed, { status: 'completed', values: { y: 12.5 } })).toBe('conflict');
+      expect(judgeRepeat(completed, { status: 'completed', values: { y: 12.5, purity: null } })).toBe('conflict');
+      expect(judgeRepeat(completed, { status: 'failed', scope: 'experiment' })).toBe('conflict');
+      // A forged failure stored first: the rig's real result is another outcome, not a duplicate.
+      expect(judgeRepeat(failedHere, { status: 'completed', values: { y: 1 } })).toBe('conflict');
+      expect(judgeRepeat(failedOnDevice, { status: 'completed', values: { y: 1 } })).toBe('conflict');
+      expect(judgeRepeat(failedHere, { status: 'failed', scope: 'device' })).toBe('conflict');
+    });
+
+    it('acknowledges nothing for an experiment that has not ended', () => {
+      for (const status of UNFINISHED)
+        expect(judgeRepeat({ status, values: null, failureScope: null }, { status: 'completed', values: { y: 1 } })).toBe('unfinished');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { ExperimentStatus } from '#persistence';
+import type { ExperimentStatus, FailureScope } from '#persistence';
 
 /**
  * An experiment's lifecycle: the one place its status names are written out.
@@ -49,8 +49,16 @@ export const EXPERIMENT_TRANSITIONS = {
    * or came after its campaign ended (scope "device").
    */
   fail: { from: ['dispatched', 'running'], to: 'failed' },
-  /** A device failure within the retry budget: back to the queue, preferably for another device (re-dispatch). */
+  /**
+   * A device failure within the retry budget: back to the queue, preferably for another device (re-dispatch);
+   * or an operator re-dispatches an experiment stuck on a device (a stalled campaign).
+   */
   requeue: { from: ['dispatched', 'running'], to: 'queued' },
+  /**
+   * An operator gives up on an experiment that does not move (a stalled campaign): waiting for a device
+   * that never comes, or stuck on one. Failed with scope "device": never data for the optimizer.
+   */
+  abandon: { from: ['queued', 'dispatched', 'running'], to: 'failed' },
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof EXPERIMENT_TRANSITIONS;
@@ -126,4 +134,35 @@ export type StatusCounts = Partial<Record<ExperimentStatus, number>>;
 /** How many experiments of these statuses the counts hold. */
 export function countOf(counts: StatusCounts, statuses: readonly ExperimentStatus[]): number {
   return statuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
+}
+
+/** What a device's final report says happened: a result with its values, or a failure of a scope. */
+export type ReportedOutcome =
+  | { status: (typeof EXPERIMENT_TRANSITIONS)['complete']['to']; values: Record<string, number | null> }
+  | { status: (typeof EXPERIMENT_TRANSITIONS)['fail']['to']; scope: FailureScope };
+
+/** An experiment's outcome as the database holds it. */
+export interface StoredOutcome {
+  status: ExperimentStatus;
+  values: Record<string, number | null> | null;
+  failureScope: FailureScope | null;
+}
+
+/**
+ * A final report that changed nothing, judged against what the database holds:
+ * - `same`: the stored outcome is the reported one (a redelivery, a re-send): acknowledged `ok`;
+ * - `conflict`: the experiment ended with another outcome (other values, failed where it completed or
+ *   the reverse, a device failure where the condition failed): kept apart, acknowledged `conflict`;
+ * - `unfinished`: nothing is stored yet, so nothing may be acknowledged (the device sends it again).
+ */
+export function judgeRepeat(stored: StoredOutcome, reported: ReportedOutcome): 'same' | 'conflict' | 'unfinished' {
+  if (!FINISHED.includes(stored.status)) return 'unfinished';
+  if (stored.status !== reported.status) return 'conflict';
+  if (reported.status === EXPERIMENT_TRANSITIONS.fail.to) return stored.failureScope === reported.scope ? 'same' : 'conflict';
+  return sameValues(stored.values ?? {}, reported.values) ? 'same' : 'conflict';
+}
+
+function sameValues(a: Record<string, number | null>, b: Record<string, number | null>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && Object.is(a[k], b[k]));
 }

@@ -239,4 +239,47 @@ export class ExperimentsRepository {
     );
     return r.length > 0;
   }
+
+  /** A progress event from the device running it: its liveness deadline moves back. False when it is not on that device. */
+  async recordProgress(id: string, deviceId: string, now: Date): Promise<boolean> {
+    const r = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE experiments SET last_progress_at = $3 WHERE id = $1 AND device_id = $2 AND ${from(T.complete)} RETURNING id`,
+      [id, deviceId, now],
+    );
+    return r.length > 0;
+  }
+
+  /**
+   * An operator acts on experiments of a stalled campaign, whatever device and attempt they are at:
+   * `requeue` sends those on a device to another (remembering the device), `abandon` fails them with
+   * scope "device" (never learned from). Returns those changed, with the device they were on.
+   */
+  async operatorRelease(
+    m: EntityManager,
+    campaignId: string,
+    ids: string[] | null,
+    action: 'requeue' | 'abandon',
+    reason: string,
+    now: Date,
+  ): Promise<{ id: string; device_id: string | null; attempt: number }[]> {
+    const t = action === 'requeue' ? T.requeue : T.abandon;
+    const changes =
+      action === 'requeue'
+        ? `${set(T.requeue)}, device_id = NULL, accepted_at = NULL, last_sent_at = NULL, waiting_reason = NULL,
+           failed_on = array_append(e.failed_on, e.device_id)`
+        : `${set(T.abandon)}, failure_scope = 'device', failure_reason = $3, finished_at = $4, waiting_reason = NULL,
+           failed_on = CASE WHEN e.device_id IS NULL THEN e.failed_on ELSE array_append(e.failed_on, e.device_id) END`;
+    return queryRows(
+      m,
+      `WITH old AS (
+         SELECT id, device_id FROM experiments
+         WHERE campaign_id = $1 AND ${from(t)} AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) FOR UPDATE
+       )
+       UPDATE experiments e SET ${changes} FROM old
+       WHERE e.id = old.id AND ${from(t, 'e.status')}
+       RETURNING e.id, old.device_id, e.attempt`,
+      action === 'requeue' ? [campaignId, ids] : [campaignId, ids, reason, now],
+    );
+  }
 }

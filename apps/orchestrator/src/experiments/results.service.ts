@@ -1,33 +1,25 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { type ExperimentStatus, type JsonObject, queryRows } from '#persistence';
-import type { AcceptedEvent, FailedEvent, RejectedEvent, ResultEvent } from '#protocol';
+import { DataSource } from 'typeorm';
+import { type JsonObject, queryRows } from '#persistence';
+import type { AcceptedEvent, FailedEvent, ProgressEvent, RejectedEvent, ResultEvent } from '#protocol';
 import { AuditService } from '../audit/audit.service.js';
 import { Coalescer, type Pending } from '../common/coalescer.js';
 import { DomainError, type DomainErrorCode } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { UUID } from '../common/uuid.js';
-import { EXPERIMENT_TRANSITIONS as T } from './experiment-lifecycle.js';
+import { ConflictsService, type FinalReport, type Ingested, type StoredRow } from './conflicts.service.js';
+import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS as T, type ReportedOutcome } from './experiment-lifecycle.js';
 import { ExperimentsRepository } from './experiments.repository.js';
+import { ObjectiveCache, resultProblem } from './objectives.js';
 import { RedispatchService } from './redispatch.service.js';
 
-export type IngestOutcome = 'stored' | 'duplicate';
+export type { Ingested };
 
-interface ExperimentRow {
-  id: string;
-  campaign_id: string;
-  status: ExperimentStatus;
-  device_id: string | null;
-  attempt: number;
-}
+/** An experiment as a report is checked against (and, when it changed nothing, judged against). */
+type ExperimentRow = StoredRow;
 
-/** What a result is checked against: the campaign's objective as its stored definition holds it (campaigns/campaign-definition.ts). */
-interface Objective {
-  name: string;
-  low?: number;
-  high?: number;
-}
+const STORED: Ingested = { outcome: 'stored' };
 
 /**
  * An acceptance or a result, as ingested in groups. `receivedAt`: when the MQTT edge read an
@@ -47,8 +39,6 @@ const INGEST_LANES = 2;
 const RETRYABLE = new Set(['40P01', '40001']);
 const WRITE_ATTEMPTS = 3;
 const INGEST_GROUP = 1000;
-/** Objectives of campaigns kept in memory (a campaign's objective never changes). */
-const OBJECTIVE_CACHE = 10_000;
 
 /**
  * Ingests what devices report. Every write is a conditional update on the
@@ -59,16 +49,18 @@ const OBJECTIVE_CACHE = 10_000;
 @Injectable()
 export class ResultsService {
   private readonly logger = new Logger('results');
-  readonly counters = { stored: 0, duplicates: 0, rejected: 0, groups: 0 };
+  readonly counters = { stored: 0, duplicates: 0, conflicts: 0, rejected: 0, groups: 0 };
   /**
    * Acceptances and results, the bulk of the traffic, are written in groups:
    * one SELECT and one conditional UPDATE per group instead of per report.
    */
   private readonly lanes = Array.from(
     { length: INGEST_LANES },
-    () => new Coalescer<Report, IngestOutcome | undefined>((group) => this.ingestGroup(group), { maxInFlight: 1, maxGroup: INGEST_GROUP }),
+    () => new Coalescer<Report, Ingested | undefined>((group) => this.ingestGroup(group), { maxInFlight: 1, maxGroup: INGEST_GROUP }),
   );
-  private readonly objectives = new Map<string, Objective>();
+  private readonly objectives: ObjectiveCache;
+  /** When each experiment's progress was last written. */
+  private readonly progressWrites = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -76,20 +68,37 @@ export class ResultsService {
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     private readonly redispatch: RedispatchService,
+    private readonly conflicts: ConflictsService,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.objectives = new ObjectiveCache(dataSource);
+  }
 
   /** The device took the command: stop re-sending it. */
   async onAccepted(deviceId: string, event: AcceptedEvent, receivedAt?: Date): Promise<void> {
     await this.lane(event.experimentId).submit({ deviceId, event, receivedAt });
   }
 
-  async onResult(deviceId: string, event: ResultEvent): Promise<IngestOutcome> {
+  /**
+   * A progress event moves its experiment's liveness deadline back (device-monitor.service.ts); written
+   * at most once a second per experiment. Nothing is answered: a progress event for another device's
+   * experiment, or one that ended, changes nothing.
+   */
+  async onProgress(deviceId: string, event: ProgressEvent): Promise<void> {
+    const now = this.clock.now();
+    const key = event.experimentId.toLowerCase();
+    if (!UUID.test(key) || now.getTime() - (this.progressWrites.get(key) ?? Number.NEGATIVE_INFINITY) < 1000) return;
+    if (this.progressWrites.size > 100_000) this.progressWrites.clear();
+    this.progressWrites.set(key, now.getTime());
+    await this.experiments.recordProgress(key, deviceId, now);
+  }
+
+  async onResult(deviceId: string, event: ResultEvent): Promise<Ingested> {
     return (await this.lane(event.experimentId).submit({ deviceId, event }))!;
   }
 
   /** The lane of an experiment's reports (ids are compared as the database does: case-insensitively). */
-  private lane(experimentId: string): Coalescer<Report, IngestOutcome | undefined> {
+  private lane(experimentId: string): Coalescer<Report, Ingested | undefined> {
     let h = 0;
     for (let i = 0; i < experimentId.length; i++) h = (h * 31 + (experimentId.charCodeAt(i) | 0x20)) >>> 0;
     return this.lanes[h % this.lanes.length];
@@ -103,14 +112,14 @@ export class ResultsService {
    * was already stored: a duplicate. Several copies of one result in a group
    * (QoS 1 redelivery) are written once; the others are duplicates.
    */
-  private async ingestGroup(group: readonly Pending<Report, IngestOutcome | undefined>[]): Promise<void> {
+  private async ingestGroup(group: readonly Pending<Report, Ingested | undefined>[]): Promise<void> {
     this.counters.groups++;
     const ids = [...new Set(group.map((p) => p.item.event.experimentId).filter((id) => UUID.test(id)))];
     const rows = await this.rowsOf(ids);
-    await this.loadObjectives([...new Set([...rows.values()].map((r) => r.campaign_id))]);
+    await this.objectives.load([...new Set([...rows.values()].map((r) => r.campaign_id))]);
     const now = this.clock.now();
-    const accepted: { p: Pending<Report, IngestOutcome | undefined>; row: ExperimentRow }[] = [];
-    const results: { p: Pending<Report, IngestOutcome | undefined>; row: ExperimentRow; value: number }[] = [];
+    const accepted: { p: Pending<Report, Ingested | undefined>; row: ExperimentRow }[] = [];
+    const results: { p: Pending<Report, Ingested | undefined>; row: ExperimentRow; value: number }[] = [];
     const alone: Promise<void>[] = [];
     for (const p of group) {
       const { deviceId, event } = p.item;
@@ -127,11 +136,12 @@ export class ResultsService {
         continue;
       }
       const objective = this.objectives.get(row.campaign_id)!;
-      const problem = this.resultProblem(objective, event);
+      const problem = resultProblem(objective, event);
       if (problem !== undefined) {
         // Rare: the experiment fails with the reason, in a transaction with its audit entry.
+        const report = this.finalReport(deviceId, row, event, null, { scope: 'experiment', reason: problem });
         alone.push(
-          this.experimentFailure(row, deviceId, problem, event.values).then(
+          this.experimentFailure(row, report, problem, event.values).then(
             (ack) => p.resolve(ack),
             (e: unknown) => p.reject(e),
           ),
@@ -178,24 +188,23 @@ export class ResultsService {
           ),
         ),
       );
-      // A row the update left alone is a duplicate only if it is still this device's and this attempt's:
-      // between the read and the write the experiment may have been sent again (a timeout, a device
-      // failure), and a report of the attempt that is over must be refused, not acknowledged.
-      const unchanged = list.filter((r) => !stored.has(r.row.id));
+      // A report the update left alone is judged against the experiment as it is now: refused if it is
+      // no longer this device's and this attempt's (between the read and the write the experiment may
+      // have been sent again: a timeout, a device failure), else `ok` only if the stored outcome is the
+      // reported one (a redelivery), else a conflict. Copies of a stored result are judged likewise.
+      const unchanged = [...list.filter((r) => !stored.has(r.row.id)), ...copies];
       const current = unchanged.length === 0 ? new Map<string, ExperimentRow>() : await this.rowsOf(unchanged.map((r) => r.row.id));
-      const settle = async (r: (typeof list)[number], outcome: IngestOutcome) => {
-        if (outcome === 'duplicate') {
-          const { deviceId, event } = r.p.item;
-          try {
-            await this.check(current.get(r.row.id) ?? r.row, deviceId, event.experimentId, event.attempt ?? r.row.attempt);
-          } catch (e) {
-            return r.p.reject(e);
-          }
+      for (const r of list) if (stored.has(r.row.id)) this.settleResult(r.p, r.row, STORED);
+      for (const r of unchanged) {
+        const { deviceId, event } = r.p.item;
+        try {
+          const fresh = await this.check(current.get(r.row.id) ?? r.row, deviceId, event.experimentId, event.attempt ?? r.row.attempt);
+          if (event.type !== 'result') throw new Error('only results are written in groups');
+          this.settleResult(r.p, r.row, await this.conflicts.settle(fresh, this.finalReport(deviceId, fresh, event, r.value)));
+        } catch (e) {
+          r.p.reject(e);
         }
-        this.settleResult(r.p, r.row, outcome);
-      };
-      for (const r of list) await settle(r, stored.has(r.row.id) ? 'stored' : 'duplicate');
-      for (const r of copies) await settle(r, 'duplicate');
+      }
     }
     for (const a of accepted) a.p.resolve(undefined);
     // Failures go one by one, each with its audit entry; they settle their own reports.
@@ -217,83 +226,97 @@ export class ResultsService {
     }
   }
 
-  private settleResult(
-    p: Pending<Report, IngestOutcome | undefined>,
-    row: { id: string; campaign_id: string },
-    outcome: IngestOutcome,
-  ): void {
-    if (outcome === 'stored') {
+  private settleResult(p: Pending<Report, Ingested | undefined>, row: { id: string; campaign_id: string }, ingested: Ingested): void {
+    if (ingested.outcome === 'stored') {
       this.counters.stored++;
       this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status: T.complete.to });
-    } else {
-      this.counters.duplicates++;
-      this.logger.debug?.(`duplicate report from ${p.item.deviceId} for experiment ${row.id} ignored`);
+    } else this.countRepeat(p.item.deviceId, row.id, ingested);
+    p.resolve(ingested);
+  }
+
+  /** Counts (and for a duplicate, logs at debug level) a report that changed nothing; a conflict is logged where it is kept. */
+  private countRepeat(deviceId: string, experimentId: string, ingested: Ingested): void {
+    if (ingested.outcome === 'conflict') {
+      this.counters.conflicts++;
+      return;
     }
-    p.resolve(outcome);
+    this.counters.duplicates++;
+    this.logger.debug?.(`duplicate report from ${deviceId} for experiment ${experimentId} ignored`);
   }
 
-  /** Why a result cannot complete its experiment (no value, null, outside the plausible range); undefined when it can. */
-  private resultProblem(objective: Objective, event: ResultEvent): string | undefined {
-    // Own keys only: an objective named like an Object method must not read the prototype.
-    const value = Object.hasOwn(event.values, objective.name) ? event.values[objective.name] : undefined;
-    if (value === undefined)
-      return `the result has no value for the objective "${objective.name}" (got ${Object.keys(event.values).join(', ') || 'no values'})`;
-    if (value === null) return `the instrument reported no value (null) for "${objective.name}"`;
-    if (objective.low !== undefined && value < objective.low)
-      return `"${objective.name}" = ${value} is below the plausible range (low ${objective.low})`;
-    if (objective.high !== undefined && value > objective.high)
-      return `"${objective.name}" = ${value} is above the plausible range (high ${objective.high})`;
-    return undefined;
-  }
-
-  private async loadObjectives(campaignIds: string[]): Promise<void> {
-    const missing = campaignIds.filter((id) => !this.objectives.has(id));
-    if (missing.length === 0) return;
-    if (this.objectives.size + missing.length > OBJECTIVE_CACHE) this.objectives.clear();
-    const rows = await queryRows<{ id: string; objective: Objective }>(
-      this.dataSource,
-      `SELECT id, definition->'objective' AS objective FROM campaigns WHERE id = ANY($1::uuid[])`,
-      [missing],
-    );
-    for (const r of rows) this.objectives.set(r.id, r.objective);
+  /** A final report as a conflicting one would be kept: what it says happened. */
+  private finalReport(
+    deviceId: string,
+    row: ExperimentRow,
+    event: ResultEvent | FailedEvent,
+    objective: number | null,
+    failure?: { scope: FailedEvent['scope']; reason: string },
+  ): FinalReport {
+    const outcome: ReportedOutcome = failure
+      ? { status: EXPERIMENT_STATUS.failed, scope: failure.scope }
+      : { status: EXPERIMENT_STATUS.completed, values: event.type === 'result' ? event.values : {} };
+    return { deviceId, attempt: event.attempt ?? row.attempt, outcome, objective, reason: failure?.reason ?? null, reportedAt: event.ts };
   }
 
   /** The device refused the command: as a device failure, the experiment goes to another device within its retry budget. */
-  async onRejected(deviceId: string, event: RejectedEvent): Promise<IngestOutcome> {
+  async onRejected(deviceId: string, event: RejectedEvent): Promise<Ingested> {
     const row = await this.load(deviceId, event.experimentId, event.attempt);
     return this.deviceFailure(row, deviceId, 'rejected', `rejected by the device: ${event.reason}`);
   }
 
-  async onFailed(deviceId: string, event: FailedEvent): Promise<IngestOutcome> {
+  async onFailed(deviceId: string, event: FailedEvent): Promise<Ingested> {
     const row = await this.load(deviceId, event.experimentId, event.attempt);
-    if (event.scope === 'experiment') return this.experimentFailure(row, deviceId, event.reason);
+    const report = this.finalReport(deviceId, row, event, null, { scope: event.scope, reason: event.reason });
+    if (event.scope === 'experiment') return this.experimentFailure(row, report, event.reason);
     // The rig failed, not the condition: run it again elsewhere, within the retry budget; never learn from it.
-    return this.deviceFailure(row, deviceId, 'failed', event.reason);
+    return this.deviceFailure(row, deviceId, 'failed', event.reason, report);
   }
 
-  private async deviceFailure(row: ExperimentRow, deviceId: string, cause: 'failed' | 'rejected', reason: string): Promise<IngestOutcome> {
+  /** `report`: a final report, judged against the stored outcome when it changed nothing (a rejection is not answered). */
+  private async deviceFailure(
+    row: ExperimentRow,
+    deviceId: string,
+    cause: 'failed' | 'rejected',
+    reason: string,
+    report?: FinalReport,
+  ): Promise<Ingested> {
     const outcome = await this.redispatch.deviceFailure(
       { id: row.id, campaignId: row.campaign_id, deviceId, attempt: row.attempt },
       { cause, reason, actor: `device:${deviceId}` },
     );
-    if (outcome === undefined) {
-      this.counters.duplicates++;
-      this.logger.debug?.(`duplicate report from ${deviceId} for experiment ${row.id} ignored`);
-      return 'duplicate';
+    if (outcome !== undefined) {
+      this.counters.stored++;
+      return STORED;
     }
-    this.counters.stored++;
-    return 'stored';
+    const ingested = report ? await this.repeat(row, report) : { outcome: 'duplicate' as const };
+    this.countRepeat(deviceId, row.id, ingested);
+    return ingested;
   }
 
   /** A result the service cannot read (a NaN, a wrong type) fails its experiment with the reason; nothing else changes. */
-  async onUnreadableReport(deviceId: string, experimentId: string, error: string): Promise<IngestOutcome> {
+  async onUnreadableReport(deviceId: string, experimentId: string, error: string): Promise<Ingested> {
     const row = await this.load(deviceId, experimentId);
-    return this.experimentFailure(row, deviceId, `unreadable report from device ${deviceId}: ${error}`.slice(0, 1024));
+    const reason = `unreadable report from device ${deviceId}: ${error}`.slice(0, 1024);
+    const report: FinalReport = {
+      deviceId,
+      attempt: row.attempt,
+      outcome: { status: EXPERIMENT_STATUS.failed, scope: 'experiment' },
+      objective: null,
+      reason,
+      reportedAt: this.clock.now().toISOString(),
+    };
+    return this.experimentFailure(row, report, reason);
   }
 
   /** The condition failed: recorded, with its reason, as data for the optimizer. */
-  private experimentFailure(row: ExperimentRow, deviceId: string, reason: string, values?: ResultEvent['values']): Promise<IngestOutcome> {
-    return this.finish(row, deviceId, T.fail.to, async (m) => {
+  private async experimentFailure(
+    row: ExperimentRow,
+    report: FinalReport,
+    reason: string,
+    values?: ResultEvent['values'],
+  ): Promise<Ingested> {
+    const { deviceId } = report;
+    const changed = await this.dataSource.transaction(async (m) => {
       const changed = await this.experiments.failExperiment(
         m,
         { id: row.id, deviceId, attempt: row.attempt },
@@ -316,6 +339,20 @@ export class ResultsService {
       }
       return changed;
     });
+    if (changed) {
+      this.counters.stored++;
+      this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status: T.fail.to });
+      return STORED;
+    }
+    const ingested = await this.repeat(row, report);
+    this.countRepeat(deviceId, row.id, ingested);
+    return ingested;
+  }
+
+  /** A final report that changed nothing, judged against the experiment as it is now (refused if no longer this device's attempt). */
+  private async repeat(row: ExperimentRow, report: FinalReport): Promise<Ingested> {
+    const fresh = await this.check((await this.rowsOf([row.id])).get(row.id), report.deviceId, row.id, report.attempt);
+    return this.conflicts.settle(fresh, report);
   }
 
   /** Loads the experiment a device reports on; refuses unknown ones and ones sent to another device. */
@@ -328,7 +365,7 @@ export class ResultsService {
   private async rowsOf(ids: string[]): Promise<Map<string, ExperimentRow>> {
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,
-      `SELECT id, campaign_id, status, device_id, attempt FROM experiments WHERE id = ANY($1::uuid[])`,
+      `SELECT id, campaign_id, status, device_id, attempt, "values", objective, failure_scope, failure_reason FROM experiments WHERE id = ANY($1::uuid[])`,
       [ids],
     );
     return new Map(rows.map((r) => [r.id, r]));
@@ -378,23 +415,5 @@ export class ResultsService {
       details: r.details,
     });
     throw new DomainError(r.code, r.message);
-  }
-
-  /** Runs a conditional update in a transaction; no row changed means the report was already stored. */
-  private async finish(
-    row: ExperimentRow,
-    deviceId: string,
-    status: ExperimentStatus,
-    update: (m: EntityManager) => Promise<boolean>,
-  ): Promise<IngestOutcome> {
-    const changed = await this.dataSource.transaction((m) => update(m));
-    if (!changed) {
-      this.counters.duplicates++;
-      this.logger.debug?.(`duplicate report from ${deviceId} for experiment ${row.id} ignored`);
-      return 'duplicate';
-    }
-    this.counters.stored++;
-    this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status });
-    return 'stored';
   }
 }

@@ -11,6 +11,9 @@ import { RedispatchService } from '../experiments/redispatch.service.js';
 /** A device silent for this many of its declared heartbeat intervals is taken as offline (protocol v1). */
 export const SILENT_INTERVALS = 3;
 
+/** An experiment on a device that declares its typical duration is overdue after this many of it without a result or progress. */
+export const OVERDUE_FACTOR = 3;
+
 /** Experiments looked at per pass. */
 const BATCH = 200;
 
@@ -30,7 +33,14 @@ interface ActiveRow {
  *   it as a device failure: at once when it fell silent, after
  *   DEVICE_OFFLINE_GRACE_MS when it announced offline (its Last Will);
  * - experiments on a device longer than their campaign's experimentTimeoutS
- *   are taken off it likewise.
+ *   are taken off it likewise;
+ * - without a timeout, an experiment still has a liveness deadline: on a device
+ *   that declares its typical duration T (capabilities.typicalDurationS), no
+ *   result and no progress event for OVERDUE_FACTOR × T since it was sent,
+ *   accepted or last reported progress takes it off the device likewise. On
+ *   any device, a campaign that stops moving is marked stalled
+ *   (stall-monitor.service.ts), and an operator re-dispatches or fails what it
+ *   waits for.
  * Silence and time on a device are counted from when this service instance
  * started at the earliest: what happened while it was down, it did not see
  * (a device's result may be waiting in its outbox).
@@ -55,6 +65,7 @@ export class DeviceMonitorService {
     await this.markSilent();
     await this.takeOffOfflineDevices();
     await this.expireTimedOut();
+    await this.expireOverdue();
   }
 
   /** Marks silent devices offline; returns their ids. */
@@ -131,6 +142,40 @@ export class DeviceMonitorService {
         {
           cause: 'timeout',
           reason: `no result from device ${r.device_id} within the experiment timeout of ${r.timeout_s} s (dispatched ${r.dispatched_at.toISOString()})`,
+          actor: 'service',
+        },
+      );
+      if (outcome) moved++;
+    }
+    return moved;
+  }
+
+  /**
+   * Experiments with no result and no progress event for OVERDUE_FACTOR × their device's declared typical
+   * duration (capabilities.typicalDurationS) since they were sent, accepted or last reported progress
+   * are a device failure: the device lost or hung on them, even where the campaign sets no timeout.
+   */
+  async expireOverdue(): Promise<number> {
+    const rows = await queryRows<ActiveRow & { typical_s: number; last_sign: Date }>(
+      this.dataSource,
+      `SELECT e.id, e.campaign_id, e.device_id, e.attempt, s.typical_s, s.last_sign
+       FROM experiments e JOIN devices d ON d.id = e.device_id
+       CROSS JOIN LATERAL (SELECT (d.capabilities->>'typicalDurationS')::float8 AS typical_s,
+                                  GREATEST(e.dispatched_at, e.accepted_at, e.last_progress_at) AS last_sign) s
+       WHERE e.status IN ${sqlStatuses(ON_DEVICE)} AND d.capabilities->>'typicalDurationS' IS NOT NULL
+         AND GREATEST(s.last_sign, $2::timestamptz) < $1::timestamptz - make_interval(secs => s.typical_s * $3::float8)
+       ORDER BY e.dispatched_at LIMIT $4`,
+      [this.clock.now(), this.startedAt, OVERDUE_FACTOR, BATCH],
+    );
+    let moved = 0;
+    for (const r of rows) {
+      const outcome = await this.redispatch.deviceFailure(
+        { id: r.id, campaignId: r.campaign_id, deviceId: r.device_id, attempt: r.attempt },
+        {
+          cause: 'timeout',
+          reason:
+            `no result and no progress from device ${r.device_id} for ${OVERDUE_FACTOR} × its typical duration of ${r.typical_s} s ` +
+            `(last sign ${r.last_sign.toISOString()})`,
           actor: 'service',
         },
       );

@@ -6,15 +6,16 @@ import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
 import { LoopService } from './loop.service.js';
 import { ProposerService } from './proposer.service.js';
+import { StallMonitorService } from './stall-monitor.service.js';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
 
 /**
  * The closed loop: proposes batches (on the strategy pool), dispatches
- * experiments to devices, watches devices that went silent, and holds the
+ * experiments to devices, watches devices that went silent and campaigns that stalled, and holds the
  * campaign leases shared between replicas. Nothing of it is used elsewhere.
  */
 @Module({
   imports: [AuditModule, ComputeModule, ExperimentsModule],
-  providers: [ProposerService, DispatcherService, DeviceMonitorService, LeasesService, LoopService],
+  providers: [ProposerService, DispatcherService, DeviceMonitorService, LeasesService, StallMonitorService, LoopService],
 })
 export class LoopModule {}

@@ -22,6 +22,7 @@ import { DeviceMonitorService } from './device-monitor.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
 import { ProposerService } from './proposer.service.js';
+import { StallMonitorService } from './stall-monitor.service.js';
 
 /** Campaigns advanced at once in a step (bounded by the database pool, which the rest of the service shares). */
 const ADVANCE_LANES = 4;
@@ -117,6 +118,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dispatcher: DispatcherService,
     private readonly devices: DeviceMonitorService,
     private readonly leases: LeasesService,
+    private readonly stalls: StallMonitorService,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -252,6 +254,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       this.devicesChanged = false;
       await this.devices.check();
     }
+    // A held campaign that has not moved for CAMPAIGN_STALL_AFTER_MS is marked stalled, with what it waits for.
+    if (sweep) await this.stalls.check([...held]);
   }
 
   private async dispatchStep(): Promise<void> {

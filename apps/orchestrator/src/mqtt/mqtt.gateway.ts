@@ -1,19 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import {
-  parseMessage,
-  parseTopic,
-  PROTOCOL_VERSION,
-  topics,
-  type AckCommand,
-  type DeviceEvent,
-} from '#protocol';
+import { parseMessage, parseTopic, PROTOCOL_VERSION, topics, type AckCommand, type DeviceEvent } from '#protocol';
 import { retry } from '#connections';
 import { databaseRetryReason } from '#persistence';
 import { DomainError, assertNever } from '../common/errors.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
 import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { DevicesService } from '../devices/devices.service.js';
-import { ResultsService } from '../experiments/results.service.js';
+import { ResultsService, type Ingested } from '../experiments/results.service.js';
 import { MqttConnection } from './mqtt-connection.js';
 
 export const MQTT_CONNECTION = Symbol('MQTT_CONNECTION');
@@ -137,16 +130,14 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
         case 'accepted':
           return await this.results.onAccepted(deviceId, event, receivedAt);
         case 'progress':
-          return; // last seen is recorded for every event
+          return await this.results.onProgress(deviceId, event); // last seen is recorded for every event
         case 'rejected':
           await this.results.onRejected(deviceId, event);
           return;
         case 'result':
-          await this.results.onResult(deviceId, event);
-          return await this.ack(deviceId, event.experimentId, event.attempt);
+          return await this.ackIngested(deviceId, event, await this.results.onResult(deviceId, event));
         case 'failed':
-          await this.results.onFailed(deviceId, event);
-          return await this.ack(deviceId, event.experimentId, event.attempt);
+          return await this.ackIngested(deviceId, event, await this.results.onFailed(deviceId, event));
         default:
           return assertNever(event, 'event');
       }
@@ -233,6 +224,20 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
       if (!(e instanceof DomainError)) throw e;
     }
     await this.ack(deviceId, raw.experimentId, undefined, { code: 'malformed', message: error });
+  }
+
+  /** `ok` for an outcome now in the database; `conflict` (with the kept report's id) for one that contradicts it. */
+  private ackIngested(deviceId: string, event: { experimentId: string; attempt?: number }, ingested: Ingested): Promise<void> {
+    if (ingested.outcome !== 'conflict') return this.ack(deviceId, event.experimentId, event.attempt);
+    return this.publisher.send(deviceId, {
+      v: PROTOCOL_VERSION,
+      type: 'ack',
+      experimentId: event.experimentId,
+      ...(event.attempt !== undefined ? { attempt: event.attempt } : {}),
+      status: 'conflict',
+      reportId: ingested.reportId,
+      error: { code: 'conflict', message: ingested.message },
+    });
   }
 
   private async ack(deviceId: string, experimentId: string, attempt?: number, error?: AckCommand['error']): Promise<void> {

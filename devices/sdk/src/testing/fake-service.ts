@@ -12,7 +12,7 @@ import {
   type RunCommand,
 } from '#protocol';
 
-export type AckDecision = 'ok' | 'error' | 'drop';
+export type AckDecision = 'ok' | 'error' | 'conflict' | 'drop';
 
 export interface ReceivedEvent {
   deviceId: string;
@@ -99,8 +99,23 @@ export class FakeService {
     return command;
   }
 
-  async sendAck(deviceId: string, experimentId: string, status: 'ok' | 'error', error?: AckCommand['error'], attempt?: number): Promise<void> {
-    const ack: AckCommand = { v: 1, type: 'ack', experimentId, status, ...(error ? { error } : {}), ...(attempt !== undefined ? { attempt } : {}) };
+  async sendAck(
+    deviceId: string,
+    experimentId: string,
+    status: AckCommand['status'],
+    error?: AckCommand['error'],
+    attempt?: number,
+    reportId?: string,
+  ): Promise<void> {
+    const ack: AckCommand = {
+      v: 1,
+      type: 'ack',
+      experimentId,
+      status,
+      ...(reportId ? { reportId } : {}),
+      ...(error ? { error } : {}),
+      ...(attempt !== undefined ? { attempt } : {}),
+    };
     await this.client.publishAsync(topics.commands(deviceId), encodeMessage('commands', ack), { qos: 1 });
   }
 
@@ -146,7 +161,13 @@ export class FakeService {
     this.finalCounts.set(event.experimentId, n);
     const decision = this.ackPolicy(event, n);
     if (decision === 'drop') return;
-    const error = decision === 'error' ? { code: 'UNKNOWN_EXPERIMENT', message: `no experiment ${event.experimentId}` } : undefined;
-    void this.sendAck(parsed.deviceId, event.experimentId, decision, error, event.attempt).catch(() => undefined);
+    const error =
+      decision === 'error'
+        ? { code: 'UNKNOWN_EXPERIMENT', message: `no experiment ${event.experimentId}` }
+        : decision === 'conflict'
+          ? { code: 'conflict', message: `experiment ${event.experimentId} already ended otherwise` }
+          : undefined;
+    const reportId = decision === 'conflict' ? `report-${event.experimentId}` : undefined;
+    void this.sendAck(parsed.deviceId, event.experimentId, decision, error, event.attempt, reportId).catch(() => undefined);
   }
 }

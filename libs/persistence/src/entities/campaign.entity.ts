@@ -30,4 +30,12 @@ export class CampaignEntity {
 
   @Column('timestamptz', { name: 'completed_at', nullable: true })
   completedAt!: Date | null;
+
+  /** When the service found the campaign stalled (no progress for CAMPAIGN_STALL_AFTER_MS); null while it moves. */
+  @Column('timestamptz', { name: 'stalled_at', nullable: true })
+  stalledAt?: Date | null;
+
+  /** Why it stalled: since when nothing moved, and what it waits for. */
+  @Column('jsonb', { nullable: true })
+  stall?: JsonObject | null;
 }

@@ -74,6 +74,10 @@ export class ExperimentEntity {
   @Column('timestamptz', { name: 'accepted_at', nullable: true })
   acceptedAt!: Date | null;
 
+  /** The device's last progress event for it: pushes its liveness deadline back. */
+  @Column('timestamptz', { name: 'last_progress_at', nullable: true })
+  lastProgressAt?: Date | null;
+
   @Column('timestamptz', { name: 'finished_at', nullable: true })
   finishedAt!: Date | null;
 }

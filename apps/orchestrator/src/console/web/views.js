@@ -72,7 +72,7 @@ export function renderDevices(list, devices) {
   );
 }
 
-/** Campaign name, state, progress, best, pause/resume and approval policy. */
+/** Campaign name, state, progress, best, pause/resume, approval policy, and why it stalled if it did. */
 export function renderHead(host, c, { canOperate, onPause, onResume, onPolicy }) {
   const p = progressOf(c);
   const active = c.status === 'running' || c.status === 'paused';
@@ -112,6 +112,13 @@ export function renderHead(host, c, { canOperate, onPause, onResume, onPolicy })
       h('dd', {}, select, h('span', { class: 'policy-help small muted' }, `${help}; a change applies to the next batches`)),
     ),
     c.stopReason ? h('p', { class: 'muted' }, c.stopReason) : '',
+    c.stalled
+      ? h(
+          'p',
+          { class: 'warn', 'data-testid': 'stalled' },
+          `Stalled: ${c.stalled.reason}. An operator can re-dispatch or fail what it waits for (POST /api/campaigns/${c.id}/stall/resolve).`,
+        )
+      : '',
   );
 }
 

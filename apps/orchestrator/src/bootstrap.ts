@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import { closeDataSource, openDatabase, openDatabaseWhenReachable, startEmbedded
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './common/config.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
+import { createLogger } from './common/logger.js';
 import { mountConsole } from './console/console-static.js';
 import { MqttConnection } from './mqtt/mqtt-connection.js';
 
@@ -22,13 +23,6 @@ export interface Orchestrator {
   dataSource: DataSource;
   close(): Promise<void>;
 }
-
-const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-};
 
 export interface StartOptions {
   /** Aborts the start while it waits for the database or the broker (a signal during a long wait). */
@@ -43,7 +37,9 @@ export interface StartOptions {
  */
 export async function startOrchestrator(config: AppConfig, options: StartOptions = {}): Promise<Orchestrator> {
   const logger = new Logger('hakken');
-  Logger.overrideLogger(LEVELS[config.logLevel]);
+  // One logger for the lines before Nest starts (Logger's static instance) and for Nest's own.
+  const sink = createLogger(config);
+  Logger.overrideLogger(sink);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: Error) => logger.warn(`shutdown: ${e.message}`));
@@ -101,7 +97,7 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
     cleanups.push(() => mqtt.close());
 
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, dataSource, mqtt }), {
-      logger: LEVELS[config.logLevel],
+      logger: sink,
       abortOnError: false,
     });
     // An explicit body limit (express's default is 100 kB): larger bodies get a 413 through HttpErrorFilter.

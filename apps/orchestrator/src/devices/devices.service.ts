@@ -8,6 +8,7 @@ import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { EXPERIMENT_STATUS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
+import { logIds } from '../common/logger.js';
 
 /** A device as the REST API shows it. */
 export interface DeviceView {
@@ -131,7 +132,8 @@ export class DevicesService {
       return changed;
     });
     const what = message.kind ? ` (${message.kind}, capacity ${message.capacity ?? 1})` : '';
-    if (transition || !retained) this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`);
+    if (transition || !retained)
+      this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`, logIds({ deviceId }));
     this.bus.emit('device.updated', { deviceId, status: message.status });
     if (back) await this.reclaimLost(deviceId, back, message.holding);
   }
@@ -163,7 +165,8 @@ export class DevicesService {
         },
       );
     }
-    if (lost.length > 0) this.logger.warn(`device ${deviceId} came back without ${lost.length} experiment(s) it had: sent elsewhere`);
+    if (lost.length > 0)
+      this.logger.warn(`device ${deviceId} came back without ${lost.length} experiment(s) it had: sent elsewhere`, logIds({ deviceId }));
   }
 
   /**
@@ -208,7 +211,7 @@ export class DevicesService {
         deviceId,
         details: { reason: heartbeat ? 'heartbeat after silence' : 'message after silence' },
       });
-      this.logger.log(`device ${deviceId} is back online after silence`);
+      this.logger.log(`device ${deviceId} is back online after silence`, logIds({ deviceId }));
       this.bus.emit('device.updated', { deviceId, status: 'online' });
     }
   }

@@ -11,6 +11,7 @@ import { UUID } from '../common/uuid.js';
 import { EXPERIMENT_TRANSITIONS as T } from './experiment-lifecycle.js';
 import { ExperimentsRepository } from './experiments.repository.js';
 import { RedispatchService } from './redispatch.service.js';
+import { logIds } from '../common/logger.js';
 
 export type IngestOutcome = 'stored' | 'duplicate';
 
@@ -215,7 +216,10 @@ export class ResultsService {
       this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status: T.complete.to });
     } else {
       this.counters.duplicates++;
-      this.logger.debug?.(`duplicate report from ${p.item.deviceId} for experiment ${row.id} ignored`);
+      this.logger.debug?.(
+        `duplicate report from ${p.item.deviceId} for experiment ${row.id} ignored`,
+        logIds({ campaignId: row.campaign_id, experimentId: row.id, deviceId: p.item.deviceId }),
+      );
     }
     p.resolve(outcome);
   }
@@ -266,7 +270,10 @@ export class ResultsService {
     );
     if (outcome === undefined) {
       this.counters.duplicates++;
-      this.logger.debug?.(`duplicate report from ${deviceId} for experiment ${row.id} ignored`);
+      this.logger.debug?.(
+        `duplicate report from ${deviceId} for experiment ${row.id} ignored`,
+        logIds({ campaignId: row.campaign_id, experimentId: row.id, deviceId }),
+      );
       return 'duplicate';
     }
     this.counters.stored++;
@@ -357,7 +364,7 @@ export class ResultsService {
     r: { code: DomainErrorCode; message: string; log: string; details: JsonObject },
   ): Promise<never> {
     this.counters.rejected++;
-    this.logger.warn(r.log);
+    this.logger.warn(r.log, logIds({ campaignId: row?.campaign_id, experimentId: row?.id, deviceId }));
     await this.audit.record({
       actor: `device:${deviceId}`,
       action: 'report.refused',
@@ -378,7 +385,10 @@ export class ResultsService {
     const changed = await this.dataSource.transaction((m) => update(m));
     if (!changed) {
       this.counters.duplicates++;
-      this.logger.debug?.(`duplicate report from ${deviceId} for experiment ${row.id} ignored`);
+      this.logger.debug?.(
+        `duplicate report from ${deviceId} for experiment ${row.id} ignored`,
+        logIds({ campaignId: row.campaign_id, experimentId: row.id, deviceId }),
+      );
       return 'duplicate';
     }
     this.counters.stored++;

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
+import type { EmbeddedBroker } from '#broker';
 import { networkCodeIn, redactUrl, retryWhileUnreachable, type WaitOptions } from '#connections';
 import { closeDataSource, openDatabase, openDatabaseWhenReachable, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
 import { AppModule } from './app.module.js';
@@ -71,6 +71,7 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
     let mqttUrl = config.mqttUrl;
     let broker: EmbeddedBroker | undefined;
     if (!mqttUrl) {
+      const { startEmbeddedBroker } = await loadEmbeddedBroker();
       broker = await startEmbeddedBroker({ port: config.mqttPort });
       cleanups.push(() => broker!.close());
       mqttUrl = broker.url;
@@ -122,6 +123,24 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
   } catch (e) {
     await cleanup();
     throw e;
+  }
+}
+
+/**
+ * The in-process broker (aedes) is a development dependency, as the embedded
+ * PostgreSQL is: loaded only when MQTT_URL is unset, so that a production
+ * install (`npm ci --omit=dev`, the Dockerfile's) runs without it and says
+ * what to set when it is asked for.
+ */
+async function loadEmbeddedBroker(): Promise<typeof import('#broker')> {
+  try {
+    return await import('#broker');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      'the in-process MQTT broker is not installed (a production install, npm ci --omit=dev, leaves it out). Set MQTT_URL to a broker (e.g. Mosquitto), or install the development dependencies (npm ci)',
+      { cause: e },
+    );
   }
 }
 

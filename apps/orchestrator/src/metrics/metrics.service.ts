@@ -16,6 +16,21 @@ const DATABASE_PROBE_MS = 2000;
 const PROPOSAL_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
+ * Node's process metrics (CPU, memory, event-loop delay, GC) belong to the
+ * process, not to a service instance: collected once per process, into one
+ * registry, however many services it starts (the tests start many; each
+ * collection keeps its own event-loop monitor and GC observer running).
+ */
+let processMetrics: Registry | undefined;
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
+/**
  * The Prometheus metrics of one service instance, in a registry of its own
  * (several services in one process, as in the tests, do not mix). The
  * counters are read at scrape time from where they are kept (ResultsService,
@@ -40,7 +55,6 @@ export class MetricsService implements OnModuleDestroy {
     bus: EventBus,
   ) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
     // The counters live where they are incremented; a scrape copies their current values.
     const mirrored = (name: string, help: string, read: () => number) =>
       new Counter({
@@ -126,7 +140,7 @@ export class MetricsService implements OnModuleDestroy {
     this.databaseUp.set(depths ? 1 : 0);
     this.experiments.reset();
     if (depths) for (const status of UNFINISHED) this.experiments.set({ status }, depths.get(status) ?? 0);
-    return this.registry.metrics();
+    return Registry.merge([processRegistry(), this.registry]).metrics();
   }
 
   onModuleDestroy(): void {

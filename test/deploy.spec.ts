@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -8,7 +9,8 @@ import { loadConfig } from '#orchestrator';
  * The Dockerfile and compose.yaml, checked without a container engine: what
  * they name exists in the repository, the service's environment is one the
  * service accepts, and the services reach each other where they listen.
- * (Where `docker compose config` runs, it checks the compose file's schema too.)
+ * Where a Compose client is installed (`docker compose`, or Debian's
+ * `docker-compose`: no engine needed), its `config` checks the file too.
  */
 const ROOT = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
@@ -86,6 +88,21 @@ describe('deployment files', () => {
     expect(final.find((l) => l.startsWith('COPY --from=build'))).toMatch(/\/app\/dist dist$/);
     const cmd = JSON.parse(final.find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
     expect(cmd).toEqual(['node', 'dist/apps/orchestrator/src/main.js']);
+  });
+
+  it('compose.yaml is valid for the Compose client, where one is installed', () => {
+    const env = { ...process.env, ...SECRETS };
+    const clients = [['docker', 'compose'], ['docker-compose']].filter(
+      ([cmd, ...sub]) => spawnSync(cmd, [...sub, 'version'], { stdio: 'ignore' }).status === 0,
+    );
+    for (const [cmd, ...sub] of clients) {
+      const run = spawnSync(cmd, [...sub, '-f', 'compose.yaml', 'config', '--quiet'], { cwd: ROOT, env, encoding: 'utf8' });
+      expect({ client: [cmd, ...sub].join(' '), status: run.status, stderr: run.stderr }).toEqual({
+        client: [cmd, ...sub].join(' '),
+        status: 0,
+        stderr: '',
+      });
+    }
   });
 
   it('compose.yaml refuses to start without its passwords', () => {

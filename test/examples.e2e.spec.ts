@@ -4,8 +4,9 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseFleetSpec, startFleet, type Fleet } from '#simulators';
 import { parseCampaignDefinition } from '../apps/orchestrator/src/campaigns/campaign-definition.js';
-import { testMqttUrl } from './support/database.js';
+import { freshDatabase, testMqttUrl } from './support/database.js';
 import { until } from './support/poll.js';
+import { Child } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 
 /**
@@ -82,6 +83,24 @@ describe('examples', () => {
       for (const r of rows) expect(ids).toContain(r.device_id);
     } finally {
       await fleet?.stop();
+    }
+  });
+
+  it('npm run example -- branin --exit: one command runs the service, the devices and the campaign to its budget', async () => {
+    const db = await freshDatabase();
+    const child = new Child('dist/apps/examples/src/main.js', ['branin', '--exit'], {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      MQTT_URL: testMqttUrl(),
+    });
+    try {
+      expect(await child.exited).toBe(0);
+      expect(child.output).toMatch(/operator console: http:\/\/127\.0\.0\.1:\d+\/console\//);
+      expect(child.output).toMatch(/30 done \(0 failed\)/);
+      expect(child.output).toMatch(/campaign completed: budget of 30 experiments spent/);
+    } finally {
+      await child.stop();
+      await db.drop();
     }
   });
 });

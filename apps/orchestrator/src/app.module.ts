@@ -6,6 +6,7 @@ import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InfrastructureModule, type InfrastructureOptions } from './infrastructure.module.js';
 import { LoopModule } from './loop/loop.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MqttModule } from './mqtt/mqtt.module.js';
 
 export type AppModuleOptions = InfrastructureOptions;
@@ -37,6 +38,7 @@ export class AppModule {
         ConsoleModule,
         MqttModule,
         HealthModule,
+        MetricsModule,
       ],
     };
   }

@@ -1,15 +1,16 @@
 import 'reflect-metadata';
-import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import { Credentials, SERVICE_USER, startEmbeddedBroker, type EmbeddedBroker } from '#broker';
+import type { EmbeddedBroker } from '#broker';
 import { networkCodeIn, redactUrl, retryWhileUnreachable, type WaitOptions } from '#connections';
 import { closeDataSource, openDatabase, openDatabaseWhenReachable, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './common/config.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
+import { createLogger } from './common/logger.js';
 import { mountConsole } from './console/console-static.js';
 import { MqttConnection } from './mqtt/mqtt-connection.js';
 
@@ -22,13 +23,6 @@ export interface Orchestrator {
   dataSource: DataSource;
   close(): Promise<void>;
 }
-
-const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-};
 
 export interface StartOptions {
   /** Aborts the start while it waits for the database or the broker (a signal during a long wait). */
@@ -43,7 +37,9 @@ export interface StartOptions {
  */
 export async function startOrchestrator(config: AppConfig, options: StartOptions = {}): Promise<Orchestrator> {
   const logger = new Logger('hakken');
-  Logger.overrideLogger(LEVELS[config.logLevel]);
+  // One logger for the lines before Nest starts (Logger's static instance) and for Nest's own.
+  const sink = createLogger(config);
+  Logger.overrideLogger(sink);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: Error) => logger.warn(`shutdown: ${e.message}`));
@@ -76,6 +72,8 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
     let broker: EmbeddedBroker | undefined;
     let mqttUsername = config.mqttUsername;
     if (!mqttUrl) {
+      // Loaded only here: a production install (npm ci --omit=dev) has no in-process broker.
+      const { Credentials, SERVICE_USER, startEmbeddedBroker } = await loadEmbeddedBroker();
       // Safe by default: loopback only, or per-device credentials (startEmbeddedBroker refuses anything else).
       const credentials = config.mqttPasswordFile ? await Credentials.load(config.mqttPasswordFile) : undefined;
       if (credentials && !config.mqttPassword)
@@ -111,7 +109,7 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
     cleanups.push(() => mqtt.close());
 
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, dataSource, mqtt }), {
-      logger: LEVELS[config.logLevel],
+      logger: sink,
       abortOnError: false,
     });
     // An explicit body limit (express's default is 100 kB): larger bodies get a 413 through HttpErrorFilter.
@@ -136,6 +134,24 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
   } catch (e) {
     await cleanup();
     throw e;
+  }
+}
+
+/**
+ * The in-process broker (aedes) is a development dependency, as the embedded
+ * PostgreSQL is: loaded only when MQTT_URL is unset, so that a production
+ * install (`npm ci --omit=dev`, the Dockerfile's) runs without it and says
+ * what to set when it is asked for.
+ */
+async function loadEmbeddedBroker(): Promise<typeof import('#broker')> {
+  try {
+    return await import('#broker');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      'the in-process MQTT broker is not installed (a production install, npm ci --omit=dev, leaves it out). Set MQTT_URL to a broker (e.g. Mosquitto), or install the development dependencies (npm ci)',
+      { cause: e },
+    );
   }
 }
 

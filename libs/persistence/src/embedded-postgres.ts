@@ -104,7 +104,9 @@ async function packagedBinaries(): Promise<{ binaries: PostgresBinaries; name: s
   try {
     exported = await import(name);
   } catch {
-    throw new EmbeddedDatabaseError(`no PostgreSQL binaries for ${platform}-${process.arch} (${name} is not installed)`);
+    throw new EmbeddedDatabaseError(
+      `no PostgreSQL binaries for ${platform}-${process.arch} (${name} is not installed: a development dependency, which a production install, npm ci --omit=dev, leaves out)`,
+    );
   }
   const binaries = z.object({ initdb: z.string(), postgres: z.string() }).parse(exported);
   const manifest = join(dirname(dirname(dirname(binaries.postgres))), 'package.json');

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       campaignStallAfterMs: 1_800_000,
       leaseTtlMs: 15_000,
       logLevel: 'log',
+      logFormat: 'text',
       mqttDeviceEventRate: 100,
       mqttDeviceEventBurst: 500,
       tokens: [],
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
       MQTT_PROTOCOL_VERSION: '5',
       PORT: '0',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
       PROPOSAL_WORKERS: '0',
       HAKKEN_INSTANCE_ID: 'replica-a',
     });
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
       mqttProtocolVersion: 5,
       httpPort: 0,
       logLevel: 'debug',
+      logFormat: 'json',
       proposalWorkers: 0,
       instanceId: 'replica-a',
     });

@@ -64,6 +64,8 @@ export interface AppConfig {
   /** A replica that has not renewed its leases for this long is taken as gone; its campaigns move. */
   leaseTtlMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** text: one line per message for a terminal; json: one JSON object per line, ids as fields (for a log collector). */
+  logFormat: 'text' | 'json';
   /** Largest REST request body accepted, in bytes (larger: 413). */
   httpBodyLimitBytes: number;
   /** Events per second each device may send, sustained (excess dropped at the MQTT edge); 0: no limit. */
@@ -132,6 +134,7 @@ const text = <T extends string | undefined>(fallback: T | (() => T)) =>
     .transform((raw) => raw || (typeof fallback === 'function' ? fallback() : fallback));
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
+const LOG_FORMATS = ['text', 'json'] as const;
 
 /** One HAKKEN_TOKENS entry's fields. Messages never hold the token (a secret). */
 const tokenFields = z.object({
@@ -196,6 +199,10 @@ const environment = z
     HAKKEN_INSTANCE_ID: text(() => `orchestrator-${hostname()}`),
     LEASE_TTL_MS: int(1000, 600_000, 15_000),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: (issue) => `must be error, warn, log or debug (got "${String(issue.input)}")` }).default('log'),
+    LOG_FORMAT: z
+      .enum(LOG_FORMATS, { error: (issue) => `must be text or json (got "${String(issue.input)}")` })
+      .optional()
+      .transform((f) => f ?? 'text'),
     HTTP_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024),
     MQTT_DEVICE_EVENT_RATE: int(0, 1_000_000, 100),
     MQTT_DEVICE_EVENT_BURST: int(1, 1_000_000, 500),
@@ -225,6 +232,7 @@ const environment = z
     instanceId: e.HAKKEN_INSTANCE_ID,
     leaseTtlMs: e.LEASE_TTL_MS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
     mqttDeviceEventRate: e.MQTT_DEVICE_EVENT_RATE,
     mqttDeviceEventBurst: e.MQTT_DEVICE_EVENT_BURST,

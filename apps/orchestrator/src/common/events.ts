@@ -4,7 +4,8 @@ import type { CampaignStatus, DeviceStatus, ExperimentStatus } from '#persistenc
 /** Typed map of the internal event bus: event name -> payload. */
 export interface HakkenEventMap {
   'campaign.updated': { campaignId: string; status: CampaignStatus };
-  'batch.proposed': { campaignId: string; batchId: string; index: number; size: number; approved: boolean };
+  /** elapsedMs: the strategy's time to propose it (the proposal-latency metric). */
+  'batch.proposed': { campaignId: string; batchId: string; index: number; size: number; approved: boolean; elapsedMs: number };
   'batch.decided': { campaignId: string; batchId: string; decision: 'approved' | 'rejected' };
   'experiment.updated': { campaignId: string; experimentId: string; status: ExperimentStatus };
   'device.updated': { deviceId: string; status: DeviceStatus };

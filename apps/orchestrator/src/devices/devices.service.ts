@@ -10,6 +10,7 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { EXPERIMENT_STATUS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
 import { HoldingsService } from './holdings.service.js';
+import { logIds } from '../common/logger.js';
 
 /** A device as the REST API shows it. */
 export interface DeviceView {
@@ -146,7 +147,8 @@ export class DevicesService {
       return changed;
     });
     const what = message.kind ? ` (${message.kind}, capacity ${message.capacity ?? 1})` : '';
-    if (transition || !retained) this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`);
+    if (transition || !retained)
+      this.logger.log(`device ${deviceId} is ${message.status}${what}${retained ? ' (retained)' : ''}`, logIds({ deviceId }));
     this.bus.emit('device.updated', { deviceId, status: message.status });
     if (message.status !== 'online') return;
     if (message.holding !== undefined && (!retained || unread)) {
@@ -189,7 +191,8 @@ export class DevicesService {
         },
       );
     }
-    if (lost.length > 0) this.logger.warn(`device ${deviceId} came back without ${lost.length} experiment(s) it had: sent elsewhere`);
+    if (lost.length > 0)
+      this.logger.warn(`device ${deviceId} came back without ${lost.length} experiment(s) it had: sent elsewhere`, logIds({ deviceId }));
   }
 
   /**
@@ -237,7 +240,7 @@ export class DevicesService {
       const reason =
         rows[0].previous_cause === 'silent' ? `${what} after silence` : `${what} after an offline announcement: the device is alive`;
       await this.audit.record({ actor: `device:${deviceId}`, action: 'device.online', deviceId, details: { reason } });
-      this.logger.log(`device ${deviceId} is back online (${reason})`);
+      this.logger.log(`device ${deviceId} is back online (${reason})`, logIds({ deviceId }));
       this.bus.emit('device.updated', { deviceId, status: 'online' });
     }
     // A heartbeat may overtake the device's own "online" (QoS 0 beside QoS 1): back from offline, it says the same.

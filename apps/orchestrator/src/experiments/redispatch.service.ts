@@ -6,6 +6,7 @@ import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { EXPERIMENT_TRANSITIONS } from './experiment-lifecycle.js';
 import { ExperimentsRepository } from './experiments.repository.js';
+import { logIds } from '../common/logger.js';
 
 /** What took an experiment away from its device. */
 export type DeviceFailureCause =
@@ -53,6 +54,8 @@ export type DeviceFailureOutcome = (typeof EXPERIMENT_TRANSITIONS)['requeue' | '
 @Injectable()
 export class RedispatchService {
   private readonly logger = new Logger('redispatch');
+  /** Experiments queued again for another device, and failed with their retry budget spent (the metrics read them). */
+  readonly counters = { requeued: 0, failed: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -103,8 +106,11 @@ export class RedispatchService {
       return next;
     });
     if (outcome) {
+      if (outcome === EXPERIMENT_TRANSITIONS.requeue.to) this.counters.requeued++;
+      else this.counters.failed++;
       this.logger.log(
         `experiment ${e.id} taken off ${e.deviceId} (${failure.cause}: ${failure.reason}); ${outcome === EXPERIMENT_TRANSITIONS.requeue.to ? 'queued for another device' : 'failed'}`,
+        logIds({ campaignId: e.campaignId, experimentId: e.id, deviceId: e.deviceId }),
       );
       this.bus.emit('experiment.updated', { campaignId: e.campaignId, experimentId: e.id, status: outcome });
     }

@@ -13,6 +13,7 @@ import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS as T, type ReportedOutcome } 
 import { ExperimentsRepository } from './experiments.repository.js';
 import { ObjectiveCache, resultProblem } from './objectives.js';
 import { RedispatchService } from './redispatch.service.js';
+import { logIds } from '../common/logger.js';
 
 export type { Ingested };
 
@@ -230,18 +231,21 @@ export class ResultsService {
     if (ingested.outcome === 'stored') {
       this.counters.stored++;
       this.bus.emit('experiment.updated', { campaignId: row.campaign_id, experimentId: row.id, status: T.complete.to });
-    } else this.countRepeat(p.item.deviceId, row.id, ingested);
+    } else this.countRepeat(row, p.item.deviceId, ingested);
     p.resolve(ingested);
   }
 
   /** Counts (and for a duplicate, logs at debug level) a report that changed nothing; a conflict is logged where it is kept. */
-  private countRepeat(deviceId: string, experimentId: string, ingested: Ingested): void {
+  private countRepeat(row: { id: string; campaign_id: string }, deviceId: string, ingested: Ingested): void {
     if (ingested.outcome === 'conflict') {
       this.counters.conflicts++;
       return;
     }
     this.counters.duplicates++;
-    this.logger.debug?.(`duplicate report from ${deviceId} for experiment ${experimentId} ignored`);
+    this.logger.debug?.(
+      `duplicate report from ${deviceId} for experiment ${row.id} ignored`,
+      logIds({ campaignId: row.campaign_id, experimentId: row.id, deviceId }),
+    );
   }
 
   /** A final report as a conflicting one would be kept: what it says happened. */
@@ -289,7 +293,7 @@ export class ResultsService {
       return STORED;
     }
     const ingested = report ? await this.repeat(row, report) : { outcome: 'duplicate' as const };
-    this.countRepeat(deviceId, row.id, ingested);
+    this.countRepeat(row, deviceId, ingested);
     return ingested;
   }
 
@@ -345,7 +349,7 @@ export class ResultsService {
       return STORED;
     }
     const ingested = await this.repeat(row, report);
-    this.countRepeat(deviceId, row.id, ingested);
+    this.countRepeat(row, deviceId, ingested);
     return ingested;
   }
 
@@ -406,7 +410,7 @@ export class ResultsService {
     r: { code: DomainErrorCode; message: string; log: string; details: JsonObject },
   ): Promise<never> {
     this.counters.rejected++;
-    this.logger.warn(r.log);
+    this.logger.warn(r.log, logIds({ campaignId: row?.campaign_id, experimentId: row?.id, deviceId }));
     await this.audit.record({
       actor: `device:${deviceId}`,
       action: 'report.refused',

@@ -7,6 +7,7 @@ import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { ON_DEVICE, sqlStatuses } from '../experiments/experiment-lifecycle.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
+import { logIds } from '../common/logger.js';
 
 /** A device silent for this many of its declared heartbeat intervals is taken as offline (protocol v1). */
 export const SILENT_INTERVALS = 3;
@@ -83,7 +84,7 @@ export class DeviceMonitorService {
     );
     for (const r of rows) {
       const reason = `silent: no heartbeat or other message for more than ${Math.round(r.silent_after_s * 10) / 10} s`;
-      this.logger.warn(`device ${r.id} taken offline: ${reason}`);
+      this.logger.warn(`device ${r.id} taken offline: ${reason}`, logIds({ deviceId: r.id }));
       await this.audit.record({
         actor: 'service',
         action: 'device.offline',

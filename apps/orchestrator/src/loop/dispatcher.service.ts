@@ -10,6 +10,7 @@ import { explainWaiting, incompatibility, limitProblem, type Requirements } from
 import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
 import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
+import { logIds } from '../common/logger.js';
 
 interface QueuedRow {
   id: string;
@@ -153,7 +154,10 @@ export class DispatcherService {
       }
       const now = this.clock.now();
       if (!(await this.experiments.markResent(r.id, r.device_id, now))) continue;
-      this.logger.debug?.(`re-sending experiment ${r.id} to ${r.device_id}`);
+      this.logger.debug?.(
+        `re-sending experiment ${r.id} to ${r.device_id}`,
+        logIds({ campaignId: r.campaign_id, experimentId: r.id, deviceId: r.device_id }),
+      );
       sends.push(this.send(r, now));
     }
     await Promise.all(sends);
@@ -173,7 +177,7 @@ export class DispatcherService {
         experimentId: e.id,
         details: { reason: waiting.reason, params: e.params, devices: waiting.devices },
       });
-      this.logger.warn(`experiment ${e.id} waits: ${waiting.reason}`);
+      this.logger.warn(`experiment ${e.id} waits: ${waiting.reason}`, logIds({ campaignId: e.campaign_id, experimentId: e.id }));
     }
   }
 
@@ -197,7 +201,10 @@ export class DispatcherService {
       });
     } catch (e) {
       // The assignment is stored: the command goes out again with the next re-send.
-      this.logger.warn(`could not send experiment ${r.id} to ${r.device_id}: ${(e as Error).message}`);
+      this.logger.warn(
+        `could not send experiment ${r.id} to ${r.device_id}: ${(e as Error).message}`,
+        logIds({ campaignId: r.campaign_id, experimentId: r.id, deviceId: r.device_id }),
+      );
     }
   }
 }

@@ -23,6 +23,7 @@ import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
 import { ProposerService } from './proposer.service.js';
 import { StallMonitorService } from './stall-monitor.service.js';
+import { logIds } from '../common/logger.js';
 
 /** Campaigns advanced at once in a step (bounded by the database pool, which the rest of the service shares). */
 const ADVANCE_LANES = 4;
@@ -226,7 +227,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
         if (next?.finish !== undefined) await this.finish(head, next.finish);
         else if (next?.propose !== undefined) proposals.set(head.id, next.propose);
       } catch (e) {
-        this.logger.error(`campaign ${head.id}: ${e instanceof Error ? e.message : String(e)}`);
+        this.logger.error(`campaign ${head.id}: ${e instanceof Error ? e.message : String(e)}`, logIds({ campaignId: head.id }));
       }
     }
     const campaigns = proposals.size
@@ -243,7 +244,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
         try {
           await this.proposer.propose(campaign, proposals.get(campaign.id)!);
         } catch (e) {
-          this.logger.error(`campaign ${campaign.id}: ${e instanceof Error ? e.message : String(e)}`);
+          this.logger.error(`campaign ${campaign.id}: ${e instanceof Error ? e.message : String(e)}`, logIds({ campaignId: campaign.id }));
         }
       }
     };
@@ -332,7 +333,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       return true;
     });
     if (changed) {
-      this.logger.log(`campaign ${campaign.name} completed: ${reason}`);
+      this.logger.log(`campaign ${campaign.name} completed: ${reason}`, logIds({ campaignId: campaign.id }));
       this.bus.emit('campaign.updated', { campaignId: campaign.id, status: 'completed' });
     }
   }

@@ -13,6 +13,7 @@ import { strategyDefinition } from '../compute/strategy-ask.js';
 import { StrategyPool } from '../compute/strategy-pool.js';
 import { EXPERIMENT_STATUS as S, UNFINISHED } from '../experiments/experiment-lifecycle.js';
 import { ExperimentsRepository } from '../experiments/experiments.repository.js';
+import { logIds } from '../common/logger.js';
 
 interface ExperimentRow {
   params: Params;
@@ -86,7 +87,7 @@ export class ProposerService {
     const { proposals, info, waitedMs } = asked;
     const elapsedMs = Math.round(asked.elapsedMs);
     if (proposals.length === 0) {
-      this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`);
+      this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`, logIds({ campaignId: campaign.id }));
       return;
     }
     // Campaigns stored before the policy existed read as `auto` (definitionOf fills in the schema's default).
@@ -133,6 +134,7 @@ export class ProposerService {
     });
     this.logger.log(
       `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
+      logIds({ campaignId: campaign.id, batchId }),
     );
     this.bus.emit('batch.proposed', {
       campaignId: campaign.id,
@@ -140,6 +142,7 @@ export class ProposerService {
       index: batchIndex,
       size: proposals.length,
       approved: auto,
+      elapsedMs,
     });
   }
 }

@@ -1,0 +1,33 @@
+/**
+ * ParEGO's scalarisation (Knowles 2006): each proposal draws weights uniformly
+ * from the simplex and models the augmented Chebyshev scalarisation
+ * s(y) = min_i w_i ŷ_i + ρ Σ_i w_i ŷ_i of the outcomes ŷ normalised to [0, 1]
+ * over the observed range (maximisation: 1 is the best seen), then proposes
+ * by single-objective log EI. Cheap for many objectives and large batches:
+ * one GP per proposal, no hypervolume.
+ */
+import type { Rng } from '#random';
+
+/** Weights uniform on the simplex (normalised exponentials). */
+export function simplexWeights(m: number, rng: Rng): number[] {
+  const e = Array.from({ length: m }, () => -Math.log(Math.max(rng.next(), 1e-300)));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+/** The augmented Chebyshev scalarisation of maximisation outcomes Y (rows), each objective min-max normalised over Y. */
+export function chebyshevScalarise(Y: readonly (readonly number[])[], weights: readonly number[], rho: number): number[] {
+  const m = weights.length;
+  const lo = Array.from({ length: m }, (_, i) => Math.min(...Y.map((y) => y[i])));
+  const hi = Array.from({ length: m }, (_, i) => Math.max(...Y.map((y) => y[i])));
+  return Y.map((y) => {
+    let min = Infinity;
+    let sum = 0;
+    for (let i = 0; i < m; i++) {
+      const v = hi[i] > lo[i] ? (y[i] - lo[i]) / (hi[i] - lo[i]) : 0.5;
+      min = Math.min(min, weights[i] * v);
+      sum += weights[i] * v;
+    }
+    return min + rho * sum;
+  });
+}

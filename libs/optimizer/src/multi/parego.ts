@@ -1,10 +1,13 @@
 /**
  * ParEGO's scalarisation (Knowles 2006): each proposal draws weights uniformly
  * from the simplex and models the augmented Chebyshev scalarisation
- * s(y) = min_i w_i ŷ_i + ρ Σ_i w_i ŷ_i of the outcomes ŷ normalised to [0, 1]
- * over the observed range (maximisation: 1 is the best seen), then proposes
+ * s(y) = min_i w_i ŷ_i + ρ Σ_i w_i ŷ_i of the outcomes ŷ normalised between
+ * the reference point (0) and the best seen (1), then proposes
  * by single-objective log EI. Cheap for many objectives and large batches:
- * one GP per proposal, no hypervolume.
+ * one GP per proposal, no hypervolume. (Normalised over the observed range
+ * instead, as in the original, a front seen only in part makes every point
+ * beyond it look worse than the best seen: its gain in one objective
+ * counts in units of the small range observed, its loss in the other too.)
  */
 import type { Rng } from '#random';
 
@@ -15,10 +18,19 @@ export function simplexWeights(m: number, rng: Rng): number[] {
   return e.map((v) => v / s);
 }
 
-/** The augmented Chebyshev scalarisation of maximisation outcomes Y (rows), each objective min-max normalised over Y. */
-export function chebyshevScalarise(Y: readonly (readonly number[])[], weights: readonly number[], rho: number): number[] {
+/**
+ * The augmented Chebyshev scalarisation of maximisation outcomes Y (rows),
+ * each objective normalised from `lo` (the reference point; the worst of Y
+ * where not given) to the best of Y.
+ */
+export function chebyshevScalarise(
+  Y: readonly (readonly number[])[],
+  weights: readonly number[],
+  rho: number,
+  lower?: readonly number[],
+): number[] {
   const m = weights.length;
-  const lo = Array.from({ length: m }, (_, i) => Math.min(...Y.map((y) => y[i])));
+  const lo = Array.from({ length: m }, (_, i) => lower?.[i] ?? Math.min(...Y.map((y) => y[i])));
   const hi = Array.from({ length: m }, (_, i) => Math.max(...Y.map((y) => y[i])));
   return Y.map((y) => {
     let min = Infinity;

@@ -83,7 +83,7 @@ function paregoAcquisition(
   logWeight: (X: number[][]) => Float64Array,
 ): Acquisition {
   const X = models.X;
-  const s = chebyshevScalarise(models.Y, weights, rho);
+  const s = chebyshevScalarise(models.Y, weights, rho, models.ref);
   gp.fit(X, s);
   let model = gp;
   // Incumbent: the best scalarised value among the runs that met the limits (all of them, where none did).

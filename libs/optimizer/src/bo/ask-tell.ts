@@ -2,13 +2,17 @@
  * One ask/tell benchmark session (bench/asktell/README.md): init, ask, tell,
  * close, each a JSON object in and one reply out. Transport-free, so the
  * stdio CLI (cli/asktell.ts) stays a thin loop and the logic is testable.
+ * One objective without outcome limits goes to BayesianStrategy (PoolStrategy
+ * for pools) exactly as before; several objectives, or outcome limits, go to
+ * MultiObjectiveStrategy (MultiObjectivePoolStrategy), every result carrying
+ * the value of each objective and limited outcome.
  */
 import { type Params, Space } from '../space.js';
 import type { Direction, Observation } from '../strategy-interface.js';
 import { encodePool, type PoolObservation, type PoolRow, PoolStrategy } from './pool.js';
 import type { BayesianStrategyOptions } from './bayesian-options.js';
 import { BayesianStrategy } from './bayesian-strategy.js';
-import type { MultiObjectiveOptions } from '../multi/multi-options.js';
+import { type MultiObjectiveOptions, resolveMultiObjectiveOptions } from '../multi/multi-options.js';
 import type { ObjectiveSpec, OutcomeConstraint } from '../multi/outcome-models.js';
 import { MultiObjectivePoolStrategy, MultiObjectiveStrategy, type MultiObservation } from '../multi/multi-strategy.js';
 
@@ -113,7 +117,11 @@ export class AskTellSession {
         ids: new Set(ids.map(String)),
       };
       if (this.state.multi) {
-        this.state.multi.pool = { strategy: new MultiObjectivePoolStrategy(ids.map(String), X, design, this.multiOptions), observations: [] };
+        const Xm = encodePool(space, p.pool, resolveMultiObjectiveOptions(this.multiOptions).poolMaxOneHot);
+        this.state.multi.pool = {
+          strategy: new MultiObjectivePoolStrategy(ids.map(String), Xm, Math.max(5, Math.min(10, (Xm[0]?.length ?? 1) + 1)), this.multiOptions),
+          observations: [],
+        };
       }
     } else if (multi) {
       this.multiStrategy = new MultiObjectiveStrategy(this.multiOptions);

@@ -30,6 +30,13 @@ export interface MultiObjectiveOptions {
   refMargin?: number;
   /** Design points (observed or pending) before the models take over; default max(5, d + 1) (see initial-design.ts). */
   initialDesign?: number;
+  /**
+   * Pools with features: categorical parameters of more choices than this are
+   * left to the features (see encodePool). 0 (the default): the features
+   * alone, which describe the rows; one-hot blocks beside them add dimensions
+   * that the one GP per outcome cannot learn from a few dozen rows.
+   */
+  poolMaxOneHot?: number;
   /** Options of every outcome's GP (kernel, priors, restarts); defaults in gp.ts. */
   gp?: GpOptions;
   /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions). */
@@ -51,6 +58,8 @@ export const MULTI_OBJECTIVE_DEFAULTS: Readonly<Omit<ResolvedMultiObjectiveOptio
   localCandidates: 32,
   paregoRho: 0.05,
   refMargin: 0.1,
+  // Features alone did better on arylation_mo (see the benchmark README).
+  poolMaxOneHot: 0,
 });
 
 export function resolveMultiObjectiveOptions(options: MultiObjectiveOptions): ResolvedMultiObjectiveOptions {
@@ -64,6 +73,7 @@ export function resolveMultiObjectiveOptions(options: MultiObjectiveOptions): Re
     localCandidates: options.localCandidates ?? d.localCandidates,
     paregoRho: options.paregoRho ?? d.paregoRho,
     refMargin: options.refMargin ?? d.refMargin,
+    poolMaxOneHot: options.poolMaxOneHot ?? d.poolMaxOneHot,
     initialDesign: options.initialDesign,
   };
 }

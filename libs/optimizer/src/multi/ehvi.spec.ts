@@ -84,6 +84,8 @@ describe('ParEGO scalarisation', () => {
     const r = chebyshevScalarise(Y, [0.25, 0.75], 0.05, [-1, 0]);
     expect(r[0]).toBeCloseTo(0.125 + 0.05 * (0.125 + 0.75), 14);
     expect(r[2]).toBeCloseTo(0.1875 + 0.05 * (0.1875 + 0.375), 14);
+    // Worse than the reference point counts as the reference point: (0, 10) against (0.5, 0) is (0, 1).
+    expect(chebyshevScalarise(Y, [0.25, 0.75], 0.05, [0.5, 0])[0]).toBeCloseTo(0 + 0.05 * 0.75, 14);
   });
 
   it('draws weights on the simplex', () => {

@@ -2,7 +2,7 @@
  * ParEGO's scalarisation (Knowles 2006): each proposal draws weights uniformly
  * from the simplex and models the augmented Chebyshev scalarisation
  * s(y) = min_i w_i ŷ_i + ρ Σ_i w_i ŷ_i of the outcomes ŷ normalised between
- * the reference point (0) and the best seen (1), then proposes
+ * the reference point (0, also for anything worse) and the best seen (1), then proposes
  * by single-objective log EI. Cheap for many objectives and large batches:
  * one GP per proposal, no hypervolume. (Normalised over the observed range
  * instead, as in the original, a front seen only in part makes every point
@@ -36,7 +36,9 @@ export function chebyshevScalarise(
     let min = Infinity;
     let sum = 0;
     for (let i = 0; i < m; i++) {
-      const v = hi[i] > lo[i] ? (y[i] - lo[i]) / (hi[i] - lo[i]) : 0.5;
+      // Worse than the reference point counts as the reference point (as in the hypervolume): a long tail of
+      // bad values would otherwise set the scalarised GP's scale.
+      const v = Math.max(hi[i] > lo[i] ? (y[i] - lo[i]) / (hi[i] - lo[i]) : 0.5, 0);
       min = Math.min(min, weights[i] * v);
       sum += weights[i] * v;
     }

@@ -184,7 +184,7 @@ export class MultiObjectivePoolStrategy {
     if (inInitialDesign({ observed: ok.length, pending: pendingRows.length, succeeded: ok.length }, this.initialDesign)) {
       return maximinRows(this.X, [...taken], free, n, new Rng(seed)).map((i) => ({ id: this.ids[i] }));
     }
-    const row = (id: string) => this.X[this.index.get(id) as number] as number[];
+    const row = (id: string) => this.X[this.index.get(id) as number];
     const data: OutcomeData = {
       X: ok.map((o) => row(o.id)),
       values: ok.map((o) => o.values as Record<string, number>),
@@ -195,16 +195,16 @@ export class MultiObjectivePoolStrategy {
     const left = new Set(free);
     const picks = proposeBatch(
       models,
-      { pending: pendingRows.map((r) => this.X[r] as number[]), n, seed },
+      { pending: pendingRows.map((r) => this.X[r]), n, seed },
       this.options,
       (acq) => {
         const cand = [...left];
         if (cand.length === 0) return undefined;
-        const v = acq.evaluate(cand.map((i) => this.X[i] as number[]));
+        const v = acq.evaluate(cand.map((i) => this.X[i]));
         let k = 0;
         for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
         left.delete(cand[k]);
-        return { x: this.X[cand[k]] as number[], value: v[k] };
+        return { x: this.X[cand[k]], value: v[k] };
       },
       this.raw.gp,
     );

@@ -155,6 +155,7 @@ export class MultiObjectivePoolStrategy {
   constructor(
     private readonly ids: readonly string[],
     private readonly X: readonly number[][],
+    /** Size of the design unless the options' initialDesign says otherwise. */
     private readonly initialDesign: number,
     private readonly raw: MultiObjectiveOptions = {},
   ) {
@@ -181,7 +182,8 @@ export class MultiObjectivePoolStrategy {
     const n = Math.min(request.n, free.length);
     const seed = mixSeed(request.seed, known.length, pendingRows.length);
     const ok = known.filter((o) => complete({ params: {}, ...o }, names));
-    if (inInitialDesign({ observed: ok.length, pending: pendingRows.length, succeeded: ok.length }, this.initialDesign)) {
+    const design = this.options.initialDesign ?? this.initialDesign;
+    if (inInitialDesign({ observed: ok.length, pending: pendingRows.length, succeeded: ok.length }, design)) {
       return maximinRows(this.X, [...taken], free, n, new Rng(seed)).map((i) => ({ id: this.ids[i] }));
     }
     const row = (id: string) => this.X[this.index.get(id) as number];

@@ -82,7 +82,7 @@ export class PoolStrategy {
     // The design rule of the other model-based strategies; here only rows with a result count as observed.
     const pendingRows = request.pending.filter((id) => this.index.has(id)).length;
     if (inInitialDesign({ observed: ok.length, pending: pendingRows, succeeded: ok.length }, this.initialDesign)) {
-      return this.maximin([...taken], free, n, rng);
+      return maximinRows(this.X, [...taken], free, n, rng).map((i) => ({ id: this.ids[i] }));
     }
 
     const sign = request.direction === 'maximize' ? 1 : -1;
@@ -121,27 +121,28 @@ export class PoolStrategy {
     return out;
   }
 
-  /** Farthest-point picks: each new row maximises its distance to the taken ones (random first row). */
-  private maximin(taken: number[], free: number[], n: number, rng: Rng): PoolProposal[] {
-    const chosen = [...taken];
-    const out: PoolProposal[] = [];
-    const left = new Set(free);
-    for (let b = 0; b < n; b++) {
-      let pick = -1;
-      if (chosen.length === 0) pick = free[rng.int(free.length)];
-      else {
-        let bestD = -1;
-        for (const i of left) {
-          const d = Math.min(...chosen.map((c) => sqDist(this.X[i], this.X[c]))) + 1e-9 * rng.next();
-          if (d > bestD) [bestD, pick] = [d, i];
-        }
+}
+
+/** Farthest-point picks among the free rows: each new row maximises its distance to the taken ones (random first row). */
+export function maximinRows(X: readonly (readonly number[])[], taken: number[], free: number[], n: number, rng: Rng): number[] {
+  const chosen = [...taken];
+  const out: number[] = [];
+  const left = new Set(free);
+  for (let b = 0; b < n; b++) {
+    let pick = -1;
+    if (chosen.length === 0) pick = free[rng.int(free.length)];
+    else {
+      let bestD = -1;
+      for (const i of left) {
+        const d = Math.min(...chosen.map((c) => sqDist(X[i], X[c]))) + 1e-9 * rng.next();
+        if (d > bestD) [bestD, pick] = [d, i];
       }
-      left.delete(pick);
-      chosen.push(pick);
-      out.push({ id: this.ids[pick] });
     }
-    return out;
+    left.delete(pick);
+    chosen.push(pick);
+    out.push(pick);
   }
+  return out;
 }
 
 function sqDist(a: readonly number[], b: readonly number[]): number {

@@ -3,13 +3,14 @@
  * one JSON object per line, driving BayesianStrategy (PoolStrategy for pool
  * problems). Stdout carries replies only; diagnostics go to stderr.
  *
- *   node dist/libs/optimizer/src/cli/asktell.js [--options '<BayesianStrategyOptions as JSON>']
+ *   node dist/libs/optimizer/src/cli/asktell.js [--options '<AskTellOptions as JSON>']
+ *
+ * (BayesianStrategyOptions, with the several-objective strategy's options under `multiObjective`.)
  */
 import { createInterface } from 'node:readline';
-import { AskTellSession, type Reply } from '../bo/ask-tell.js';
-import type { BayesianStrategyOptions } from '../bo/bayesian-options.js';
+import { type AskTellOptions, AskTellSession, type Reply } from '../ask-tell/ask-tell.js';
 
-function strategyOptions(argv: readonly string[]): BayesianStrategyOptions {
+function strategyOptions(argv: readonly string[]): AskTellOptions {
   const i = argv.indexOf('--options');
   if (i < 0) return {};
   const parsed: unknown = JSON.parse(argv[i + 1] ?? '{}');

@@ -199,4 +199,18 @@ describe('GaussianProcess', () => {
     expect(joint.covariance[0]).toBeCloseTo(post.variance[0], 12);
     expect(joint.covariance[1]).toBeCloseTo(joint.covariance[2], 14);
   });
+
+  it('gives the covariance of each point with other points as the joint posterior does', () => {
+    const gp = new GaussianProcess({ fixed: hp });
+    gp.fit(X, y);
+    const pts = [[0.1], [0.45], [0.8]];
+    const joint = gp.jointPosterior(pts);
+    const withP = gp.posteriorWith([pts[0], pts[1]], [pts[2], pts[1]]);
+    expect(withP.cross[0]).toBeCloseTo(joint.covariance[0 * 3 + 2], 12);
+    expect(withP.cross[1]).toBeCloseTo(joint.covariance[0 * 3 + 1], 12);
+    expect(withP.cross[2]).toBeCloseTo(joint.covariance[1 * 3 + 2], 12);
+    // With itself: its variance.
+    expect(withP.cross[3]).toBeCloseTo(withP.variance[1], 12);
+    expect(withP.mean[1]).toBeCloseTo(joint.mean[1], 14);
+  });
 });

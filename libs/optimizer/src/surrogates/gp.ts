@@ -206,6 +206,39 @@ export class GaussianProcess implements JointSurrogate {
     return { mean, covariance };
   }
 
+  /**
+   * The posterior at each point of Xs (mean, variance) with its covariance
+   * with every point of P (row-major |Xs| x |P|): what sampling f(x) jointly
+   * with already-sampled values at P needs (batch acquisitions by Monte Carlo).
+   */
+  posteriorWith(Xs: number[][], P: number[][]): Posterior & { cross: Float64Array } {
+    const { hp } = this.require();
+    const n = this.X.length;
+    const m = Xs.length;
+    const p = P.length;
+    const { mean, variance } = this.posterior(Xs);
+    const cross = new Float64Array(m * p);
+    if (p === 0) return { mean, variance, cross };
+    const VP = P.map((q) => {
+      const k = new Float64Array(n);
+      for (let i = 0; i < n; i++) k[i] = hp.outputscale * this.shape.value(scaledDistance(q, this.X[i], this.invL2));
+      return solveLower(this.L, n, k);
+    });
+    const k = new Float64Array(n);
+    const v = new Float64Array(n);
+    const s2 = this.yStd * this.yStd;
+    for (let a = 0; a < m; a++) {
+      for (let i = 0; i < n; i++) k[i] = hp.outputscale * this.shape.value(scaledDistance(Xs[a], this.X[i], this.invL2));
+      solveLower(this.L, n, k, v);
+      for (let j = 0; j < p; j++) {
+        let q = 0;
+        for (let i = 0; i < n; i++) q += v[i] * VP[j][i];
+        cross[a * p + j] = s2 * (hp.outputscale * this.shape.value(scaledDistance(Xs[a], P[j], this.invL2)) - q);
+      }
+    }
+    return { mean, variance, cross };
+  }
+
   private require(): { hp: GpHyperparameters } {
     if (!this.hp) throw new Error('the GP has not been fitted');
     return { hp: this.hp };

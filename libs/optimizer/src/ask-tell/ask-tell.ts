@@ -2,19 +2,41 @@
  * One ask/tell benchmark session (bench/asktell/README.md): init, ask, tell,
  * close, each a JSON object in and one reply out. Transport-free, so the
  * stdio CLI (cli/asktell.ts) stays a thin loop and the logic is testable.
+ * One objective without outcome limits goes to BayesianStrategy (PoolStrategy
+ * for pools) exactly as before; several objectives, or outcome limits, go to
+ * MultiObjectiveStrategy (MultiObjectivePoolStrategy), every result carrying
+ * the value of each objective and limited outcome.
  */
 import { type Params, Space } from '../space.js';
 import type { Direction, Observation } from '../strategy-interface.js';
-import { encodePool, type PoolObservation, type PoolRow, PoolStrategy } from './pool.js';
-import type { BayesianStrategyOptions } from './bayesian-options.js';
-import { BayesianStrategy } from './bayesian-strategy.js';
+import { encodePool, type PoolObservation, type PoolRow, PoolStrategy } from '../bo/pool.js';
+import type { BayesianStrategyOptions } from '../bo/bayesian-options.js';
+import { BayesianStrategy } from '../bo/bayesian-strategy.js';
+import { type MultiObjectiveOptions, resolveMultiObjectiveOptions } from '../multi/multi-options.js';
+import type { ObjectiveSpec, OutcomeConstraint } from '../multi/outcome-models.js';
+import { MultiObjectivePoolStrategy, MultiObjectiveStrategy, type MultiObservation } from '../multi/multi-strategy.js';
 
 export type Reply = Record<string, unknown>;
 
+/** The session's options: the single-objective strategy's, and the several-objective one's under `multiObjective`. */
+export type AskTellOptions = BayesianStrategyOptions & { multiObjective?: MultiObjectiveOptions };
+
 interface Problem {
   parameters: unknown;
-  objectives: { name: string; goal: string }[];
+  objectives: { name: string; goal: string; ref?: unknown }[];
+  outcomeConstraints?: { name: string; op: string; value: unknown }[] | null;
   pool?: PoolRow[] | null;
+}
+
+/**
+ * Several objectives, or outcome limits: every outcome named in the problem
+ * is modelled, and each result must carry all of their values.
+ */
+interface MultiState {
+  objectives: ObjectiveSpec[];
+  constraints: OutcomeConstraint[];
+  observations: MultiObservation[];
+  pool?: { strategy: MultiObjectivePoolStrategy; observations: { id: string; values?: Record<string, number>; failed?: boolean }[] };
 }
 
 interface State {
@@ -24,6 +46,7 @@ interface State {
   seed: number;
   observations: Observation[];
   pool?: { strategy: PoolStrategy; observations: PoolObservation[]; ids: Set<string> };
+  multi?: MultiState;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -33,13 +56,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export class AskTellSession {
   private state: State | undefined;
   private readonly strategy: BayesianStrategy;
+  private readonly multiOptions: MultiObjectiveOptions;
+  private multiStrategy: MultiObjectiveStrategy | undefined;
   closed = false;
 
   constructor(
-    options: BayesianStrategyOptions = {},
+    options: AskTellOptions = {},
     private readonly log: (line: string) => void = () => {},
   ) {
-    this.strategy = new BayesianStrategy(options);
+    const { multiObjective, ...single } = options;
+    this.strategy = new BayesianStrategy(single);
+    this.multiOptions = multiObjective ?? {};
   }
 
   /** Handles one request; errors become `{error}` replies. */
@@ -76,15 +103,28 @@ export class AskTellSession {
     const seed = Number(msg.seed ?? 0);
     if (!Number.isFinite(seed)) throw new Error('seed must be a number');
     this.state = { space, direction: goal, objective: p.objectives[0].name, seed, observations: [] };
+    const constraints = parseConstraints(p.outcomeConstraints);
+    const multi = p.objectives.length > 1 || constraints.length > 0;
+    if (multi) this.state.multi = { objectives: parseObjectives(p.objectives), constraints, observations: [] };
     if (Array.isArray(p.pool)) {
       const X = encodePool(space, p.pool);
       const dim = X[0]?.length ?? 1;
       const ids = p.pool.map((r) => r.id);
+      const design = Math.max(5, Math.min(10, dim + 1));
       this.state.pool = {
-        strategy: new PoolStrategy(ids, X, Math.max(5, Math.min(10, dim + 1))),
+        strategy: new PoolStrategy(ids, X, design),
         observations: [],
         ids: new Set(ids.map(String)),
       };
+      if (this.state.multi) {
+        const Xm = encodePool(space, p.pool, resolveMultiObjectiveOptions(this.multiOptions).poolMaxOneHot);
+        this.state.multi.pool = {
+          strategy: new MultiObjectivePoolStrategy(ids.map(String), Xm, Math.max(5, Math.min(10, (Xm[0]?.length ?? 1) + 1)), this.multiOptions),
+          observations: [],
+        };
+      }
+    } else if (multi) {
+      this.multiStrategy = new MultiObjectiveStrategy(this.multiOptions);
     }
     return { ok: true };
   }
@@ -96,6 +136,7 @@ export class AskTellSession {
     if (msg.pending !== undefined && msg.pending !== null && !Array.isArray(msg.pending))
       throw new Error('pending must be a list of candidates');
     const pending = ((msg.pending ?? []) as unknown[]).map((p, i) => this.candidate(s, p, `pending[${i}]`));
+    if (s.multi) return this.askMulti(s, s.multi, n, pending);
     if (s.pool) {
       const picks = s.pool.strategy.ask({
         direction: s.direction,
@@ -133,6 +174,7 @@ export class AskTellSession {
       if (!isRecord(r)) throw new Error(`${at} is not an object`);
       const params = this.candidate(s, r.params, `${at}.params`);
       if (r.failed === true) return { params, failed: true as const };
+      if (s.multi) return { params, values: this.multiValues(s.multi, r.values, at) };
       const v = isRecord(r.values) ? r.values[s.objective] : undefined;
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         throw new Error(
@@ -142,6 +184,13 @@ export class AskTellSession {
       return { params, value: v };
     });
     for (const c of checked) {
+      if (s.multi) {
+        const values = 'values' in c ? c.values : undefined;
+        const failed = 'failed' in c ? { failed: true } : {};
+        if (s.multi.pool) s.multi.pool.observations.push({ id: String(c.params.id), ...(values ? { values } : {}), ...failed });
+        else s.multi.observations.push({ params: c.params, ...(values ? { values } : {}), ...failed });
+        continue;
+      }
       if (s.pool) {
         const id = String(c.params.id);
         s.pool.observations.push('failed' in c ? { id, failed: true } : { id, value: c.value });
@@ -150,6 +199,45 @@ export class AskTellSession {
       }
     }
     return { ok: true };
+  }
+
+  private async askMulti(s: State, m: MultiState, n: number, pending: Params[]): Promise<Reply> {
+    if (m.pool) {
+      const picks = m.pool.strategy.ask({
+        objectives: m.objectives,
+        constraints: m.constraints,
+        observations: m.pool.observations,
+        pending: pending.map((p) => String(p.id)),
+        n,
+        seed: s.seed,
+      });
+      return { candidates: picks.map((p) => ({ id: p.id })) };
+    }
+    const proposals = await (this.multiStrategy as MultiObjectiveStrategy).ask({
+      space: s.space,
+      objectives: m.objectives,
+      constraints: m.constraints,
+      observations: m.observations,
+      pending,
+      n,
+      seed: s.seed,
+    });
+    return { candidates: proposals.map((p) => p.params) };
+  }
+
+  /** Every objective's and limited outcome's value, each a finite number. */
+  private multiValues(m: MultiState, values: unknown, at: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of [...m.objectives.map((o) => o.name), ...m.constraints.map((c) => c.name)]) {
+      const v = isRecord(values) ? values[name] : undefined;
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new Error(
+          `${at}.values.${name} must be a finite number, got ${JSON.stringify(v) ?? 'nothing'} (a run that gave no value is told with "failed": true)`,
+        );
+      }
+      out[name] = v;
+    }
+    return out;
   }
 
   /** A candidate as told or listed pending: a point of the space, or a row of the pool. */
@@ -168,4 +256,25 @@ export class AskTellSession {
     if (!this.state) throw new Error('init first');
     return this.state;
   }
+}
+
+function parseObjectives(list: Problem['objectives']): ObjectiveSpec[] {
+  return list.map((o, i) => {
+    if (!isRecord(o) || typeof o.name !== 'string') throw new Error(`objectives[${i}] needs a name`);
+    if (o.goal !== 'minimize' && o.goal !== 'maximize') throw new Error(`objectives[${i}]: unknown goal ${JSON.stringify(o.goal)}`);
+    if (o.ref !== undefined && o.ref !== null && (typeof o.ref !== 'number' || !Number.isFinite(o.ref)))
+      throw new Error(`objectives[${i}].ref must be a finite number`);
+    return { name: o.name, direction: o.goal, ...(typeof o.ref === 'number' ? { ref: o.ref } : {}) };
+  });
+}
+
+function parseConstraints(list: Problem['outcomeConstraints']): OutcomeConstraint[] {
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw new Error('outcomeConstraints must be a list');
+  return list.map((c, i) => {
+    if (!isRecord(c) || typeof c.name !== 'string') throw new Error(`outcomeConstraints[${i}] needs a name`);
+    if (c.op !== '<=' && c.op !== '>=') throw new Error(`outcomeConstraints[${i}]: op must be "<=" or ">=", got ${JSON.stringify(c.op)}`);
+    if (typeof c.value !== 'number' || !Number.isFinite(c.value)) throw new Error(`outcomeConstraints[${i}].value must be a finite number`);
+    return { name: c.name, op: c.op, value: c.value };
+  });
 }

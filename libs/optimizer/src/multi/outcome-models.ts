@@ -1,0 +1,166 @@
+/**
+ * The models of a several-objective campaign, fitted on encoded inputs: one
+ * GP per objective (maximisation outcomes), one per outcome with a limit, and
+ * the probability of success once runs have failed (FeasibilityModel, as in
+ * the single-objective strategy). The front is the posterior means at the
+ * observed points that met every limit, non-dominated; the reference point is
+ * the given one or, where none is given, inferred from the data (recorded in
+ * `refSource`).
+ */
+import { logNormalCdf } from '../stats/normal.js';
+import type { Direction, Prediction } from '../strategy-interface.js';
+import { FeasibilityModel } from '../surrogates/feasibility.js';
+import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
+import { nonDominatedIndices } from './hypervolume.js';
+
+export interface ObjectiveSpec {
+  name: string;
+  direction: Direction;
+  /** The worst value that still counts (the hypervolume's reference point); inferred from the data when absent. */
+  ref?: number;
+}
+
+export interface OutcomeConstraint {
+  name: string;
+  op: '<=' | '>=';
+  value: number;
+}
+
+/** Whether measured values meet every limit (a value that is missing does not). */
+export function meetsLimits(values: Readonly<Record<string, number>>, constraints: readonly OutcomeConstraint[]): boolean {
+  return constraints.every((c) => {
+    const v = values[c.name];
+    return typeof v === 'number' && (c.op === '<=' ? v <= c.value : v >= c.value);
+  });
+}
+
+export interface OutcomeData {
+  /** Encoded inputs and values of the experiments that gave every value. */
+  X: number[][];
+  values: Readonly<Record<string, number>>[];
+  /** Encoded inputs of every observed experiment and whether it succeeded (failures are data on where runs fail). */
+  allX: number[][];
+  succeeded: boolean[];
+}
+
+export class OutcomeModels {
+  readonly models: GaussianProcess[];
+  readonly limitModels: GaussianProcess[];
+  readonly feasibility: FeasibilityModel | undefined;
+  readonly signs: number[];
+  /** Encoded inputs of the succeeded experiments, the models' training inputs. */
+  readonly X: number[][];
+  /** Maximisation outcomes of the succeeded experiments (rows). */
+  readonly Y: number[][];
+  /** Front (maximisation) and the encoded points it came from. */
+  readonly front: number[][];
+  readonly frontX: number[][];
+  readonly ref: number[];
+  readonly refSource: string;
+
+  constructor(
+    readonly objectives: readonly ObjectiveSpec[],
+    readonly constraints: readonly OutcomeConstraint[],
+    data: OutcomeData,
+    gps: Map<string, GaussianProcess>,
+    gpOptions: GpOptions,
+    refMargin: number,
+    feasibility?: FeasibilityModel,
+  ) {
+    const { X, values } = data;
+    this.X = X;
+    const gpFor = (key: string) => {
+      let gp = gps.get(key);
+      if (!gp) gps.set(key, (gp = new GaussianProcess(gpOptions)));
+      return gp;
+    };
+    this.signs = objectives.map((o) => (o.direction === 'maximize' ? 1 : -1));
+    this.Y = values.map((v) => objectives.map((o, i) => this.signs[i] * v[o.name]));
+    this.models = objectives.map((o, i) => {
+      const gp = gpFor(`objective:${o.name}`);
+      gp.fit(
+        X,
+        this.Y.map((y) => y[i]),
+      );
+      return gp;
+    });
+    this.limitModels = constraints.map((c) => {
+      const gp = gpFor(`limit:${c.name}`);
+      gp.fit(
+        X,
+        values.map((v) => v[c.name]),
+      );
+      return gp;
+    });
+    if (data.succeeded.some((s) => !s)) {
+      this.feasibility = feasibility ?? new FeasibilityModel(data.allX[0].length);
+      this.feasibility.fit(
+        data.allX,
+        data.succeeded.map((s) => (s ? 1 : 0)),
+      );
+    }
+
+    // The observed front: posterior means (robust to noise) at the points that met the limits.
+    const meeting = values.flatMap((v, k) => (meetsLimits(v, constraints) ? [k] : []));
+    const meetingX = meeting.map((k) => X[k]);
+    const means = this.models.map((g) => (meetingX.length > 0 ? g.posterior(meetingX).mean : new Float64Array(0)));
+    const fitted = meeting.map((_, j) => means.map((mu) => mu[j]));
+    const keep = nonDominatedIndices(fitted);
+    this.front = keep.map((j) => fitted[j]);
+    this.frontX = keep.map((j) => meetingX[j]);
+
+    if (objectives.every((o) => o.ref !== undefined)) {
+      this.ref = objectives.map((o, i) => this.signs[i] * (o.ref as number));
+      this.refSource = 'given';
+    } else {
+      // The worst observed value of each objective (over all succeeded runs), a margin of its range worse.
+      this.ref = objectives.map((o, i) => {
+        if (o.ref !== undefined) return this.signs[i] * o.ref;
+        const col = this.Y.map((y) => y[i]);
+        const lo = Math.min(...col);
+        const range = Math.max(...col) - lo;
+        return lo - refMargin * (range > 0 ? range : Math.max(1, Math.abs(lo)));
+      });
+      this.refSource = `inferred: the worst observed value of each objective less ${refMargin} of its observed range`;
+    }
+  }
+
+  /** log of the probability that each point meets every limit and does not fail. */
+  logWeight(X: number[][]): Float64Array {
+    const out = new Float64Array(X.length);
+    this.constraints.forEach((c, k) => {
+      const { mean, variance } = this.limitModels[k].posterior(X);
+      for (let a = 0; a < X.length; a++) {
+        const z = (c.value - mean[a]) / Math.sqrt(Math.max(variance[a], 1e-18));
+        out[a] += logNormalCdf(c.op === '<=' ? z : -z);
+      }
+    });
+    if (this.feasibility) {
+      const p = this.feasibility.probability(X);
+      for (let a = 0; a < X.length; a++) out[a] += Math.log(Math.max(p[a], 1e-300));
+    }
+    return out;
+  }
+
+  weight(X: number[][]): Float64Array {
+    return this.logWeight(X).map(Math.exp);
+  }
+
+  get constrained(): boolean {
+    return this.constraints.length > 0 || this.feasibility !== undefined;
+  }
+
+  /** The predicted value (original units and sign) of every objective and limited outcome at x. */
+  predictions(x: number[]): Record<string, Prediction> {
+    const out: Record<string, Prediction> = {};
+    this.objectives.forEach((o, i) => {
+      const post = this.models[i].posterior([x]);
+      out[o.name] = { mean: this.signs[i] * post.mean[0], sd: Math.sqrt(post.variance[0]) };
+    });
+    this.constraints.forEach((c, k) => {
+      const post = this.limitModels[k].posterior([x]);
+      out[c.name] = { mean: post.mean[0], sd: Math.sqrt(post.variance[0]) };
+    });
+    return out;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * A batch of proposals from fitted outcome models, whatever the candidates
+ * are (a space searched by the acquisition optimiser, or the rows of a
+ * pool): sequential greedy, each pick joining the pending points of the next.
+ * EHVI conditions on them through its joint samples (ehvi.ts); ParEGO through
+ * the Kriging believer on its scalarised GP, with fresh weights per pick, so
+ * the picks of one batch aim at different parts of the front.
+ */
+import { logEI, type Acquisition } from '../acquisition/analytic.js';
+import { Rng } from '#random';
+import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
+import { monteCarloEhvi } from './ehvi.js';
+import type { ResolvedMultiObjectiveOptions } from './multi-options.js';
+import type { OutcomeModels } from './outcome-models.js';
+import { chebyshevScalarise, simplexWeights } from './parego.js';
+
+export interface Pick {
+  x: number[];
+  value: number;
+}
+
+/** Finds the best candidate for an acquisition, or undefined when none is left; the caller excludes what it returned before. */
+export type Search = (acq: Acquisition, seed: number) => Pick | undefined;
+
+export interface BatchRequest {
+  pending: number[][];
+  n: number;
+  seed: number;
+}
+
+export function acquisitionKind(options: ResolvedMultiObjectiveOptions, objectives: number): 'ehvi' | 'parego' {
+  if (options.acquisition !== 'auto') return options.acquisition;
+  return objectives <= options.maxEhviObjectives ? 'ehvi' : 'parego';
+}
+
+export function proposeBatch(
+  models: OutcomeModels,
+  request: BatchRequest,
+  options: ResolvedMultiObjectiveOptions,
+  search: Search,
+  gpOptions: GpOptions = {},
+): Pick[] {
+  const rng = new Rng(request.seed);
+  const kind = acquisitionKind(options, models.objectives.length);
+  const pending = [...request.pending];
+  const picks: Pick[] = [];
+  const weight = models.constrained ? (X: number[][]) => models.weight(X) : undefined;
+  const logWeight = (X: number[][]) => models.logWeight(X);
+  // ParEGO's scalarised GP is refitted per pick (new weights); hyperparameters warm-start across picks.
+  const scalarGp = new GaussianProcess(gpOptions);
+  for (let b = 0; b < request.n; b++) {
+    let acq: Acquisition;
+    if (kind === 'ehvi') {
+      const counts = pending.length > 0 && weight ? Array.from(weight(pending), (w) => w > 0.5) : undefined;
+      acq = monteCarloEhvi({
+        models: models.models,
+        front: models.front,
+        ref: models.ref,
+        pending,
+        pendingCounts: counts,
+        samples: options.mcSamples,
+        seed: rng.nextUint32(),
+        weight,
+      });
+    } else {
+      acq = paregoAcquisition(models, simplexWeights(models.objectives.length, rng), options.paregoRho, scalarGp, pending, logWeight);
+    }
+    const found = search(acq, rng.nextUint32());
+    if (!found) break;
+    picks.push(found);
+    pending.push(found.x);
+  }
+  return picks;
+}
+
+function paregoAcquisition(
+  models: OutcomeModels,
+  weights: number[],
+  rho: number,
+  gp: GaussianProcess,
+  pending: number[][],
+  logWeight: (X: number[][]) => Float64Array,
+): Acquisition {
+  const X = models.X;
+  const s = chebyshevScalarise(models.Y, weights, rho, models.ref);
+  gp.fit(X, s);
+  let model = gp;
+  // Incumbent: the best scalarised value among the runs that met the limits (all of them, where none did).
+  const meeting = new Set(models.frontX);
+  let best = Math.max(...s.filter((_, k) => meeting.size === 0 || meeting.has(X[k])));
+  if (pending.length > 0) {
+    const mu = Array.from(gp.posterior(pending).mean);
+    model = gp.conditioned(pending, mu);
+    best = Math.max(best, ...mu);
+  }
+  const ei = logEI(model, best);
+  return {
+    name: 'ParEGO logEI',
+    evaluate(Xs: number[][]): Float64Array {
+      const v = ei.evaluate(Xs);
+      if (!models.constrained) return v;
+      const w = logWeight(Xs);
+      return v.map((e, i) => e + w[i]);
+    },
+  };
+}
+

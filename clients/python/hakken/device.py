@@ -54,7 +54,7 @@ class Device:
                  capabilities: dict[str, Any] | None = None, capacity: int = 1, heartbeat_interval_s: float = 10.0,
                  resend_interval_s: float = 1.0, outbox_file: str | None = None, remember_completed: int = 10_000,
                  username: str | None = None, password: str | None = None, logger: logging.Logger | None = None,
-                 heartbeat_holding: bool = False, mqtt_client: Any = None) -> None:
+                 heartbeat_holding: bool = True, mqtt_client: Any = None) -> None:
         self.url = url or os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
         self.device_id = device_id
         self.kind = kind

@@ -40,15 +40,20 @@ class Announcing(DeviceCase):
         self.assertEqual(online["capabilities"], {"objectives": ["y"], "parameters": LIMITS})
         self.assertEqual(online["holding"], [])
         [(heartbeat, qos, _)] = self.fake.on("/heartbeat")
-        self.assertEqual((heartbeat["running"], heartbeat["queued"], qos), (0, 0, 0))
-        self.assertNotIn("holding", heartbeat)  # off by default: a service that does not know the field refuses it
+        self.assertEqual((heartbeat["running"], heartbeat["queued"], heartbeat["holding"], qos), (0, 0, [], 0))
         device.stop()
         offline, qos, retain = self.fake.on("/availability")[-1]
         self.assertEqual((offline["status"], qos, retain), ("offline", 1, True))
 
-    def test_heartbeats_list_the_held_experiments_where_enabled(self):
+    def test_heartbeats_leave_the_list_out_for_an_older_service(self):
+        device = self.make(lambda p: 1.0, heartbeat_holding=False)
+        [(heartbeat, _, _)] = self.fake.on("/heartbeat")
+        self.assertNotIn("holding", heartbeat)
+        device.stop()
+
+    def test_heartbeats_list_the_held_experiments(self):
         gate = threading.Event()
-        device = self.make(lambda p: gate.wait(5) and 1.0, heartbeat_holding=True, capacity=2)
+        device = self.make(lambda p: gate.wait(5) and 1.0, capacity=2)
         send(device, run_command("e1"))
         until(lambda: device._running == 1, what="the run")
         device._send_heartbeat()

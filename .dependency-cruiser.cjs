@@ -78,7 +78,9 @@ module.exports = {
       name: 'pure-libraries-no-service-stack',
       comment: 'the optimizer and the libraries beside it see numbers and spaces: no Nest, database or MQTT',
       severity: 'error',
-      from: { path: `^(${[PACKAGES.optimizer, PACKAGES.surrogatesTfjs, PACKAGES.insights, PACKAGES.tables, PACKAGES.random, PACKAGES.protocol].join('|')})/` },
+      from: {
+        path: `^(${[PACKAGES.optimizer, PACKAGES.surrogatesTfjs, PACKAGES.insights, PACKAGES.tables, PACKAGES.random, PACKAGES.protocol].join('|')})/`,
+      },
       to: { path: SERVICE_STACK },
     },
     {

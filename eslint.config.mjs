@@ -18,7 +18,10 @@ export default tseslint.config(
       // one import statement per module: what a file takes from a package reads in one place
       'no-duplicate-imports': 'error',
       // `_`-prefixed names say "deliberately unused" (a destructured field left out, a callback's first argument)
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {

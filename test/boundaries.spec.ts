@@ -46,7 +46,7 @@ async function cruise(name: string, files: Record<string, string>): Promise<{ co
 
 /** The smallest tree that obeys every rule: an app using two libraries by name through their indexes. */
 const ALLOWED = {
-  'libs/optimizer/src/index.ts': "export const best = (xs: number[]): number => Math.max(...xs);\n",
+  'libs/optimizer/src/index.ts': 'export const best = (xs: number[]): number => Math.max(...xs);\n',
   'libs/protocol/src/index.ts': "export const TOPIC = 'hakken/v1';\n",
   'apps/orchestrator/src/main.ts':
     "import { best } from '#optimizer';\nimport { TOPIC } from '#protocol';\nexport const line = `${TOPIC} ${best([1, 2])}`;\n",
@@ -82,7 +82,8 @@ describe('package boundaries', () => {
       'the service reaching past a library index',
       {
         'libs/optimizer/src/space.ts': 'export const DIMENSIONS = 2;\n',
-        'apps/orchestrator/src/main.ts': "import { DIMENSIONS } from '../../../libs/optimizer/src/space.js';\nexport const d = DIMENSIONS;\n",
+        'apps/orchestrator/src/main.ts':
+          "import { DIMENSIONS } from '../../../libs/optimizer/src/space.js';\nexport const d = DIMENSIONS;\n",
       },
       'public-index-only',
     ],
@@ -97,7 +98,8 @@ describe('package boundaries', () => {
     [
       'two folders of the service importing each other',
       {
-        'apps/orchestrator/src/loop/loop.ts': "import { device } from '../devices/devices.js';\nexport const loop = (): string => device();\n",
+        'apps/orchestrator/src/loop/loop.ts':
+          "import { device } from '../devices/devices.js';\nexport const loop = (): string => device();\n",
         'apps/orchestrator/src/devices/devices.ts':
           "import { loop } from '../loop/loop.js';\nexport const device = (): string => 'rig';\nexport const again = (): string => loop();\n",
       },

@@ -3,12 +3,7 @@ import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cliRunHandler } from '../devices/adapters/cli/src/cli-runner.js';
 import { DeviceClient } from '#device-sdk';
-import {
-  directArylationCampaignParameters,
-  directArylationEmulator,
-  startDftBackend,
-  startEmulatorDevice,
-} from '#simulators';
+import { directArylationCampaignParameters, directArylationEmulator, startDftBackend, startEmulatorDevice } from '#simulators';
 import { testMqttUrl } from './support/database.js';
 import { until } from './support/poll.js';
 import { startTestService, type TestService } from './support/service.js';

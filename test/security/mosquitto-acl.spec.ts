@@ -70,7 +70,11 @@ describe('deploy/mosquitto on a real Mosquitto: authentication and ACL', () => {
 
   it("drops what a device publishes on another device's topics, and delivers what it publishes on its own", async () => {
     const service = await as('hakken');
-    await service.subscribeAsync({ [topics.allEvents]: { qos: 1 }, [topics.allAvailability]: { qos: 1 }, [topics.allHeartbeats]: { qos: 1 } });
+    await service.subscribeAsync({
+      [topics.allEvents]: { qos: 1 },
+      [topics.allAvailability]: { qos: 1 },
+      [topics.allHeartbeats]: { qos: 1 },
+    });
     const rigA = await as('rig-a');
     const forged = JSON.stringify({ v: 1, type: 'result', experimentId: randomUUID(), ts: new Date().toISOString(), values: { y: -1e9 } });
     await rigA.publishAsync(topics.events('rig-b'), forged, { qos: 1 });
@@ -85,14 +89,23 @@ describe('deploy/mosquitto on a real Mosquitto: authentication and ACL', () => {
     expect(service.received.map((m) => m.topic)).toEqual([topics.availability('rig-a'), topics.events('rig-a')]);
   });
 
-  it('lets a device read its own commands only, and no other device\'s events', async () => {
+  it("lets a device read its own commands only, and no other device's events", async () => {
     const service = await as('hakken');
     const rigA = await as('rig-a');
     const rigB = await as('rig-b');
     // rig-a asks for everything it can think of; the broker grants what the ACL allows.
-    await rigA.subscribeAsync({ [topics.commands('rig-a')]: { qos: 1 }, [topics.commands('rig-b')]: { qos: 1 }, [topics.allEvents]: { qos: 1 }, '#': { qos: 1 } });
+    await rigA.subscribeAsync({
+      [topics.commands('rig-a')]: { qos: 1 },
+      [topics.commands('rig-b')]: { qos: 1 },
+      [topics.allEvents]: { qos: 1 },
+      '#': { qos: 1 },
+    });
     await rigB.subscribeAsync(topics.commands('rig-b'), { qos: 1 });
-    await rigB.publishAsync(topics.events('rig-b'), JSON.stringify({ v: 1, type: 'accepted', experimentId: 'e-b', ts: new Date().toISOString() }), { qos: 1 });
+    await rigB.publishAsync(
+      topics.events('rig-b'),
+      JSON.stringify({ v: 1, type: 'accepted', experimentId: 'e-b', ts: new Date().toISOString() }),
+      { qos: 1 },
+    );
     const command = (id: string) => JSON.stringify({ v: 1, type: 'ack', experimentId: id, status: 'ok' });
     await service.publishAsync(topics.commands('rig-b'), command('for-b'), { qos: 1 });
     await service.publishAsync(topics.commands('rig-a'), command('for-a'), { qos: 1 });
@@ -109,7 +122,11 @@ describe('deploy/mosquitto on a real Mosquitto: authentication and ACL', () => {
     try {
       svc = await startTestService({ mqttUrl: broker.url, mqttUsername: 'hakken', mqttPassword: broker.passwords.hakken });
       device = await ScriptedDevice.connect(`mqtt://rig-a:${broker.passwords['rig-a']}@127.0.0.1:${broker.port}`, 'rig-a', kind);
-      const created = await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ budget: 2, batchSize: 2, deviceKind: kind }));
+      const created = await svc.api<{ id: string }>(
+        'POST',
+        '/api/campaigns',
+        braninCampaign({ budget: 2, batchSize: 2, deviceKind: kind }),
+      );
       expect(created.status).toBe(201);
       const runs = await device.waitForRuns(2);
       for (const [i, run] of runs.entries()) {

@@ -255,7 +255,10 @@ export class DeviceClient {
     if (ids.size > MAX_HOLDING) {
       // In a heartbeat, no list: the service learns nothing from it (rather than taking them as lost).
       if (announcing)
-        this.log('warn', `holding ${ids.size} experiments, more than one message lists (${MAX_HOLDING}): the service will take them as lost`);
+        this.log(
+          'warn',
+          `holding ${ids.size} experiments, more than one message lists (${MAX_HOLDING}): the service will take them as lost`,
+        );
       return {};
     }
     return { holding: [...ids] };
@@ -404,7 +407,13 @@ export class DeviceClient {
 
   private sendHeartbeat(): void {
     if (!this.connected || this.state !== 'started' || this.frozen) return;
-    const heartbeat: Heartbeat = { v: 1, ts: now(), running: this.running, queued: this.active.size - this.running, ...this.holding(false) };
+    const heartbeat: Heartbeat = {
+      v: 1,
+      ts: now(),
+      running: this.running,
+      queued: this.active.size - this.running,
+      ...this.holding(false),
+    };
     this.counters.heartbeatsSent++;
     // QoS 0: a lost heartbeat is replaced by the next one; nothing piles up while disconnected.
     this.client?.publish(this.heartbeatTopic, encodeMessage('heartbeat', heartbeat), { qos: 0, retain: false });

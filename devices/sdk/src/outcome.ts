@@ -22,7 +22,12 @@ export function truncate(text: string): string {
  * protocol cannot carry is an adapter bug, reported as a device failure.
  */
 export function outcomeToEvent(base: FinalEventBase, outcome: RunOutcome): FinalEvent {
-  const fail = (scope: 'device' | 'experiment', reason: string): FinalEvent => ({ ...base, type: 'failed', scope, reason: truncate(reason) });
+  const fail = (scope: 'device' | 'experiment', reason: string): FinalEvent => ({
+    ...base,
+    type: 'failed',
+    scope,
+    reason: truncate(reason),
+  });
   if (typeof outcome !== 'object' || outcome === null) return fail('device', 'handler returned neither values nor failed');
   if ('failed' in outcome) return fail(outcome.failed.scope, outcome.failed.reason || 'no reason given');
   if (!('values' in outcome) || typeof outcome.values !== 'object' || outcome.values === null) {
@@ -33,17 +38,30 @@ export function outcomeToEvent(base: FinalEventBase, outcome: RunOutcome): Final
       return fail('experiment', `measurement "${name}" is not a finite number (${String(value)})`);
     }
   }
-  const event: FinalEvent = { ...base, type: 'result', values: outcome.values, ...(outcome.metadata ? { metadata: outcome.metadata } : {}) };
+  const event: FinalEvent = {
+    ...base,
+    type: 'result',
+    values: outcome.values,
+    ...(outcome.metadata ? { metadata: outcome.metadata } : {}),
+  };
   const check = deviceEventSchema.safeParse(event);
   if (!check.success) {
-    return fail('device', `handler returned an invalid result: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return fail(
+      'device',
+      `handler returned an invalid result: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return event;
 }
 
 /** A handler that threw (or was aborted) is a device-scope failure. */
 export function thrownToEvent(base: FinalEventBase, err: unknown): FinalEvent {
-  return { ...base, type: 'failed', scope: 'device', reason: truncate(`handler threw: ${err instanceof Error ? err.message : String(err)}`) };
+  return {
+    ...base,
+    type: 'failed',
+    scope: 'device',
+    reason: truncate(`handler threw: ${err instanceof Error ? err.message : String(err)}`),
+  };
 }
 
 /** The context a run handler gets: progress is clamped to [0, 1] and published with the run's current attempt. */
@@ -62,7 +80,15 @@ export function runContext(
     signal,
     progress: (fraction, message) => {
       const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
-      publish({ v: 1, type: 'progress', experimentId: id, attempt: run.attempt, ts: now(), fraction: f, message: message === undefined ? undefined : truncate(message) });
+      publish({
+        v: 1,
+        type: 'progress',
+        experimentId: id,
+        attempt: run.attempt,
+        ts: now(),
+        fraction: f,
+        message: message === undefined ? undefined : truncate(message),
+      });
     },
     log: (level, message) => log(level, `${id}: ${message}`),
   };

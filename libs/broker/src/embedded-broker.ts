@@ -109,7 +109,9 @@ function authorization(credentials: Credentials, log: (msg: string) => void): Ae
         return done(null, true);
       }
       log(`client ${client.id} refused: bad user name or password`);
-      const error = Object.assign<Error, { returnCode: 4 }>(new Error('bad user name or password'), { returnCode: 4 }) satisfies AuthenticateError;
+      const error = Object.assign<Error, { returnCode: 4 }>(new Error('bad user name or password'), {
+        returnCode: 4,
+      }) satisfies AuthenticateError;
       done(error, false);
     },
     authorizePublish: (client, packet, done) => {

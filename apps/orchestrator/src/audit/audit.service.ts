@@ -31,7 +31,9 @@ export class AuditService {
         entry.experimentId ?? null,
         entry.deviceId ?? null,
         // PostgreSQL cannot store U+0000 in jsonb; details may quote what a device sent.
-        JSON.stringify(entry.details ?? {}, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\u0000', '\ufffd') : value)),
+        JSON.stringify(entry.details ?? {}, (_key, value: unknown) =>
+          typeof value === 'string' ? value.replaceAll('\u0000', '\ufffd') : value,
+        ),
       ],
     );
   }

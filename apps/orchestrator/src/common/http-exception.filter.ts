@@ -34,15 +34,13 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<JsonResponse>();
     if (exception instanceof DomainError) {
-      res
-        .status(httpStatus(exception.code))
-        .json({
-          error: {
-            code: exception.code,
-            message: exception.message,
-            problems: exception.problems.length ? exception.problems : [exception.message],
-          },
-        });
+      res.status(httpStatus(exception.code)).json({
+        error: {
+          code: exception.code,
+          message: exception.message,
+          problems: exception.problems.length ? exception.problems : [exception.message],
+        },
+      });
       return;
     }
     if (exception instanceof HttpException) {

@@ -90,8 +90,7 @@ describe('TokenBucketLimiter', () => {
 });
 
 describe('MqttEdgeLimits', () => {
-  const limits = (env: Record<string, string>, at = { t: 0 }) =>
-    new MqttEdgeLimits(loadConfig(env), { now: () => new Date(at.t) });
+  const limits = (env: Record<string, string>, at = { t: 0 }) => new MqttEdgeLimits(loadConfig(env), { now: () => new Date(at.t) });
 
   it('drops a payload over MAX_PAYLOAD_BYTES on its length alone, on any topic, and counts it', () => {
     const edge = limits({});

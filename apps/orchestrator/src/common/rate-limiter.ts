@@ -29,7 +29,8 @@ export class TokenBucketLimiter {
   private readonly maxKeys: number;
 
   constructor(private readonly options: TokenBucketOptions) {
-    if (!(options.ratePerSecond >= 0) || !Number.isFinite(options.ratePerSecond)) throw new Error('ratePerSecond must be a finite number ≥ 0');
+    if (!(options.ratePerSecond >= 0) || !Number.isFinite(options.ratePerSecond))
+      throw new Error('ratePerSecond must be a finite number ≥ 0');
     if (!(options.burst >= 1) || !Number.isFinite(options.burst)) throw new Error('burst must be a finite number ≥ 1');
     this.maxKeys = options.maxKeys ?? 10_000;
     if (!Number.isInteger(this.maxKeys) || this.maxKeys < 1) throw new Error('maxKeys must be an integer ≥ 1');
@@ -50,7 +51,10 @@ export class TokenBucketLimiter {
     const now = this.options.now();
     const previous = this.buckets.get(key);
     const bucket: Bucket = previous
-      ? { tokens: Math.min(this.options.burst, previous.tokens + (Math.max(0, now - previous.at) / 1000) * this.options.ratePerSecond), at: now }
+      ? {
+          tokens: Math.min(this.options.burst, previous.tokens + (Math.max(0, now - previous.at) / 1000) * this.options.ratePerSecond),
+          at: now,
+        }
       : { tokens: this.options.burst, at: now };
     // Re-insert so the Map's order is least recently used first.
     this.buckets.delete(key);
@@ -80,7 +84,10 @@ export class MqttEdgeLimits {
   readonly counters = { oversized: 0, rateLimited: 0 };
   private lastWarning = new Map<string, number>();
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(CLOCK) private readonly clock: Clock) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
     this.events = new TokenBucketLimiter({
       ratePerSecond: config.mqttDeviceEventRate,
       burst: config.mqttDeviceEventBurst,
@@ -92,7 +99,10 @@ export class MqttEdgeLimits {
   check(topic: string, payload: Uint8Array): EdgeVerdict {
     if (payload.byteLength > MAX_PAYLOAD_BYTES) {
       this.counters.oversized++;
-      this.warn(`oversized:${topic}`, `dropped a payload of ${payload.byteLength} bytes on ${topic.slice(0, 200)}: the limit is ${MAX_PAYLOAD_BYTES}`);
+      this.warn(
+        `oversized:${topic}`,
+        `dropped a payload of ${payload.byteLength} bytes on ${topic.slice(0, 200)}: the limit is ${MAX_PAYLOAD_BYTES}`,
+      );
       return 'oversized';
     }
     if (!this.events.enabled) return 'accept';
@@ -100,7 +110,10 @@ export class MqttEdgeLimits {
     if (parsed?.kind !== 'events') return 'accept';
     if (this.events.tryTake(parsed.deviceId)) return 'accept';
     this.counters.rateLimited++;
-    this.warn(`rate:${parsed.deviceId}`, `device ${parsed.deviceId} sends events faster than the limit: excess dropped (${this.counters.rateLimited} so far)`);
+    this.warn(
+      `rate:${parsed.deviceId}`,
+      `device ${parsed.deviceId} sends events faster than the limit: excess dropped (${this.counters.rateLimited} so far)`,
+    );
     return 'rate_limited';
   }
 

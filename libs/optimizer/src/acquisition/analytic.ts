@@ -44,7 +44,11 @@ export interface Acquisition {
 type Scalar = (mean: number, sd: number) => number;
 
 class PointwiseAcquisition implements Acquisition {
-  constructor(readonly name: string, private readonly model: Surrogate, private readonly f: Scalar) {}
+  constructor(
+    readonly name: string,
+    private readonly model: Surrogate,
+    private readonly f: Scalar,
+  ) {}
 
   evaluate(X: number[][]): Float64Array {
     if (X.length === 0) return new Float64Array(0);

@@ -119,7 +119,12 @@ export class AskTellSession {
       if (this.state.multi) {
         const Xm = encodePool(space, p.pool, resolveMultiObjectiveOptions(this.multiOptions).poolMaxOneHot);
         this.state.multi.pool = {
-          strategy: new MultiObjectivePoolStrategy(ids.map(String), Xm, Math.max(5, Math.min(10, (Xm[0]?.length ?? 1) + 1)), this.multiOptions),
+          strategy: new MultiObjectivePoolStrategy(
+            ids.map(String),
+            Xm,
+            Math.max(5, Math.min(10, (Xm[0]?.length ?? 1) + 1)),
+            this.multiOptions,
+          ),
           observations: [],
         };
       }

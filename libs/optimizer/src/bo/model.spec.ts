@@ -15,7 +15,10 @@ describe('ObjectiveModel warp selection', () => {
   it('picks the log warp for a bowl with a huge range of bad values (maximising -f)', () => {
     // Rosenbrock-like: f spans four orders of magnitude, the good values are a thin valley.
     const f = (x: number[]) => 100 * (10 * x[1] - (10 * x[0] - 5) ** 2 / 10) ** 2 + (1 - 10 * x[0]) ** 2;
-    const fit = new ObjectiveModel().fit(X, X.map((x) => -f(x)));
+    const fit = new ObjectiveModel().fit(
+      X,
+      X.map((x) => -f(x)),
+    );
     expect(fit.warp.kind).toBe('log');
     expect(fit.evidence[fit.warp.label]).toBeGreaterThan(fit.evidence.none);
   });

@@ -120,7 +120,6 @@ export class PoolStrategy {
     }
     return out;
   }
-
 }
 
 /** Farthest-point picks among the free rows: each new row maximises its distance to the taken ones (random first row). */

@@ -31,7 +31,17 @@ describe('Monte Carlo expected hypervolume improvement', () => {
   it('is the hypervolume improvement of the mean where the posterior is certain', () => {
     // At the training point the posterior is (almost) certain: f = (2, 2); front {(3,1),(1,3)}, ref (0,0) -> improvement 1.
     const models = [fixedGp(X, [2]), fixedGp(X, [2])];
-    const acq = monteCarloEhvi({ models, front: [[3, 1], [1, 3]], ref: [0, 0], pending: [], samples: 64, seed: 1 });
+    const acq = monteCarloEhvi({
+      models,
+      front: [
+        [3, 1],
+        [1, 3],
+      ],
+      ref: [0, 0],
+      pending: [],
+      samples: 64,
+      seed: 1,
+    });
     expect(Math.exp(acq.evaluate([[0]])[0])).toBeCloseTo(1, 3);
   });
 
@@ -50,7 +60,9 @@ describe('Monte Carlo expected hypervolume improvement', () => {
     const models = [fixedGp(X, [0]), fixedGp(X, [0])];
     const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
     const alone = Math.exp(monteCarloEhvi({ ...base, pending: [] }).evaluate([[5]])[0]);
-    const halved = Math.exp(monteCarloEhvi({ ...base, pending: [], weight: (P) => new Float64Array(P.length).fill(0.5) }).evaluate([[5]])[0]);
+    const halved = Math.exp(
+      monteCarloEhvi({ ...base, pending: [], weight: (P) => new Float64Array(P.length).fill(0.5) }).evaluate([[5]])[0],
+    );
     expect(halved).toBeCloseTo(alone / 2, 10);
     // A pending point at the candidate itself: the joint sample says the candidate brings nothing new.
     const same = Math.exp(monteCarloEhvi({ ...base, pending: [[5]] }).evaluate([[5]])[0]);

@@ -54,7 +54,11 @@ function volume(pts: number[][], ref: readonly number[]): number {
   const m = ref.length;
   if (pts.length === 0) return 0;
   if (m === 1) return Math.max(...pts.map((p) => p[0])) - ref[0];
-  if (m === 2) return sweep2(pts.sort((a, b) => b[0] - a[0] || b[1] - a[1]), ref);
+  if (m === 2)
+    return sweep2(
+      pts.sort((a, b) => b[0] - a[0] || b[1] - a[1]),
+      ref,
+    );
   // Slices along the last objective: between consecutive values of it (best first),
   // the slab is covered by the projection of the points at least that good.
   const s = [...pts].sort((a, b) => b[m - 1] - a[m - 1]);
@@ -96,7 +100,10 @@ export class PreparedFront {
     readonly ref: readonly number[],
   ) {
     this.points = nonDominated(beyond(points, ref)).sort((a, b) => b[0] - a[0] || b[1] - a[1]);
-    this.volume = volume(this.points.map((p) => [...p]), ref);
+    this.volume = volume(
+      this.points.map((p) => [...p]),
+      ref,
+    );
   }
 
   /**

@@ -57,7 +57,11 @@ describe('MultiObjectiveStrategy', () => {
   it('grows the hypervolume with ParEGO too', async () => {
     const s = new MultiObjectiveStrategy({ acquisition: 'parego', rawSamples: 128 });
     const obs = observed([0.02, 0.04, 0.06, 0.08, 0.1]);
-    const hv = () => hypervolume(obs.map((o) => [o.values?.a as number, -(o.values?.b as number)]), [0, -1]);
+    const hv = () =>
+      hypervolume(
+        obs.map((o) => [o.values?.a as number, -(o.values?.b as number)]),
+        [0, -1],
+      );
     const before = hv();
     for (let k = 0; k < 4; k++) {
       const [p] = await s.ask({ space, objectives, observations: obs, pending: [], n: 1, seed: 4 });

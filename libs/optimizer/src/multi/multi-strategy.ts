@@ -87,7 +87,14 @@ export class MultiObjectiveStrategy {
     const nInit = initialDesignSize(space, this.options.initialDesign);
     if (inInitialDesign({ observed: observed.length, pending: request.pending.length, succeeded: succeeded.length }, nInit)) {
       this.lastFromDesign = true;
-      return this.design.ask({ space, direction: 'maximize', observations: [], pending: [...observed.map((o) => o.params), ...request.pending], n, seed: request.seed });
+      return this.design.ask({
+        space,
+        direction: 'maximize',
+        observations: [],
+        pending: [...observed.map((o) => o.params), ...request.pending],
+        n,
+        seed: request.seed,
+      });
     }
     const data: OutcomeData = {
       X: succeeded.map((o) => enc.encode(o.params)),
@@ -102,13 +109,24 @@ export class MultiObjectiveStrategy {
     for (const p of [...observed.map((o) => o.params), ...request.pending, ...(request.rejected ?? [])]) taken.add(space.key(p));
     const excluded = (x: number[]) => taken.has(space.key(enc.decode(x)));
     const seed = mixSeed(request.seed, observed.length, request.pending.length);
-    const local = localCandidates(enc, models.frontX.length > 0 ? models.frontX : data.X, this.options.localCandidates, new Rng(seed ^ 0x5bd1e995));
+    const local = localCandidates(
+      enc,
+      models.frontX.length > 0 ? models.frontX : data.X,
+      this.options.localCandidates,
+      new Rng(seed ^ 0x5bd1e995),
+    );
     const picks = proposeBatch(
       models,
       { pending: request.pending.filter(valid).map((p) => enc.encode(p)), n, seed },
       this.options,
       (acq, s) => {
-        const found = maximizeAcquisition(acq, enc, { seed: s, rawSamples: this.options.rawSamples, starts: this.options.starts, extra: local, excluded });
+        const found = maximizeAcquisition(acq, enc, {
+          seed: s,
+          rawSamples: this.options.rawSamples,
+          starts: this.options.starts,
+          extra: local,
+          excluded,
+        });
         if (!found) return undefined;
         const x = enc.encode(enc.decode(found.x));
         taken.add(space.key(enc.decode(x)));
@@ -116,7 +134,11 @@ export class MultiObjectiveStrategy {
       },
       this.raw.gp,
     );
-    const proposals: MultiProposal[] = picks.map((p) => ({ params: enc.decode(p.x), predictions: models.predictions(p.x), acquisition: p.value }));
+    const proposals: MultiProposal[] = picks.map((p) => ({
+      params: enc.decode(p.x),
+      predictions: models.predictions(p.x),
+      acquisition: p.value,
+    }));
     if (proposals.length < n) {
       // A tiny discrete space may be exhausted by the model search: let the design fill in.
       const rest = await this.design.ask({

@@ -96,7 +96,8 @@ export class ExtraTrees implements Surrogate {
     const T = this.forest.length;
     for (let i = 0; i < m; i++) {
       const x = X[i];
-      if (x.length !== this.dim) throw new Error(`extra trees: point ${i} has ${x.length} coordinates, the model was fitted on ${this.dim}`);
+      if (x.length !== this.dim)
+        throw new Error(`extra trees: point ${i} has ${x.length} coordinates, the model was fitted on ${this.dim}`);
       let s = 0;
       let s2 = 0;
       let within = 0;

@@ -11,7 +11,11 @@ import { defaultPriors } from './mll.js';
 export class FeasibilityModel implements Surrogate {
   private readonly gp: GaussianProcess;
 
-  constructor(dim: number, readonly tau = 0.5, options: GpOptions = {}) {
+  constructor(
+    dim: number,
+    readonly tau = 0.5,
+    options: GpOptions = {},
+  ) {
     const priors = defaultPriors(dim);
     // Labels are not smooth at the boundary: allow more noise than for objectives.
     this.gp = new GaussianProcess({ priors: { ...priors, noise: { loc: -2, scale: 1 } }, ...options });
@@ -19,7 +23,10 @@ export class FeasibilityModel implements Surrogate {
 
   /** `y` holds 1 for feasible, 0 for failed points. */
   fit(X: number[][], y: number[]): void {
-    this.gp.fit(X, y.map((v) => (v > 0.5 ? 1 : -1)));
+    this.gp.fit(
+      X,
+      y.map((v) => (v > 0.5 ? 1 : -1)),
+    );
   }
 
   /** Posterior of the latent feasibility score (positive = feasible). */

@@ -123,13 +123,18 @@ describe('fault injection', () => {
       cleanups.push(async () => watcher.stop());
       // The invariants after every round of faults; a violation is kept (with its round) and fails the run at the end.
       const violations: string[] = [];
+      const broken = { doubled: 0, ackedMissing: 0, forgedStored: 0, overBound: 0 };
       let checksRun = 0;
       const afterRound = async (round: number, kinds: FaultKind[]) => {
         const found = await until(() => checkInFlight(database, wire, watcher), { timeoutMs: 30_000, intervalMs: 200 });
         const late = await overBound(database);
         checksRun++;
-        const seen = [...found.doubled, ...found.ackedMissing, ...found.forgedStored, ...late];
-        const fresh = seen.filter((v) => !violations.some((w) => w.endsWith(v)));
+        const isNew = (v: string) => !violations.some((w) => w.endsWith(v));
+        broken.doubled += found.doubled.filter(isNew).length;
+        broken.ackedMissing += found.ackedMissing.filter(isNew).length;
+        broken.forgedStored += found.forgedStored.filter(isNew).length;
+        broken.overBound += late.filter(isNew).length;
+        const fresh = [...found.doubled, ...found.ackedMissing, ...found.forgedStored, ...late].filter(isNew);
         violations.push(...fresh.map((v) => `round ${round} (${kinds.join(' + ')}): ${v}`));
         if (fresh.length > 0) log(`round ${round}: ${fresh.length} invariant(s) broken, e.g. ${fresh[0]}`);
       };
@@ -161,7 +166,7 @@ describe('fault injection', () => {
       process.stdout.write(
         [
           `rounds of faults: ${injector.rounds} (two at once: ${injector.doubleRounds}), invariant checks after each: ${checksRun}`,
-          `invariants broken during the run: ${violations.length}`,
+          `invariants broken during the run: ${violations.length} (doubled ${broken.doubled}, acknowledged but missing ${broken.ackedMissing}, forged stored ${broken.forgedStored}, campaigns past the bound ${broken.overBound})`,
           ...violations.slice(0, 20).map((v) => `  violation: ${v}`),
           `campaigns past the bound of ${BOUND_S} s: ${slow.over.length} (slowest ${slow.slowestS} s)`,
           ...slow.over.map((o) => `  over: ${o}`),

@@ -2,34 +2,44 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { startSimRig, type SimRig } from '#simulators';
 import { until } from '../support/poll.js';
 import { braninCampaign } from '../support/service.js';
-import { OutcomeWatcher, verify, type CampaignPlan, type Verdict } from './support/checks.js';
+import { checkInFlight, OutcomeWatcher, verify, type CampaignPlan, type Verdict } from './support/checks.js';
 import { DatabaseServer } from './support/database-server.js';
 import { FaultyDevice } from './support/faulty-device.js';
 import { FaultInjector, type Rig } from './support/injector.js';
 import { MosquittoProcess } from './support/mosquitto-process.js';
 import { ServiceProcess } from './support/service-process.js';
-import { FaultTally, rngFor } from './support/tally.js';
+import { FaultTally, rngFor, type FaultKind } from './support/tally.js';
 import { FORGED_Y, Wire } from './support/wire.js';
 
 /**
- * Fault injection (`npm run test:faults`): real campaigns on the suite's own
- * PostgreSQL and Mosquitto, with simulated rigs and misbehaving scripted
- * devices, while the service is SIGKILLed, the broker and the database are
- * restarted, and results are duplicated, delayed, reordered, replayed and
- * forged. Afterwards every experiment of every budget must have exactly one
- * outcome, stored once, and every re-dispatch must be explained in the audit log.
+ * Fault injection (`npm run test:faults`), in randomised mode: for a set time,
+ * real campaigns on the suite's own PostgreSQL and Mosquitto, with simulated
+ * rigs and misbehaving scripted devices, while a seeded schedule injects rounds
+ * of one fault or two at once (the service SIGKILLed or SIGTERMed, a rig and
+ * the service killed together, the broker and the database restarted, forged
+ * offlines, wrong protocol versions) and results are duplicated, delayed,
+ * reordered, replayed and forged. After every round the invariants are checked
+ * (nothing doubled, no acknowledged result missing, no forgery stored, no
+ * campaign running past the bound); afterwards every experiment of every budget
+ * must have exactly one outcome, stored once, and every re-dispatch must be
+ * explained in the audit log.
  *
- * FAULTS_SEED picks the fault sequence (default 20261122); FAULTS_CAMPAIGNS the number of campaigns (default 24).
+ * FAULTS_SEED picks the fault sequence (default 20261122; printed, so a failing run can be replayed);
+ * FAULTS_DURATION_S the time under fire (default 300); FAULTS_CAMPAIGNS caps the campaigns started (default none);
+ * FAULTS_CAMPAIGN_BOUND_S the time every campaign must finish within (default 240).
  */
 const SEED = Number(process.env.FAULTS_SEED ?? 20261122);
-const CAMPAIGNS = Number(process.env.FAULTS_CAMPAIGNS ?? 24);
+const CAMPAIGNS = Number(process.env.FAULTS_CAMPAIGNS ?? Infinity);
+const BOUND_S = Number(process.env.FAULTS_CAMPAIGN_BOUND_S ?? 240);
 const AT_ONCE = 6;
 const SIM_KIND = 'faults-sim';
 const SCRIPTED_KIND = 'faults-scripted';
 /** experimentTimeoutS of the scripted devices' campaigns: a device that never answers is given up on after this. */
 const TIMEOUT_S = 4;
 /** Time for the campaigns under fire; then the faults stop and the campaigns get a quiet period to finish. */
-const FIRE_MS = 6 * 60_000;
+const FIRE_MS = Number(process.env.FAULTS_DURATION_S ?? 300) * 1000;
+/** No campaign starts this close to the end of the fire period: it would only run in the quiet. */
+const LAST_START_MS = Math.min(30_000, FIRE_MS / 4);
 const QUIET_MS = 90_000;
 
 const log = (line: string) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -41,7 +51,7 @@ describe('fault injection', () => {
   });
 
   it(
-    `runs ${CAMPAIGNS} campaigns through ≥ 200 seeded faults with nothing lost or doubled (seed ${SEED})`,
+    `runs campaigns for ${FIRE_MS / 1000} s through ≥ 500 seeded faults of ≥ 12 kinds with nothing lost or doubled (seed ${SEED})`,
     async () => {
       const began = Date.now();
       const tally = new FaultTally();
@@ -57,27 +67,31 @@ describe('fault injection', () => {
 
       // Four simulated rigs (noise, random experiment and device failures) and three scripted misbehaving devices.
       const rigs: SimRig[] = [];
-      for (let i = 0; i < 4; i++) {
-        rigs.push(
-          await startSimRig({
-            url: broker.url,
-            deviceId: `sim-${i}`,
-            functionName: 'branin',
-            kind: SIM_KIND,
-            noise: 0.05,
-            // Slow enough that every campaign lives through several infrastructure faults.
-            latencyMs: 1500,
-            jitterMs: 1500,
-            failureRate: 0.04,
-            deviceFailureRate: 0.05,
-            capacity: 1,
-            objective: 'y',
-            seed: SEED + i,
-            heartbeatIntervalS: 3,
-            resendIntervalMs: 700,
-          }),
-        );
-      }
+      const startRig = (i: number) =>
+        startSimRig({
+          url: broker.url,
+          deviceId: `sim-${i}`,
+          functionName: 'branin',
+          kind: SIM_KIND,
+          noise: 0.05,
+          // Slow enough that every campaign lives through several infrastructure faults.
+          latencyMs: 1500,
+          jitterMs: 1500,
+          failureRate: 0.04,
+          deviceFailureRate: 0.05,
+          capacity: 1,
+          objective: 'y',
+          seed: SEED + i,
+          heartbeatIntervalS: 3,
+          resendIntervalMs: 700,
+        });
+      for (let i = 0; i < 4; i++) rigs.push(await startRig(i));
+      // A rig killed with the service: gone with its memory (outbox, running experiments), back afresh.
+      const restartRig = async (id: string) => {
+        const i = rigs.findIndex((r) => r.device.deviceId === id);
+        await rigs[i].stop();
+        rigs[i] = await startRig(i);
+      };
       cleanups.push(async () => void (await Promise.all(rigs.map((r) => r.stop()))));
       const scripted = [0, 1, 2].map(
         (i) =>
@@ -107,7 +121,24 @@ describe('fault injection', () => {
       const watcher = new OutcomeWatcher(database);
       watcher.start(400);
       cleanups.push(async () => watcher.stop());
-      const injector = new FaultInjector({ seed: SEED, database, broker, service, wire, tally, devices, log });
+      // The invariants after every round of faults; a violation is kept (with its round) and fails the run at the end.
+      const violations: string[] = [];
+      const broken = { doubled: 0, ackedMissing: 0, forgedStored: 0, overBound: 0 };
+      let checksRun = 0;
+      const afterRound = async (round: number, kinds: FaultKind[]) => {
+        const found = await until(() => checkInFlight(database, wire, watcher), { timeoutMs: 30_000, intervalMs: 200 });
+        const late = await overBound(database);
+        checksRun++;
+        const isNew = (v: string) => !violations.some((w) => w.endsWith(v));
+        broken.doubled += found.doubled.filter(isNew).length;
+        broken.ackedMissing += found.ackedMissing.filter(isNew).length;
+        broken.forgedStored += found.forgedStored.filter(isNew).length;
+        broken.overBound += late.filter(isNew).length;
+        const fresh = [...found.doubled, ...found.ackedMissing, ...found.forgedStored, ...late].filter(isNew);
+        violations.push(...fresh.map((v) => `round ${round} (${kinds.join(' + ')}): ${v}`));
+        if (fresh.length > 0) log(`round ${round}: ${fresh.length} invariant(s) broken, e.g. ${fresh[0]}`);
+      };
+      const injector = new FaultInjector({ seed: SEED, database, broker, service, wire, tally, devices, log, restartRig, afterRound });
       injector.start();
 
       const plans = await runCampaigns(service, database, log);
@@ -130,11 +161,30 @@ describe('fault injection', () => {
         watcher,
       );
       const crashes = [...injector.unexpectedExits, ...service.crashes];
+      const slow = await campaignTimes(database, plans);
       report(verdict, tally, crashes, Date.now() - began, service.starts);
+      process.stdout.write(
+        [
+          `rounds of faults: ${injector.rounds} (two at once: ${injector.doubleRounds}), invariant checks after each: ${checksRun}`,
+          `invariants broken during the run: ${violations.length} (doubled ${broken.doubled}, acknowledged but missing ${broken.ackedMissing}, forged stored ${broken.forgedStored}, campaigns past the bound ${broken.overBound})`,
+          ...violations.slice(0, 20).map((v) => `  violation: ${v}`),
+          `campaigns past the bound of ${BOUND_S} s: ${slow.over.length} (slowest ${slow.slowestS} s)`,
+          ...slow.over.map((o) => `  over: ${o}`),
+          ...injector.findings.map((f) => `  finding: ${f}`),
+          `kinds of faults injected: ${tally.entries().filter(([, n]) => n > 0).length}; seed ${SEED} (FAULTS_SEED=${SEED} replays it)`,
+          '',
+        ].join('\n'),
+      );
 
-      expect(tally.total()).toBeGreaterThanOrEqual(200);
+      expect(tally.total()).toBeGreaterThanOrEqual(500);
+      expect(tally.entries().filter(([, n]) => n > 0).length).toBeGreaterThanOrEqual(12);
       for (const kind of ['service-sigkill', 'broker-restart', 'database-outage'] as const)
         expect(tally.get(kind)).toBeGreaterThanOrEqual(5);
+      expect(injector.doubleRounds).toBeGreaterThan(0);
+      expect(checksRun).toBe(injector.rounds);
+      expect(violations).toEqual([]);
+      expect(slow.over).toEqual([]);
+      expect(injector.findings).toEqual([]);
       expect(verdict.campaigns).toBeGreaterThanOrEqual(20);
       expect(crashes).toEqual([]);
       expect(verdict.problems.filter((p) => !p.includes('the result was dropped') && !p.includes('as the outcome of attempt'))).toEqual([]);
@@ -169,7 +219,8 @@ describe('fault injection', () => {
 /** Creates the campaigns, AT_ONCE at a time, each starting when another finishes, through the faults. */
 async function runCampaigns(service: ServiceProcess, database: DatabaseServer, log: (line: string) => void): Promise<CampaignPlan[]> {
   const rng = rngFor(SEED, 'campaigns');
-  const specs = Array.from({ length: CAMPAIGNS }, (_, i) => {
+  // Drawn one by one as campaigns start, so a longer run draws the same first campaigns.
+  const specOf = (i: number) => {
     const scripted = i % 3 === 2;
     const strategies = ['sobol', 'random', 'lhs', 'default'] as const;
     return {
@@ -186,13 +237,13 @@ async function runCampaigns(service: ServiceProcess, database: DatabaseServer, l
         ...(scripted ? { experimentTimeoutS: TIMEOUT_S } : {}),
       }),
     };
-  });
+  };
   const plans: CampaignPlan[] = [];
   const deadline = Date.now() + FIRE_MS;
   let next = 0;
   const worker = async () => {
-    while (next < specs.length && Date.now() < deadline) {
-      const spec = specs[next++];
+    while (next < CAMPAIGNS && Date.now() < deadline - LAST_START_MS) {
+      const spec = specOf(next++);
       const id = await create(service, database, spec.name, spec.definition);
       plans.push({ id, name: spec.name, budget: spec.definition.budget as number, scripted: spec.scripted });
       await until(async () => (await unfinished(database, [{ id }])) === 0 || undefined, {
@@ -200,7 +251,7 @@ async function runCampaigns(service: ServiceProcess, database: DatabaseServer, l
         intervalMs: 250,
         what: `${spec.name} to complete`,
       }).catch(() => log(`${spec.name} still running at the end of the fire period`));
-      log(`${spec.name} finished (${plans.length}/${specs.length} started)`);
+      log(`${spec.name} finished (${plans.length} started)`);
     }
   };
   await Promise.all(Array.from({ length: AT_ONCE }, worker));
@@ -236,6 +287,29 @@ async function unfinished(database: DatabaseServer, plans: { id: string }[]): Pr
   } catch {
     return undefined; // the database is down (a fault): ask again
   }
+}
+
+/** Campaigns of this run still running longer than the bound after their creation (the service's clock is the database's). */
+async function overBound(database: DatabaseServer): Promise<string[]> {
+  const rows = await database
+    .query<{ name: string; s: number }>(
+      `SELECT name, extract(epoch FROM now() - created_at)::int AS s FROM campaigns WHERE status <> 'completed' AND now() - created_at > $1 * interval '1 second'`,
+      [BOUND_S],
+    )
+    .catch(() => []);
+  return rows.map((r) => `${r.name} still running ${r.s} s after its creation (bound ${BOUND_S} s)`);
+}
+
+/** How long each campaign took from creation to completion; those past the bound, or never completed. */
+async function campaignTimes(database: DatabaseServer, plans: CampaignPlan[]): Promise<{ over: string[]; slowestS: number }> {
+  const rows = await database.query<{ name: string; s: number | null }>(
+    `SELECT name, extract(epoch FROM completed_at - created_at)::int AS s FROM campaigns WHERE id = ANY($1::uuid[])`,
+    [plans.map((p) => p.id)],
+  );
+  return {
+    over: rows.filter((r) => r.s === null || r.s > BOUND_S).map((r) => `${r.name}: ${r.s === null ? 'never completed' : `${r.s} s`}`),
+    slowestS: Math.max(0, ...rows.map((r) => r.s ?? 0)),
+  };
 }
 
 /** Self-check of the checks: a changed value, an unexplained attempt, an outcome undone, a forged value. */

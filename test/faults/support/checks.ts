@@ -271,3 +271,52 @@ export async function verify(
   problems.push(...watcher.overwritten.map((o) => `outcome changed after it was stored: ${o}`));
   return v;
 }
+
+/** What one look in the middle of the run found broken (each count since the start of the run). */
+export interface InFlight {
+  /** Outcomes changed once stored, failures recorded twice, experiments beyond a budget. */
+  doubled: string[];
+  /** Results acknowledged ok on the wire that the database does not hold as that device's outcome. */
+  ackedMissing: string[];
+  forgedStored: string[];
+}
+
+/**
+ * The invariants that must hold at every moment, not only at the end, checked
+ * between rounds of faults: nothing stored twice, no acknowledged result
+ * missing, no forgery stored. An ack is published after its outcome is
+ * committed, so every ack the wire has seen is already in the database.
+ */
+export async function checkInFlight(db: DatabaseServer, wire: Wire, watcher: OutcomeWatcher): Promise<InFlight> {
+  await watcher.poll();
+  const doubled = [...watcher.overwritten];
+  const twice = await db.query<{ experiment_id: string; n: number }>(
+    `SELECT experiment_id, count(*)::int AS n FROM audit_log WHERE action = 'experiment.failed' AND experiment_id IS NOT NULL
+     GROUP BY experiment_id HAVING count(*) > 1`,
+  );
+  doubled.push(...twice.map((t) => `${t.experiment_id}: its failure recorded ${t.n} times`));
+  const over = await db.query<{ name: string; n: number; budget: number }>(
+    `SELECT c.name, count(e.id)::int AS n, (c.definition->>'budget')::int AS budget FROM campaigns c
+     JOIN experiments e ON e.campaign_id = c.id AND e.status <> 'cancelled'
+     GROUP BY c.id HAVING count(e.id) > (c.definition->>'budget')::int`,
+  );
+  doubled.push(...over.map((o) => `${o.name}: ${o.n} experiments for a budget of ${o.budget}`));
+  const forged = await db.query<{ id: string }>(`SELECT id FROM experiments WHERE objective = $1 OR ("values"->>'y')::float8 = $1`, [
+    FORGED_Y,
+  ]);
+  const acked = wire.results.filter((s) => wire.acked.has(reportKey(s.deviceId, s.experimentId, s.attempt)));
+  const stored = await db.query<{ id: string; status: string; device_id: string | null }>(
+    `SELECT id, status, device_id FROM experiments WHERE id = ANY($1::uuid[])`,
+    [[...new Set(acked.map((s) => s.experimentId))]],
+  );
+  const byId = new Map(stored.map((r) => [r.id, r]));
+  const ackedMissing = acked
+    .filter((s) => {
+      const r = byId.get(s.experimentId);
+      return !r || r.device_id !== s.deviceId || (r.status !== 'completed' && r.status !== 'failed');
+    })
+    .map(
+      (s) => `${reportKey(s.deviceId, s.experimentId, s.attempt)}: acknowledged ok, yet ${byId.get(s.experimentId)?.status ?? 'missing'}`,
+    );
+  return { doubled, ackedMissing: [...new Set(ackedMissing)], forgedStored: forged.map((f) => `${f.id}: a forged value stored`) };
+}

@@ -57,12 +57,18 @@ export class ServiceProcess {
     );
   }
 
-  /** SIGKILL, then a new process on the same database, broker and port. */
-  async killAndRestart(): Promise<void> {
+  /**
+   * SIGKILL (or SIGTERM), then a new process on the same database, broker and port; `whileDown` runs
+   * between the two (a rig restarted while the service is away). A SIGTERM must end the process with
+   * exit 0 (a graceful shutdown): any other code is recorded as a crash.
+   */
+  async killAndRestart(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL', whileDown?: () => Promise<void>): Promise<void> {
     const child = this.child!;
     this.killing = true;
-    child.kill('SIGKILL');
-    await child.exited;
+    child.kill(signal);
+    const code = await child.exited;
+    if (signal === 'SIGTERM' && code !== 0) this.crashes.push(`exit ${code} on SIGTERM; last output:\n${child.output.slice(-4000)}`);
+    await whileDown?.();
     await this.launch();
   }
 

@@ -4,6 +4,8 @@ import { hash32 } from '#simulators';
 /** Every kind of fault the suite injects. */
 export const FAULT_KINDS = [
   'service-sigkill',
+  'service-sigterm',
+  'rig-and-service-killed',
   'broker-restart',
   'database-outage',
   'duplicate-result',
@@ -13,6 +15,8 @@ export const FAULT_KINDS = [
   'late-result',
   'replayed-result',
   'unassigned-result',
+  'wrong-version',
+  'forged-offline',
   'forged-conflict',
   'stalled-campaign',
 ] as const;

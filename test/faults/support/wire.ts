@@ -72,6 +72,20 @@ export class Wire {
     await this.client.publishAsync(topics.events(asDevice), encodeMessage('events', event), { qos: 1 });
   }
 
+  /**
+   * A result in another protocol version on the assigned device's own topic: the service must refuse it
+   * as a device problem (re-dispatch), never store it. It carries the forged value, so storing it shows.
+   */
+  async wrongVersion(deviceId: string, experimentId: string, attempt: number): Promise<void> {
+    const event = { v: 2, type: 'result', experimentId, attempt, ts: new Date().toISOString(), values: { y: FORGED_Y } };
+    await this.client.publishAsync(topics.events(deviceId), JSON.stringify(event), { qos: 1 });
+  }
+
+  /** A non-retained `offline` on a live device's availability topic, which its next heartbeat contradicts. */
+  async forgeOffline(deviceId: string): Promise<void> {
+    await this.client.publishAsync(topics.availability(deviceId), JSON.stringify({ v: 1, status: 'offline' }), { qos: 1 });
+  }
+
   /** Publishes again, byte for byte, a genuine result seen earlier. */
   async replay(seen: SeenResult): Promise<void> {
     await this.client.publishAsync(seen.topic, seen.payload, { qos: 1 });

@@ -99,21 +99,36 @@ describe('result ingestion over MQTT', () => {
     expect(r.objective).toBeNull();
   });
 
-  it('records a null measurement and an out-of-schema value as a failed experiment, not a lost message', async () => {
+  it('records a null measurement as a failed experiment, and refuses an out-of-schema value as a device problem', async () => {
     const [, , , a, b] = device.runs();
     await device.publishEvent({ type: 'result', experimentId: a.experimentId, values: { y: null } });
     await device.waitForAck(a.experimentId);
     expect(await row(a.experimentId)).toMatchObject({ status: 'failed', failure_scope: 'experiment', objective: null });
     expect((await row(a.experimentId)).failure_reason).toMatch(/no value \(null\) for "y"/);
 
-    // JSON cannot carry NaN: a rig that sends "NaN" gets a clear refusal, and the experiment fails with the reason.
+    // JSON cannot carry NaN: a rig that sends "NaN" gets a clear refusal. What it says cannot be trusted (a broken
+    // adapter as likely as a condition), so the experiment goes to another device, audited, and is never data.
     await device.publishEvent(
       `{"v":1,"type":"result","experimentId":"${b.experimentId}","ts":"${new Date().toISOString()}","values":{"y":"NaN"}}`,
     );
     const [ack] = await device.waitForAck(b.experimentId);
     expect(ack).toMatchObject({ status: 'error', error: { code: 'malformed' } });
     expect((ack as { error: { message: string } }).error.message).toMatch(/values\.y/);
-    expect(await row(b.experimentId)).toMatchObject({ status: 'failed', failure_scope: 'experiment' });
+    const moved = await until(
+      async () =>
+        (
+          (await svc.dataSource.query(
+            `SELECT details FROM audit_log WHERE experiment_id = $1 AND action = 'experiment.redispatch'`,
+            [b.experimentId],
+          )) as { details: { cause: string; reason: string } }[]
+        )[0],
+      { what: 'the re-dispatch of the experiment whose report was unreadable' },
+    );
+    expect(moved.details).toMatchObject({ cause: 'protocol' });
+    expect(moved.details.reason).toMatch(/sent a report this service cannot read/);
+    const after = await row(b.experimentId);
+    expect(after.failure_scope).toBeNull();
+    expect(after.objective).toBeNull();
   });
 
   it('survives garbage on every topic without storing anything', async () => {

@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
+import { UUID } from '../common/uuid.js';
 import { EXPERIMENT_STATUS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
 import { HoldingsService } from './holdings.service.js';
@@ -255,12 +256,14 @@ export class DevicesService {
   }
 
   /**
-   * A final report in a protocol version this service does not speak: the device is at fault (an
-   * adapter out of date), not the condition. Its experiment goes to another device, audited with
+   * A final report this service cannot read (a protocol version it does not speak, values outside the
+   * schema): the device is at fault (an adapter out of date or broken), not the condition. Its
+   * experiment goes to another device, audited with
    * the reason; nothing reaches the optimizer. A report on an experiment not running on this device
    * changes nothing.
    */
-  async onProtocolMismatch(deviceId: string, experimentId: string, error: string): Promise<void> {
+  async onProtocolError(deviceId: string, experimentId: string, reason: string): Promise<void> {
+    if (!UUID.test(experimentId)) return; // no experiment of ours (and text the database would refuse)
     const [e] = await queryRows<{ id: string; campaign_id: string; attempt: number }>(
       this.dataSource,
       `SELECT id, campaign_id, attempt FROM experiments
@@ -272,7 +275,7 @@ export class DevicesService {
       { id: e.id, campaignId: e.campaign_id, deviceId, attempt: e.attempt },
       {
         cause: 'protocol',
-        reason: `device ${deviceId} reported in a protocol this service does not speak: ${error}`,
+        reason: reason.slice(0, 1024),
         actor: `device:${deviceId}`,
       },
     );

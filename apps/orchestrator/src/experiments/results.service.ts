@@ -297,21 +297,6 @@ export class ResultsService {
     return ingested;
   }
 
-  /** A result the service cannot read (a NaN, a wrong type) fails its experiment with the reason; nothing else changes. */
-  async onUnreadableReport(deviceId: string, experimentId: string, error: string): Promise<Ingested> {
-    const row = await this.load(deviceId, experimentId);
-    const reason = `unreadable report from device ${deviceId}: ${error}`.slice(0, 1024);
-    const report: FinalReport = {
-      deviceId,
-      attempt: row.attempt,
-      outcome: { status: EXPERIMENT_STATUS.failed, scope: 'experiment' },
-      objective: null,
-      reason,
-      reportedAt: this.clock.now().toISOString(),
-    };
-    return this.experimentFailure(row, report, reason);
-  }
-
   /** The condition failed: recorded, with its reason, as data for the optimizer. */
   private async experimentFailure(
     row: ExperimentRow,

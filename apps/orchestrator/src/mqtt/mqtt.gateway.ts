@@ -197,7 +197,9 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
 
   /**
    * A final report we cannot read would be re-sent forever: tell the device why
-   * it is refused, and record the experiment as failed with that reason.
+   * it is refused. What it says of the chemistry cannot be trusted (another
+   * protocol version, values outside the schema), so it is a device problem:
+   * the experiment goes to another device, and is never data for the optimizer.
    */
   private async malformedEvent(deviceId: string, topic: string, payload: Buffer, error: string): Promise<void> {
     this.malformed(topic, error);
@@ -209,21 +211,19 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (typeof raw !== 'object' || raw === null || typeof raw.experimentId !== 'string' || raw.experimentId.length > 128) return;
     if (raw.type !== 'result' && raw.type !== 'failed') return;
-    if (raw.v !== PROTOCOL_VERSION) {
-      // Another protocol version says nothing about the chemistry: a device problem, never data for the optimizer.
-      try {
-        await this.devices.onProtocolMismatch(deviceId, raw.experimentId, error);
-      } catch (e) {
-        if (!(e instanceof DomainError)) throw e;
-      }
-      return this.ack(deviceId, raw.experimentId, undefined, { code: 'unsupported_version', message: error });
-    }
+    const unsupported = raw.v !== PROTOCOL_VERSION;
     try {
-      await this.results.onUnreadableReport(deviceId, raw.experimentId, error);
+      await this.devices.onProtocolError(
+        deviceId,
+        raw.experimentId,
+        unsupported
+          ? `device ${deviceId} reported in a protocol this service does not speak: ${error}`
+          : `device ${deviceId} sent a report this service cannot read: ${error}`,
+      );
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
     }
-    await this.ack(deviceId, raw.experimentId, undefined, { code: 'malformed', message: error });
+    await this.ack(deviceId, raw.experimentId, undefined, { code: unsupported ? 'unsupported_version' : 'malformed', message: error });
   }
 
   /** `ok` for an outcome now in the database; `conflict` (with the kept report's id) for one that contradicts it. */

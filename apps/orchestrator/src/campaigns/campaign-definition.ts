@@ -164,7 +164,10 @@ export function withPrimaryObjective(d: ParsedDefinition): CampaignDefinition {
  * Validates a campaign definition and names every problem: schema errors and
  * the semantic ones (empty ranges, duplicate names, a batch larger than the
  * budget, constraints on unknown or non-numeric parameters, or that no point
- * satisfies).
+ * satisfies), and those of its outcomes (outcomes-definition.ts): objectives
+ * named twice, impossible limits, a strategy kind for one objective only, and
+ * outcomes that the devices of its kind do not measure, where the caller
+ * passes what they declare (`known.measured`, one list per device).
  */
 export function parseCampaignDefinition(input: unknown, known: { measured?: readonly (readonly string[])[] } = {}): CampaignDefinition {
   const r = campaignDefinitionSchema.safeParse(input);

@@ -9,8 +9,7 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
 import { definitionOf, storedDefinition } from './stored-definition.js';
-import { outcomesOf } from './outcomes-definition.js';
-import { paretoSummary, type ParetoSummary } from './pareto.js';
+import { paretoOf, type ParetoSummary } from './pareto.js';
 import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
@@ -419,14 +418,4 @@ function summary(c: CampaignEntity, definition: CampaignDefinition, stats: Campa
     createdAt: c.createdAt,
     completedAt: c.completedAt,
   };
-}
-
-/** The Pareto summary of a campaign of several objectives or with outcome limits, from its completed experiments. */
-function paretoOf(definition: CampaignDefinition, experiments: readonly ExperimentEntity[]): ParetoSummary | null {
-  const outcomes = outcomesOf(definition);
-  if (!outcomes.pareto) return null;
-  const completed = experiments.flatMap((e) =>
-    e.status === 'completed' && e.values ? [{ experimentId: e.id, index: e.index, values: e.values, finishedAt: e.finishedAt }] : [],
-  );
-  return paretoSummary(outcomes.objectives, outcomes.constraints, completed);
 }

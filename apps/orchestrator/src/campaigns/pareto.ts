@@ -9,7 +9,7 @@ import {
   type OutcomeConstraint,
   type Prediction,
 } from '#optimizer';
-import type { ParetoTarget } from './outcomes-definition.js';
+import { outcomesOf, type ObjectiveDefinition, type OutcomeFields, type ParetoTarget } from './outcomes-definition.js';
 
 /**
  * A campaign's Pareto front and its hypervolume, from measured values (the
@@ -160,4 +160,23 @@ export function limitProbability(limit: OutcomeConstraint, p: Prediction): numbe
   if (!(p.sd > 0)) return (limit.op === '<=' ? p.mean <= limit.value : p.mean >= limit.value) ? 1 : 0;
   const z = (limit.value - p.mean) / p.sd;
   return limit.op === '<=' ? normalCdf(z) : 1 - normalCdf(z);
+}
+
+/** The Pareto summary of a campaign of several objectives or with outcome limits, from its completed experiments; null otherwise. */
+export function paretoOf(
+  definition: OutcomeFields & { objective: ObjectiveDefinition },
+  experiments: readonly {
+    id: string;
+    index: number;
+    status: string;
+    values: Record<string, number | null> | null;
+    finishedAt: Date | null;
+  }[],
+): ParetoSummary | null {
+  const outcomes = outcomesOf(definition);
+  if (!outcomes.pareto) return null;
+  const completed = experiments.flatMap((e) =>
+    e.status === 'completed' && e.values ? [{ experimentId: e.id, index: e.index, values: e.values, finishedAt: e.finishedAt }] : [],
+  );
+  return paretoSummary(outcomes.objectives, outcomes.constraints, completed);
 }

@@ -4,7 +4,7 @@ import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
 import { EXPERIMENT_STATUS } from '../experiments/experiment-lifecycle.js';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { outcomesOf } from './outcomes-definition.js';
-import { paretoSummary } from './pareto.js';
+import { paretoOf } from './pareto.js';
 
 /** The column that marks the results on a campaign's Pareto front (campaigns of several objectives or with outcome limits). */
 export const PARETO_COLUMN = 'pareto';
@@ -36,19 +36,8 @@ export function resultsCsv(
   const outcomes = outcomesOf(definition);
   const names = outcomes.pareto ? outcomes.names : [definition.objective.name];
   const taken = new Set([...keys, ...names]);
-  const front = outcomes.pareto
-    ? new Set(
-        paretoSummary(
-          outcomes.objectives,
-          outcomes.constraints,
-          experiments.flatMap((e) =>
-            e.status === EXPERIMENT_STATUS.completed && e.values
-              ? [{ experimentId: e.id, index: e.index, values: e.values, finishedAt: e.finishedAt }]
-              : [],
-          ),
-        ).front.map((f) => f.experimentId),
-      )
-    : undefined;
+  const summary = paretoOf(definition, experiments);
+  const front = summary ? new Set(summary.front.map((f) => f.experimentId)) : undefined;
   const pareto = front && !taken.has(PARETO_COLUMN) ? PARETO_COLUMN : front ? `#${PARETO_COLUMN}` : undefined;
   // A parameter named like an origin column keeps its name; the origin column gets a '#' (no parameter name starts so).
   const origin = ORIGIN.map((c) => (taken.has(c) ? `#${c}` : c));

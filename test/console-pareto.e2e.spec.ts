@@ -47,7 +47,7 @@ describe('operator console: a campaign of several objectives', () => {
       noise: 0.05,
       latencyMs: 10,
       jitterMs: 10,
-      failureRate: 0.15,
+      failureRate: 0.3,
       deviceFailureRate: 0,
       capacity: 8,
       objective: 'y',

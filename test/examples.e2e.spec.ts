@@ -31,8 +31,8 @@ describe('examples', () => {
     await svc?.stop();
   });
 
-  it('has the five the README names', () => {
-    expect(names).toEqual(['branin', 'dft', 'direct-arylation', 'oer', 'suzuki']);
+  it('has the six the README names', () => {
+    expect(names).toEqual(['branin', 'dft', 'direct-arylation', 'oer', 'suzuki', 'yield-cost']);
   });
 
   it.each(names)('%s: the service accepts its campaign, and its simulators run a batch of it', async (name) => {

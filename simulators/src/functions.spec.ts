@@ -1,5 +1,16 @@
 import { Rng } from '#random';
-import { ackley, benchmarkFunctions, branin, checkParams, getBenchmark, hartmann6, levy, rosenbrock } from './functions.js';
+import {
+  ackley,
+  benchmarkFunctions,
+  branin,
+  checkParams,
+  flowReactor,
+  getBenchmark,
+  getMultiBenchmark,
+  hartmann6,
+  levy,
+  rosenbrock,
+} from './functions.js';
 
 describe('benchmark functions', () => {
   it('Branin is 0.397887 at its three minimisers and matches a hand value', () => {
@@ -64,5 +75,27 @@ describe('benchmark functions', () => {
     expect(checkParams(branin, { x1: 'a', x2: 2 })).toEqual({ ok: false, reason: 'parameter "x1" must be a number, got "a"' });
     expect(checkParams(branin, { x1: 11, x2: 2 })).toEqual({ ok: false, reason: 'parameter "x1" = 11 is outside [-5, 10]' });
     expect(checkParams(branin, { x1: 10, x2: 0 }).ok).toBe(true); // bounds are inclusive
+  });
+});
+
+describe('the flow reactor (two objectives and a limit)', () => {
+  it('matches the closed form by hand at 90 °C', () => {
+    // k1 = 0.15, k2 = 0.01 at 90 °C; t = 10: [A] = e^-1.5, [B] = 0.15/(0.01 - 0.15) (e^-1.5 - e^-0.1).
+    const a = Math.exp(-1.5);
+    const b = (0.15 / (0.01 - 0.15)) * (a - Math.exp(-0.1));
+    const v = flowReactor.evaluate({ temperature: 90, residence_time: 10 });
+    expect(v.yield).toBeCloseTo(100 * b, 10);
+    expect(v.impurity).toBeCloseTo(100 * (1 - a - b), 10);
+    expect(v.cost).toBeCloseTo(0.5 * 10 + 0.05 * 50, 10);
+  });
+
+  it('trades yield against cost, and the limit cuts off the hot, long runs', () => {
+    const cheap = flowReactor.evaluate({ temperature: 60, residence_time: 2 });
+    const long = flowReactor.evaluate({ temperature: 90, residence_time: 30 });
+    expect(long.yield).toBeGreaterThan(cheap.yield);
+    expect(long.cost).toBeGreaterThan(cheap.cost);
+    expect(long.impurity).toBeGreaterThan(5);
+    expect(flowReactor.evaluate({ temperature: 140, residence_time: 30 }).impurity).toBeGreaterThan(50);
+    expect(getMultiBenchmark('FlowReactor')).toBe(flowReactor);
   });
 });

@@ -40,7 +40,8 @@ function point(values: number[]): Record<string, number> {
 function vector(fn: string, x: Record<string, number>, d: number): number[] {
   return names(d).map((name) => {
     const v = x[name];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${fn}: parameter "${name}" must be a finite number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(`${fn}: parameter "${name}" must be a finite number, got ${String(v)}`);
     return v;
   });
 }
@@ -187,10 +188,80 @@ export function checkParams(fn: BenchmarkFunction, params: Record<string, number
   const x: Record<string, number> = {};
   for (const p of fn.parameters) {
     const v = params[p.name];
-    if (v === undefined) return { ok: false, reason: `missing parameter "${p.name}" (${fn.name} needs ${fn.parameters.map((q) => q.name).join(', ')})` };
-    if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, reason: `parameter "${p.name}" must be a number, got ${JSON.stringify(v)}` };
+    if (v === undefined)
+      return { ok: false, reason: `missing parameter "${p.name}" (${fn.name} needs ${fn.parameters.map((q) => q.name).join(', ')})` };
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      return { ok: false, reason: `parameter "${p.name}" must be a number, got ${JSON.stringify(v)}` };
     if (v < p.low || v > p.high) return { ok: false, reason: `parameter "${p.name}" = ${v} is outside [${p.low}, ${p.high}]` };
     x[p.name] = v;
   }
   return { ok: true, x };
+}
+
+/** One value a several-outcome benchmark reports: an objective (with its direction) or an outcome with a limit. */
+export interface BenchmarkOutcome {
+  name: string;
+  direction?: 'minimize' | 'maximize';
+  limit?: { op: '<=' | '>='; value: number };
+  low?: number;
+  high?: number;
+}
+
+/** A benchmark that reports several values at once: objectives to trade off, and outcomes with limits. */
+export interface MultiBenchmarkFunction {
+  name: string;
+  parameters: BenchmarkParameter[];
+  outcomes: BenchmarkOutcome[];
+  evaluate(x: Record<string, number>): Record<string, number>;
+}
+
+const GAS_CONSTANT = 8.314;
+
+/**
+ * A continuous flow reactor running the consecutive first-order reactions
+ * A → B → C (B the product, C an over-reaction impurity), with Arrhenius rate
+ * constants: k1 = 0.15 /min and k2 = 0.01 /min at 90 °C, activation energies
+ * 50 and 90 kJ/mol, so heat speeds the product up but the impurity more.
+ * With [A]0 = 1 after a residence time t: [B] = k1/(k2 - k1) (e^-k1 t - e^-k2 t)
+ * (k1 t e^-k1 t where k1 = k2), [C] = 1 - [A] - [B]. It reports the yield
+ * of B (%, maximised), the cost of a run (0.5 per minute of residence and
+ * 0.05 per degree of heating above 40 °C, minimised) and the impurity (% of
+ * C, limited to at most 5 %): a front of yield against cost where the limit
+ * cuts off the hot, long runs.
+ */
+export const flowReactor: MultiBenchmarkFunction = {
+  name: 'flowreactor',
+  parameters: [
+    { name: 'temperature', type: 'continuous', low: 40, high: 140 },
+    { name: 'residence_time', type: 'continuous', low: 1, high: 30 },
+  ],
+  outcomes: [
+    { name: 'yield', direction: 'maximize', low: 0, high: 100 },
+    { name: 'cost', direction: 'minimize', low: 0 },
+    { name: 'impurity', limit: { op: '<=', value: 5 }, low: 0, high: 100 },
+  ],
+  evaluate(x) {
+    const [temperature, t] = [x.temperature, x.residence_time];
+    for (const [name, v] of [
+      ['temperature', temperature],
+      ['residence_time', t],
+    ] as const)
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new Error(`flowreactor: parameter "${name}" must be a finite number, got ${String(v)}`);
+    const kelvin = temperature + 273.15;
+    const arrhenius = (k90: number, energy: number) => k90 * Math.exp((-energy / GAS_CONSTANT) * (1 / kelvin - 1 / 363.15));
+    const k1 = arrhenius(0.15, 50_000);
+    const k2 = arrhenius(0.01, 90_000);
+    const a = Math.exp(-k1 * t);
+    const b = Math.abs(k1 - k2) < 1e-12 ? k1 * t * a : (k1 / (k2 - k1)) * (a - Math.exp(-k2 * t));
+    const c = Math.max(0, 1 - a - b);
+    return { yield: 100 * b, cost: 0.5 * t + 0.05 * (temperature - 40), impurity: 100 * c };
+  },
+};
+
+export const multiBenchmarkFunctions: Record<string, MultiBenchmarkFunction> = { [flowReactor.name]: flowReactor };
+
+/** A several-outcome benchmark by name, or undefined. */
+export function getMultiBenchmark(name: string): MultiBenchmarkFunction | undefined {
+  return multiBenchmarkFunctions[name.toLowerCase()];
 }

@@ -1,5 +1,12 @@
 export * from './functions.js';
-export { startSimRig, checkSimRigOptions, benchmarkCapabilities, type SimRig, type SimRigOptions } from './sim-rig-core.js';
+export {
+  startSimRig,
+  checkSimRigOptions,
+  benchmarkCapabilities,
+  multiBenchmarkCapabilities,
+  type SimRig,
+  type SimRigOptions,
+} from './sim-rig-core.js';
 export {
   startSimDevice,
   hash32,

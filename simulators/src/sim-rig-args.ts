@@ -5,7 +5,8 @@ export const SIM_RIG_USAGE = `usage: sim-rig --url mqtt://host:1883 --id rig-1 -
 
   --url URL                    broker URL                         (env MQTT_URL, default mqtt://127.0.0.1:1883)
   --id ID                      device id                          (env SIM_DEVICE_ID)
-  --function NAME              benchmark: branin, hartmann6, ackleyD, rosenbrockD, levyD (env SIM_FUNCTION, default branin)
+  --function NAME              benchmark: branin, hartmann6, ackleyD, rosenbrockD, levyD, or flowreactor
+                               (yield, cost and impurity at once) (env SIM_FUNCTION, default branin)
   --kind KIND                  device kind campaigns select       (env SIM_KIND, default <function>-simulator)
   --noise SD                   Gaussian noise sd                  (env SIM_NOISE, default 0)
   --latency-ms MS              time per experiment                (env SIM_LATENCY_MS, default 0)
@@ -24,9 +25,7 @@ export const SIM_RIG_USAGE = `usage: sim-rig --url mqtt://host:1883 --id rig-1 -
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type SimRigArgs =
-  | { kind: 'help' }
-  | { kind: 'run'; options: Omit<SimRigOptions, 'logger'>; logLevel: LogLevel }
-  | { kind: 'error'; errors: string[] };
+  { kind: 'help' } | { kind: 'run'; options: Omit<SimRigOptions, 'logger'>; logLevel: LogLevel } | { kind: 'error'; errors: string[] };
 
 /** Parses the command line; env vars supply defaults. Never throws: errors are returned, all at once. */
 export function parseSimRigArgs(argv: string[], env: NodeJS.ProcessEnv): SimRigArgs {

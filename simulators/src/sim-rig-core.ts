@@ -1,6 +1,6 @@
 import type { DeviceClient } from '#device-sdk';
 import type { Capabilities } from '#protocol';
-import { checkParams, getBenchmark, type BenchmarkFunction } from './functions.js';
+import { checkParams, getBenchmark, getMultiBenchmark, type BenchmarkFunction, type MultiBenchmarkFunction } from './functions.js';
 import { checkSimDeviceOptions, startSimDevice, type SimDeviceOptions } from './sim-device.js';
 
 /** A benchmark-function rig: a simulated device (see SimDeviceOptions) that evaluates a named function. */
@@ -9,13 +9,13 @@ export interface SimRigOptions extends Omit<SimDeviceOptions, 'kind' | 'capabili
   functionName: string;
   /** Device kind announced to the service (campaigns select devices by kind); default `<function>-simulator`. */
   kind?: string;
-  /** Name of the reported value. */
+  /** Name of the reported value (a several-outcome benchmark reports its own names). */
   objective: string;
 }
 
 export interface SimRig {
   readonly device: DeviceClient;
-  readonly benchmark: BenchmarkFunction;
+  readonly benchmark: BenchmarkFunction | MultiBenchmarkFunction;
   stop(): Promise<void>;
 }
 
@@ -23,9 +23,9 @@ export interface SimRig {
 export function checkSimRigOptions(o: SimRigOptions): string[] {
   const errors: string[] = [];
   try {
-    getBenchmark(o.functionName);
+    if (!getMultiBenchmark(o.functionName)) getBenchmark(o.functionName);
   } catch (err) {
-    errors.push((err as Error).message);
+    errors.push(`${(err as Error).message}; or a several-outcome benchmark: flowreactor`);
   }
   errors.push(...checkSimDeviceOptions(o));
   if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(o.objective))
@@ -52,6 +52,8 @@ export function benchmarkCapabilities(fn: BenchmarkFunction, objective: string):
 export async function startSimRig(options: SimRigOptions): Promise<SimRig> {
   const errors = checkSimRigOptions(options);
   if (errors.length > 0) throw new Error(`invalid simulated rig options: ${errors.join('; ')}`);
+  const multi = getMultiBenchmark(options.functionName);
+  if (multi) return startMultiRig(options, multi);
   const benchmark = getBenchmark(options.functionName);
   const sim = await startSimDevice(
     { ...options, kind: options.kind ?? `${benchmark.name}-simulator`, capabilities: benchmarkCapabilities(benchmark, options.objective) },
@@ -60,6 +62,35 @@ export async function startSimRig(options: SimRigOptions): Promise<SimRig> {
       if (!check.ok) return { failed: { scope: 'experiment', reason: check.reason } };
       const noiseless = benchmark.evaluate(check.x);
       return { values: { [options.objective]: noiseless }, metadata: { function: benchmark.name, noiseless } };
+    },
+  );
+  return { device: sim.device, benchmark, stop: () => sim.stop() };
+}
+
+/** The safe limits a several-outcome benchmark rig declares: its box, and every value it reports. */
+export function multiBenchmarkCapabilities(fn: MultiBenchmarkFunction): Capabilities {
+  return {
+    parameters: Object.fromEntries(fn.parameters.map((p) => [p.name, { low: p.low, high: p.high }])),
+    objectives: fn.outcomes.map((o) => o.name),
+    description: `${fn.name} benchmark (${fn.outcomes.map((o) => (o.limit ? `${o.name} ${o.limit.op} ${o.limit.value}` : `${o.direction} ${o.name}`)).join(', ')})`,
+  };
+}
+
+/** A rig of a several-outcome benchmark: every value with its own noise, clipped to the value's physical bounds. */
+async function startMultiRig(options: SimRigOptions, benchmark: MultiBenchmarkFunction): Promise<SimRig> {
+  const bounds = Object.fromEntries(benchmark.outcomes.map((o) => [o.name, { low: o.low, high: o.high }]));
+  const sim = await startSimDevice(
+    { ...options, kind: options.kind ?? `${benchmark.name}-simulator`, capabilities: multiBenchmarkCapabilities(benchmark) },
+    (params) => {
+      const problems = benchmark.parameters.flatMap((p) => {
+        const v = params[p.name];
+        if (typeof v !== 'number' || !Number.isFinite(v)) return [`parameter "${p.name}" must be a number, got ${JSON.stringify(v)}`];
+        return v < p.low || v > p.high ? [`parameter "${p.name}" = ${v} is outside [${p.low}, ${p.high}]`] : [];
+      });
+      if (problems.length > 0) return { failed: { scope: 'experiment', reason: problems.join('; ') } };
+      const noiseless = benchmark.evaluate(params as Record<string, number>);
+      const metadata = Object.fromEntries(Object.entries(noiseless).map(([k, v]) => [`noiseless_${k}`, v]));
+      return { values: noiseless, bounds, metadata: { function: benchmark.name, ...metadata } };
     },
   );
   return { device: sim.device, benchmark, stop: () => sim.stop() };

@@ -63,6 +63,8 @@ interface Campaign {
   stopReason: string | null;
   counts: Record<string, number>;
   best: { value: number; index: number } | null;
+  /** Several objectives: the front and the hypervolume after each result. */
+  pareto?: { front: unknown[]; hypervolume: { hypervolume: number }[] } | null;
 }
 
 let campaign: Campaign;
@@ -107,7 +109,7 @@ async function follow(id: string): Promise<Campaign> {
   for (;;) {
     const c = await api<Campaign>('GET', `/api/campaigns/${id}`);
     const done = (c.counts.completed ?? 0) + (c.counts.failed ?? 0);
-    const line = `  ${done} done (${c.counts.failed ?? 0} failed), ${c.counts.running ?? 0} running, ${c.counts.queued ?? 0} queued, ${c.counts.proposed ?? 0} awaiting approval: ${c.best ? `best ${c.best.value.toFixed(4)} at experiment ${c.best.index}` : 'no result yet'}`;
+    const line = `  ${done} done (${c.counts.failed ?? 0} failed), ${c.counts.running ?? 0} running, ${c.counts.queued ?? 0} queued, ${c.counts.proposed ?? 0} awaiting approval: ${progressOf(c)}`;
     if (line !== last) out((last = line));
     if (c.status !== 'running') {
       out(`campaign ${c.status}: ${c.stopReason ?? ''}`);
@@ -115,4 +117,13 @@ async function follow(id: string): Promise<Campaign> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The best value so far, or with several objectives the front's size and hypervolume. */
+function progressOf(c: Campaign): string {
+  if (c.pareto) {
+    const hv = c.pareto.hypervolume.at(-1)?.hypervolume;
+    return hv === undefined ? 'no result yet' : `${c.pareto.front.length} results on the Pareto front, hypervolume ${hv.toPrecision(5)}`;
+  }
+  return c.best ? `best ${c.best.value.toFixed(4)} at experiment ${c.best.index}` : 'no result yet';
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { getBenchmark } from '../functions.js';
+import { getBenchmark, getMultiBenchmark } from '../functions.js';
 import { EMULATORS } from '../datasets/emulator-device.js';
 
 /**
@@ -55,6 +55,7 @@ export type SimulatorType = 'benchmark' | 'emulator' | 'dft';
 export function simulatorType(kind: string): SimulatorType {
   if (kind === 'dft') return 'dft';
   if (kind in EMULATORS) return 'emulator';
+  if (getMultiBenchmark(kind)) return 'benchmark';
   try {
     getBenchmark(kind);
     return 'benchmark';

@@ -16,6 +16,17 @@ import {
 } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES } from './approval-policy.js';
+import {
+  objectiveSchema,
+  outcomeConstraintSchema,
+  outcomeProblems,
+  outcomesOf,
+  measuredProblems,
+  paretoObjectiveSchema,
+  paretoTargetSchema,
+  primaryObjective,
+  type ObjectiveDefinition,
+} from './outcomes-definition.js';
 
 /**
  * The strategies a campaign can name: `default` lets hakken choose from the
@@ -94,17 +105,14 @@ export const campaignDefinitionSchema = z
      * every proposal satisfies all of them.
      */
     constraints: constraintsSchema.optional(),
-    objective: z
-      .object({
-        name: z.string().min(1).max(64),
-        direction: z.enum(['minimize', 'maximize']),
-        /** Plausible range: a value outside it fails the experiment, not the campaign. */
-        low: z.number().finite().optional(),
-        high: z.number().finite().optional(),
-        /** Stop the campaign once a value this good is measured. */
-        target: z.number().finite().optional(),
-      })
-      .strict(),
+    /** The objective; a campaign of several objectives gives `objectives` instead (outcomes-definition.ts). */
+    objective: objectiveSchema.optional(),
+    /** Several objectives (a Pareto campaign): each `{name, direction, ref?, low?, high?}`. */
+    objectives: z.array(paretoObjectiveSchema).max(100).optional(),
+    /** Limits on measured outcomes, e.g. `{ "name": "impurity", "op": "<=", "value": 2 }`: the front keeps only results that meet them. */
+    outcomeConstraints: z.array(outcomeConstraintSchema).max(50).optional(),
+    /** Several objectives: stop once the front's hypervolume reaches a value, or a result dominates a point. */
+    target: paretoTargetSchema.optional(),
     /** Experiments to run in total (rejected proposals do not count). */
     budget: z.number().int().min(1).max(100_000),
     batchSize: z.number().int().min(1, 'batch size must be at least 1').max(1000),
@@ -140,15 +148,28 @@ export const campaignDefinitionSchema = z
   })
   .strict();
 
-export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+/** A definition as the schema reads it: `objective` may be absent where `objectives` are given. */
+export type ParsedDefinition = z.infer<typeof campaignDefinitionSchema>;
+/** A checked definition: `objective` is always there (the first of `objectives` where several are given). */
+export type CampaignDefinition = Omit<ParsedDefinition, 'objective'> & { objective: ObjectiveDefinition };
+
+/** Fills in `objective` from `objectives` (a definition parses only with one or the other). */
+export function withPrimaryObjective(d: ParsedDefinition): CampaignDefinition {
+  const objective = primaryObjective(d);
+  if (!objective) throw new Error('a campaign definition without an objective');
+  return { ...d, objective };
+}
 
 /**
  * Validates a campaign definition and names every problem: schema errors and
  * the semantic ones (empty ranges, duplicate names, a batch larger than the
  * budget, constraints on unknown or non-numeric parameters, or that no point
- * satisfies).
+ * satisfies), and those of its outcomes (outcomes-definition.ts): objectives
+ * named twice, impossible limits, a strategy kind for one objective only, and
+ * outcomes that the devices of its kind do not measure, where the caller
+ * passes what they declare (`known.measured`, one list per device).
  */
-export function parseCampaignDefinition(input: unknown): CampaignDefinition {
+export function parseCampaignDefinition(input: unknown, known: { measured?: readonly (readonly string[])[] } = {}): CampaignDefinition {
   const r = campaignDefinitionSchema.safeParse(input);
   const problems = r.success ? [] : formatIssues(r.error.issues);
   // Semantic checks run on every parameter that parsed, so one request reports everything.
@@ -177,15 +198,30 @@ export function parseCampaignDefinition(input: unknown): CampaignDefinition {
     // Schema errors would have failed the parse: anything found so far is a parameter's problem.
     const spaceValid = problems.length === 0;
     if (d.batchSize > d.budget) problems.push(`batchSize (${d.batchSize}) exceeds budget (${d.budget})`);
-    if (d.parameters.some((p) => p.name === d.objective.name)) problems.push(`objective "${d.objective.name}" has the name of a parameter`);
-    if (d.objective.low !== undefined && d.objective.high !== undefined && !(d.objective.low < d.objective.high)) {
-      problems.push(`objective range is empty: low (${d.objective.low}) must be below high (${d.objective.high})`);
+    const objective = primaryObjective(d);
+    if (!d.objectives && objective) {
+      if (d.parameters.some((p) => p.name === objective.name)) problems.push(`objective "${objective.name}" has the name of a parameter`);
+      if (objective.low !== undefined && objective.high !== undefined && !(objective.low < objective.high)) {
+        problems.push(`objective range is empty: low (${objective.low}) must be below high (${objective.high})`);
+      }
     }
+    problems.push(
+      ...outcomeProblems(
+        d,
+        d.parameters.map((p) => p.name),
+        d.strategy,
+      ),
+    );
     // Each constraint satisfiable alone, yet none of a few thousand points satisfies all:
     // no strategy could propose anything, so the definition is refused.
     if (spaceValid) for (const { message } of spaceOf(d).constraintProblems()) problems.push(`constraints: ${message}`);
     // The space-dependent strategy checks need a valid space; the others run regardless.
-    problems.push(...strategyProblems(d, spaceValid));
+    if (objective) {
+      problems.push(...strategyProblems(withPrimaryObjective(d), spaceValid));
+      // What the devices of the kind declare they measure, where the caller looked it up.
+      if (d.deviceKind !== undefined && known.measured)
+        problems.push(...measuredProblems(outcomesOf(withPrimaryObjective(d)).names, d.deviceKind, known.measured));
+    }
   }
   if (problems.length > 0 || !r.success) {
     throw new DomainError(
@@ -194,7 +230,7 @@ export function parseCampaignDefinition(input: unknown): CampaignDefinition {
       [...new Set(problems)],
     );
   }
-  return r.data;
+  return withPrimaryObjective(r.data);
 }
 
 /**

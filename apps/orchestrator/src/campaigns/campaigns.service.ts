@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
 import { definitionOf, storedDefinition } from './stored-definition.js';
+import { paretoOf, type ParetoSummary } from './pareto.js';
 import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
@@ -43,6 +44,13 @@ export interface CampaignDetail extends CampaignSummary {
   seed: number;
   batches: BatchEntity[];
   experiments: ExperimentEntity[];
+  /**
+   * Several objectives or outcome limits: the objectives and limits, the
+   * reference point (given or inferred), the front (completed experiments
+   * that meet every limit, non-dominated) and its hypervolume after each
+   * completed result; null for a campaign of one objective.
+   */
+  pareto: ParetoSummary | null;
 }
 
 /** Campaign use cases, shared by the REST API and (later) the console. */
@@ -64,7 +72,9 @@ export class CampaignsService {
   async create(input: unknown, actor: string): Promise<CampaignDetail> {
     const record = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
     const { earlierResults, ...rest } = record ?? {};
-    const definition = parseCampaignDefinition(record ? rest : input);
+    const body = record ? rest : input;
+    const deviceKind = record && typeof rest.deviceKind === 'string' ? rest.deviceKind : undefined;
+    const definition = parseCampaignDefinition(body, { measured: deviceKind ? await this.measuredBy(deviceKind) : [] });
     const earlier = earlierResults === undefined ? undefined : planEarlierResults(definition, earlierResults);
     const now = this.clock.now();
     const campaign: CampaignEntity = {
@@ -88,6 +98,20 @@ export class CampaignsService {
     });
     this.bus.emit('campaign.updated', { campaignId: campaign.id, status: campaign.status });
     return this.get(campaign.id);
+  }
+
+  /**
+   * What the devices of a kind declare they measure (capabilities.objectives
+   * of their announcements), one list per device that declares any: a
+   * definition's objectives and limited outcomes are checked against them.
+   */
+  private async measuredBy(deviceKind: string): Promise<string[][]> {
+    const rows = await queryRows<{ objectives: unknown }>(
+      this.dataSource,
+      `SELECT capabilities->'objectives' AS objectives FROM devices WHERE kind = $1 AND jsonb_typeof(capabilities->'objectives') = 'array'`,
+      [deviceKind],
+    );
+    return rows.map((r) => (Array.isArray(r.objectives) ? r.objectives.filter((n): n is string => typeof n === 'string') : []));
   }
 
   /**
@@ -116,7 +140,7 @@ export class CampaignsService {
       const base = summary(campaign, definition, stats.get(id));
       const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
-      return { ...base, definition, seed: campaign.seed, batches, experiments };
+      return { ...base, definition, seed: campaign.seed, batches, experiments, pareto: paretoOf(definition, experiments) };
     });
   }
 

@@ -1,3 +1,4 @@
+import { outcomesOf } from './outcomes-definition.js';
 import { z } from 'zod';
 import { formatIssues, type Params } from '#optimizer';
 import { parseCsv, tableResults, type TableResult } from '#tables';
@@ -72,6 +73,11 @@ export function planImport(definition: CampaignDefinition, input: unknown): Plan
   if ((results === undefined) === (csv === undefined)) {
     throw refusal(['give the results either as "results" (JSON rows) or as "csv" (text), one of the two']);
   }
+  // Imported results hold one value each: a campaign of several objectives or outcome limits learns from its own runs only.
+  if (outcomesOf(definition).pareto)
+    throw refusal([
+      `earlier results are imported with one objective's value; this campaign needs ${outcomesOf(definition).names.join(', ')} for each: not supported`,
+    ]);
   const space = spaceOf(definition);
   const objective = definition.objective;
   const problems: string[] = [];

@@ -3,6 +3,11 @@ import { FAILED_COLUMN, REASON_COLUMN, toCsv } from '#tables';
 import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
 import { EXPERIMENT_STATUS } from '../experiments/experiment-lifecycle.js';
 import { spaceOf, type CampaignDefinition } from './campaign-definition.js';
+import { outcomesOf } from './outcomes-definition.js';
+import { paretoOf } from './pareto.js';
+
+/** The column that marks the results on a campaign's Pareto front (campaigns of several objectives or with outcome limits). */
+export const PARETO_COLUMN = 'pareto';
 
 /** Columns of a results table besides the parameters and the objective: where each result comes from. */
 const ORIGIN = ['source', 'experiment', 'batch', 'device', 'finished_at'] as const;
@@ -14,25 +19,34 @@ const ORIGIN = ['source', 'experiment', 'batch', 'device', 'finished_at'] as con
  * `<name>.<component>`), the objective, `failed` and `failure_reason`: the
  * table an import reads (POST /api/campaigns/:id/imports), so one campaign's
  * results can start another. A device failure is not a result and is left out.
+ * A campaign of several objectives or with outcome limits has a column per
+ * objective and limited outcome, and `pareto` (true for the results on its
+ * front: non-dominated among those that meet every limit).
  */
 export function resultsCsv(
   definition: CampaignDefinition,
   experiments: readonly Pick<
     ExperimentEntity,
-    'index' | 'batchId' | 'params' | 'status' | 'objective' | 'failureScope' | 'failureReason' | 'deviceId' | 'finishedAt'
+    'id' | 'index' | 'batchId' | 'params' | 'status' | 'objective' | 'values' | 'failureScope' | 'failureReason' | 'deviceId' | 'finishedAt'
   >[],
   batchIndex: ReadonlyMap<string, number>,
   imported: readonly Pick<ImportedResultEntity, 'params' | 'objective' | 'failed' | 'failureReason' | 'source' | 'importedAt'>[],
 ): string {
   const keys = spaceOf(definition).names;
-  const taken = new Set([...keys, definition.objective.name]);
+  const outcomes = outcomesOf(definition);
+  const names = outcomes.pareto ? outcomes.names : [definition.objective.name];
+  const taken = new Set([...keys, ...names]);
+  const summary = paretoOf(definition, experiments);
+  const front = summary ? new Set(summary.front.map((f) => f.experimentId)) : undefined;
+  const pareto = front && !taken.has(PARETO_COLUMN) ? PARETO_COLUMN : front ? `#${PARETO_COLUMN}` : undefined;
   // A parameter named like an origin column keeps its name; the origin column gets a '#' (no parameter name starts so).
   const origin = ORIGIN.map((c) => (taken.has(c) ? `#${c}` : c));
   // A parameter named "failed" or "failure_reason" leaves the table no column to mark failures in (tableResults reads it as the parameter).
   const failures = !taken.has(FAILED_COLUMN) && !taken.has(REASON_COLUMN);
   const values = (params: Params) => keys.map((k) => params[k]);
   const rows: (string | number | null | undefined)[][] = [];
-  const outcome = (value: number | null, failed: boolean, reason: string | null) => (failures ? [value, String(failed), reason] : [value]);
+  const outcome = (value: (number | null)[], failed: boolean, reason: string | null) =>
+    failures ? [...value, String(failed), reason] : value;
   for (const r of imported) {
     if (r.failed && !failures) continue;
     rows.push([
@@ -42,7 +56,7 @@ export function resultsCsv(
       null,
       r.importedAt.toISOString(),
       ...values(r.params),
-      ...outcome(r.objective, r.failed, r.failureReason),
+      ...outcome([r.objective], r.failed, r.failureReason),
     ]);
   }
   for (const e of experiments) {
@@ -55,8 +69,13 @@ export function resultsCsv(
       e.deviceId,
       e.finishedAt?.toISOString(),
       ...values(e.params),
-      ...outcome(failed ? null : e.objective, failed, failed ? e.failureReason : null),
+      ...outcome(
+        outcomes.pareto ? names.map((n) => (failed ? null : (e.values?.[n] ?? null))) : [failed ? null : e.objective],
+        failed,
+        failed ? e.failureReason : null,
+      ),
+      ...(front ? [String(front.has(e.id))] : []),
     ]);
   }
-  return toCsv([...origin, ...keys, definition.objective.name, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : [])], rows);
+  return toCsv([...origin, ...keys, ...names, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : []), ...(pareto ? [pareto] : [])], rows);
 }

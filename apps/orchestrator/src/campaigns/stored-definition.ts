@@ -1,7 +1,7 @@
 import { formatIssues } from '#optimizer';
 import type { JsonObject } from '#persistence';
 import { DomainError } from '../common/errors.js';
-import { campaignDefinitionSchema, type CampaignDefinition } from './campaign-definition.js';
+import { campaignDefinitionSchema, withPrimaryObjective, type CampaignDefinition } from './campaign-definition.js';
 
 /**
  * A campaign's definition at rest: written once, when the campaign is
@@ -61,7 +61,8 @@ export function storedDefinition(definition: CampaignDefinition): JsonObject {
 export function definitionOf(row: { id: string; definition: unknown }): CampaignDefinition {
   const r = campaignDefinitionSchema.safeParse(upgradeStored(row.id, row.definition));
   if (!r.success) throw new StoredDefinitionError(row.id, formatIssues(r.error.issues));
-  return r.data;
+  if (!r.data.objective && !r.data.objectives?.length) throw new StoredDefinitionError(row.id, ['no objective']);
+  return withPrimaryObjective(r.data);
 }
 
 /**

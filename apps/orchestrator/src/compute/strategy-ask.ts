@@ -1,7 +1,17 @@
-import { type Direction, type Observation, type Params, type Proposal, type StrategyInfo } from '#optimizer';
+import {
+  MultiObjectiveStrategy,
+  type Direction,
+  type Observation,
+  type Params,
+  type Prediction,
+  type Proposal,
+  type StrategyInfo,
+} from '#optimizer';
 import type { InsightsJob, InsightsOutcome } from '#insights';
 import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { strategyFor } from '../campaigns/campaign-strategy.js';
+import type { Outcomes } from '../campaigns/outcomes-definition.js';
+import { expectedImprovements, limitProbability } from '../campaigns/pareto.js';
 
 /**
  * What a strategy needs of a campaign's definition: its space as the
@@ -24,15 +34,31 @@ export function strategyDefinition({ parameters, constraints, strategy, batchSiz
 export interface AskJob {
   definition: StrategyDefinition;
   direction: Direction;
-  observations: Observation[];
+  observations: AskObservation[];
+  /** Several objectives or outcome limits: the Pareto strategy, and observations carry `values`. */
+  outcomes?: Outcomes;
+  /** The measured front (values of its points), which each proposal's expected improvements are judged against. */
+  front?: Record<string, number>[];
   pending: Params[];
   rejected: Params[];
   n: number;
   seed: number;
 }
 
+/** An observation; with several outcomes, every objective's and limited outcome's value. */
+export type AskObservation = Observation & { values?: Record<string, number> };
+
+/** A proposal; from the Pareto strategy, with every outcome's prediction, each limit's probability and the objectives it may improve. */
+export interface AskProposal extends Proposal {
+  predictions?: Record<string, Prediction>;
+  /** Probability of meeting each outcome limit, in the order of the definition's outcomeConstraints. */
+  limits?: { name: string; op: '<=' | '>='; value: number; probability: number }[];
+  /** Objectives whose predicted means beat the measured front (see expectedImprovements). */
+  improves?: string[];
+}
+
 export interface AskOutcome {
-  proposals: Proposal[];
+  proposals: AskProposal[];
   /** The strategy's provenance as it stands after the ask (the default strategy names the one it chose). */
   info: StrategyInfo;
   /** Time the strategy took, in ms, without any wait for a worker. */
@@ -75,6 +101,7 @@ export type InsightsReply = PoolReply<InsightsOutcome>;
  * a worker and on the main thread.
  */
 export async function askStrategy(job: AskJob): Promise<AskOutcome> {
+  if (job.outcomes?.pareto && PARETO_MODEL_KINDS.includes(job.definition.strategy.kind)) return askPareto(job, job.outcomes);
   const space = spaceOf(job.definition);
   const strategy = strategyFor(job.definition);
   const started = performance.now();
@@ -93,6 +120,44 @@ export async function askStrategy(job: AskJob): Promise<AskOutcome> {
     if (problems.length) throw new Error(`strategy ${strategy.info.name} proposed an invalid point: ${problems.join('; ')}`);
   }
   return { proposals, info: strategy.info, elapsedMs };
+}
+
+/** The kinds that run the several-objective GP strategy; the design kinds run as for one objective (they read no values). */
+const PARETO_MODEL_KINDS: readonly string[] = ['default', 'bayesian'];
+
+async function askPareto(job: AskJob, outcomes: Outcomes): Promise<AskOutcome> {
+  const space = spaceOf(job.definition);
+  const strategy = new MultiObjectiveStrategy({ encoding: job.definition.strategy.encoding });
+  const started = performance.now();
+  const proposals = await strategy.ask({
+    space,
+    objectives: outcomes.objectives,
+    constraints: outcomes.constraints,
+    observations: job.observations.map((o) =>
+      o.values && !o.failed ? { params: o.params, values: o.values } : { params: o.params, failed: true },
+    ),
+    pending: job.pending,
+    rejected: job.rejected,
+    n: job.n,
+    seed: job.seed,
+  });
+  const elapsedMs = performance.now() - started;
+  const first = outcomes.objectives[0].name;
+  const out: AskProposal[] = proposals.map((p) => {
+    const problems = space.check(p.params);
+    if (problems.length) throw new Error(`strategy ${strategy.info.name} proposed an invalid point: ${problems.join('; ')}`);
+    const predictions = p.predictions;
+    if (!predictions) return { params: p.params };
+    return {
+      params: p.params,
+      prediction: predictions[first],
+      acquisition: p.acquisition,
+      predictions,
+      limits: outcomes.constraints.map((c) => ({ ...c, probability: limitProbability(c, predictions[c.name]) })),
+      improves: expectedImprovements(outcomes.objectives, job.front ?? [], predictions),
+    };
+  });
+  return { proposals: out, info: strategy.info, elapsedMs };
 }
 
 export function askFailure(e: unknown): AskFailure {

@@ -4,6 +4,7 @@ import type { Observation } from '#optimizer';
 import { Rng } from '#random';
 import { computeInsights, type InsightsExperiment, type InsightsJob } from '#insights';
 import { parseCampaignDefinition, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { outcomesOf } from '../campaigns/outcomes-definition.js';
 import { askStrategy, type AskJob } from './strategy-ask.js';
 import { StrategyPool, type StrategyPoolOptions } from './strategy-pool.js';
 
@@ -240,6 +241,51 @@ describe('StrategyPool', () => {
     expect(pool.workers).toBe(0);
     await expect(pool.insights(insightsJob(2, 5, 1))).rejects.toThrow('the strategy pool is closed: no more insights are computed');
   });
+
+  it('answers an ask of several objectives and a limit on a worker as on the main thread, with every outcome predicted', async () => {
+    pool = new StrategyPool({ size: 1, ...FROM_SOURCES });
+    const d = parseCampaignDefinition({
+      name: 'pareto',
+      parameters: [
+        { name: 'x1', type: 'continuous', low: 0, high: 1 },
+        { name: 'x2', type: 'continuous', low: 0, high: 1 },
+      ],
+      objectives: [
+        { name: 'f1', direction: 'minimize' },
+        { name: 'f2', direction: 'minimize' },
+      ],
+      outcomeConstraints: [{ name: 'g', op: '<=', value: 0.6 }],
+      budget: 40,
+      batchSize: 2,
+      seed: 1,
+    });
+    const rng = new Rng(5);
+    const observations = Array.from({ length: 10 }, () => {
+      const [x1, x2] = [rng.next(), rng.next()];
+      const values = { f1: x1, f2: 1 - Math.sqrt(x1) + x2, g: x1 + x2 };
+      return { params: { x1, x2 }, value: values.f1, values };
+    });
+    const request: AskJob = {
+      definition: d,
+      direction: 'minimize',
+      observations,
+      outcomes: outcomesOf(d),
+      front: [],
+      pending: [],
+      rejected: [],
+      n: 2,
+      seed: 3,
+    };
+    const inThread = await askStrategy(request);
+    const inWorker = await pool.ask(request);
+    expect(inWorker.info.name).toBe('bayesian/multi-objective');
+    expect(inWorker.proposals).toEqual(inThread.proposals);
+    for (const p of inWorker.proposals) {
+      expect(Object.keys(p.predictions ?? {}).sort()).toEqual(['f1', 'f2', 'g']);
+      expect(p.limits?.[0].probability).toBeGreaterThanOrEqual(0);
+      expect(p.improves).toEqual(['f1', 'f2']);
+    }
+  }, 60_000);
 
   it('run from the TypeScript sources without an entry, asks on the main thread', async () => {
     pool = new StrategyPool({ size: 2 });

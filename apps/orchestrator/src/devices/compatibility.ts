@@ -13,6 +13,8 @@ export interface Requirements {
   deviceKind: string | null;
   /** Name of the campaign's objective (a device that declares objectives must measure it). */
   objective: string;
+  /** Campaigns of several objectives or with outcome limits: every other outcome the device must measure. */
+  outcomes?: string[];
   params: Record<string, number | string>;
 }
 
@@ -28,7 +30,10 @@ const LISTED = 5;
 export function incompatibility(device: DeviceProfile, req: Requirements): string | undefined {
   if (req.deviceKind !== null && device.kind !== req.deviceKind) return `is of kind "${device.kind ?? 'none'}", not "${req.deviceKind}"`;
   const objectives = device.capabilities?.objectives;
-  if (objectives && !objectives.includes(req.objective)) return `does not measure "${req.objective}" (it measures ${list(objectives)})`;
+  if (objectives) {
+    const missing = [req.objective, ...(req.outcomes ?? [])].find((o) => !objectives.includes(o));
+    if (missing !== undefined) return `does not measure "${missing}" (it measures ${list(objectives)})`;
+  }
   return limitProblem(req.params, device.capabilities);
 }
 

@@ -18,6 +18,8 @@ interface QueuedRow {
   params: Record<string, number | string>;
   device_kind: string | null;
   objective: string;
+  /** The other objectives and limited outcomes of a campaign of several (empty for one objective). */
+  outcomes: string[];
   failed_on: string[];
   waiting_reason: string | null;
 }
@@ -70,7 +72,9 @@ export class DispatcherService {
     const queued = await queryRows<QueuedRow>(
       this.dataSource,
       `SELECT e.id, e.campaign_id, e.params, e.failed_on, e.waiting_reason,
-              c.definition->>'deviceKind' AS device_kind, c.definition->'objective'->>'name' AS objective
+              c.definition->>'deviceKind' AS device_kind, c.definition->'objective'->>'name' AS objective,
+              ARRAY(SELECT DISTINCT x->>'name' FROM jsonb_array_elements(COALESCE(c.definition->'objectives', '[]'::jsonb)
+                    || COALESCE(c.definition->'outcomeConstraints', '[]'::jsonb)) x) AS outcomes
        FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
        WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.queued)} AND c.status = 'running'
        ORDER BY e.created_at, e.index
@@ -88,7 +92,7 @@ export class DispatcherService {
     );
     const planned: { e: QueuedRow; device: OnlineDevice }[] = [];
     for (const e of queued) {
-      const req: Requirements = { deviceKind: e.device_kind, objective: e.objective, params: e.params };
+      const req: Requirements = { deviceKind: e.device_kind, objective: e.objective, outcomes: e.outcomes, params: e.params };
       const compatible = devices.filter((d) => incompatibility(d, req) === undefined);
       if (compatible.length === 0) {
         await this.markWaiting(e, req, devices);

@@ -3,6 +3,8 @@ import { DataSource, In } from 'typeorm';
 import { type BatchStatus, CampaignEntity, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { outcomesOf, type OutcomeConstraintDefinition, type ParetoObjective, type ParetoTarget } from '../campaigns/outcomes-definition.js';
+import { paretoSummary, paretoTargetReached } from '../campaigns/pareto.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
@@ -13,6 +15,7 @@ import {
   IN_PROGRESS,
   ON_DEVICE,
   SPENDS_BUDGET,
+  sqlStatus,
   sqlStatuses,
   UNFINISHED,
   type StatusCounts,
@@ -36,6 +39,10 @@ interface CampaignHead {
   batch_size: number;
   objective: CampaignDefinition['objective'];
   asynchronous: boolean;
+  /** Several objectives: a hypervolume or a point to dominate (null without). */
+  target: ParetoTarget | null;
+  objectives: ParetoObjective[] | null;
+  limits: OutcomeConstraintDefinition[] | null;
 }
 
 interface Progress {
@@ -207,12 +214,14 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       ? await queryRows<CampaignHead>(
           this.dataSource,
           `SELECT id, name, (definition->>'budget')::int AS budget, (definition->>'batchSize')::int AS batch_size,
-                  definition->'objective' AS objective, COALESCE((definition->>'asynchronous')::boolean, false) AS asynchronous
+                  definition->'objective' AS objective, COALESCE((definition->>'asynchronous')::boolean, false) AS asynchronous,
+                  definition->'target' AS target, definition->'objectives' AS objectives, definition->'outcomeConstraints' AS limits
            FROM campaigns WHERE id = ANY($1::uuid[]) AND status = 'running' ORDER BY created_at`,
           [ids],
         )
       : [];
     const progress = await this.progress(heads.map((h) => h.id));
+    const paretoDone = await this.paretoTargets(heads);
     // Approved batches with every experiment finished are closed in one statement for all campaigns.
     const finished = [...progress.values()].flatMap((p) =>
       p.open.filter((b) => b.status === 'approved' && b.unfinished === 0).map((b) => b.id),
@@ -223,7 +232,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     const proposals = new Map<string, number>();
     for (const head of heads) {
       try {
-        const next = this.decide(head, progress.get(head.id)!);
+        const reached = paretoDone.get(head.id);
+        const next = reached !== undefined ? { finish: reached } : this.decide(head, progress.get(head.id)!);
         if (next?.finish !== undefined) await this.finish(head, next.finish);
         else if (next?.propose !== undefined) proposals.set(head.id, next.propose);
       } catch (e) {
@@ -286,6 +296,38 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     // One batch at a time: the next is proposed once the current one has finished.
     if (active > 0 || progress.open.some((b) => b.unfinished > 0)) return undefined;
     return { propose: Math.min(head.batch_size, head.budget - done) };
+  }
+
+  /** Campaigns of several objectives whose target (a hypervolume, a point to dominate) is reached, with why; one query for all. */
+  private async paretoTargets(heads: CampaignHead[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const withTarget = heads.filter((h) => h.target !== null);
+    if (withTarget.length === 0) return out;
+    const rows = await queryRows<{
+      id: string;
+      campaign_id: string;
+      index: number;
+      values: Record<string, number | null>;
+      finished_at: Date | null;
+    }>(
+      this.dataSource,
+      `SELECT id, campaign_id, index, "values", finished_at FROM experiments
+       WHERE campaign_id = ANY($1::uuid[]) AND status = ${sqlStatus(EXPERIMENT_STATUS.completed)} AND "values" IS NOT NULL`,
+      [withTarget.map((h) => h.id)],
+    );
+    for (const head of withTarget) {
+      const { objectives, constraints } = outcomesOf({
+        objective: head.objective,
+        objectives: head.objectives ?? undefined,
+        outcomeConstraints: head.limits ?? undefined,
+      });
+      const results = rows
+        .filter((r) => r.campaign_id === head.id)
+        .map((r) => ({ experimentId: r.id, index: r.index, values: r.values, finishedAt: r.finished_at }));
+      const reached = paretoTargetReached(head.target!, paretoSummary(objectives, constraints, results));
+      if (reached !== undefined) out.set(head.id, reached);
+    }
+    return out;
   }
 
   /** Progress of many campaigns in two queries, whatever their number. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type Observation, type Params } from '#optimizer';
+import { type Params } from '#optimizer';
 import { type CampaignEntity, type ExperimentStatus, type FailureScope, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
 import { experimentBlock, importBlock } from '../campaigns/campaign-definition.js';
@@ -9,13 +9,19 @@ import { definitionOf } from '../campaigns/stored-definition.js';
 import { EventBus } from '../common/events.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, type Clock } from '../common/ports.js';
-import { strategyDefinition } from '../compute/strategy-ask.js';
+import { strategyDefinition, type AskObservation } from '../compute/strategy-ask.js';
+import { outcomesOf } from '../campaigns/outcomes-definition.js';
+import { paretoSummary } from '../campaigns/pareto.js';
 import { StrategyPool } from '../compute/strategy-pool.js';
 import { EXPERIMENT_STATUS as S, UNFINISHED } from '../experiments/experiment-lifecycle.js';
 import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 import { logIds } from '../common/logger.js';
 
 interface ExperimentRow {
+  id: string;
+  index: number;
+  values: Record<string, number | null> | null;
+  finished_at: Date | null;
   params: Params;
   status: ExperimentStatus;
   objective: number | null;
@@ -42,7 +48,7 @@ export class ProposerService {
     const definition = definitionOf(campaign);
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,
-      `SELECT params, status, objective, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
+      `SELECT id, index, params, status, objective, "values", finished_at, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
       [campaign.id],
     );
     // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
@@ -54,7 +60,8 @@ export class ProposerService {
     // Blocks (definition.strategy.blocks): results of one batch, or of one device, share an offset; so do those of one import.
     const blocking = definition.strategy?.blocks;
     const blockOf = (block: string | undefined) => (block === undefined ? {} : { block });
-    const observations: Observation[] = imported.map((r) => ({
+    const outcomes = outcomesOf(definition);
+    const observations: AskObservation[] = imported.map((r) => ({
       params: r.params,
       ...(r.failed || r.objective === null ? { failed: true } : { value: r.objective }),
       ...blockOf(importBlock(blocking, r.import_id)),
@@ -66,6 +73,7 @@ export class ProposerService {
         observations.push({
           params: r.params,
           value: r.objective,
+          ...(outcomes.pareto ? { values: measuredValues(r.values) } : {}),
           ...blockOf(experimentBlock(blocking, { batchId: r.batch_id, deviceId: r.device_id })),
         });
       // A device failure says nothing about the condition: it is not data for the optimizer.
@@ -75,10 +83,21 @@ export class ProposerService {
     }
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
     // The proposals come back checked against the campaign's space (askStrategy).
+    // Several objectives: each proposal's expected improvements are judged against the measured front.
+    const front = outcomes.pareto
+      ? paretoSummary(
+          outcomes.objectives,
+          outcomes.constraints,
+          rows
+            .filter((r) => r.status === S.completed && r.values !== null)
+            .map((r) => ({ experimentId: r.id, index: r.index, values: r.values ?? {}, finishedAt: r.finished_at })),
+        ).front.map((f) => f.values)
+      : undefined;
     const asked = await this.strategies.ask({
       definition: strategyDefinition(definition),
       direction: definition.objective.direction,
       observations,
+      ...(outcomes.pareto ? { outcomes, front } : {}),
       pending,
       rejected,
       n,
@@ -127,7 +146,16 @@ export class ProposerService {
         params: JSON.stringify(p.params),
         prediction:
           p.prediction || p.acquisition !== undefined || p.extrapolation
-            ? JSON.stringify({ mean: p.prediction?.mean, sd: p.prediction?.sd, acquisition: p.acquisition, extrapolation: p.extrapolation })
+            ? JSON.stringify({
+                mean: p.prediction?.mean,
+                sd: p.prediction?.sd,
+                acquisition: p.acquisition,
+                extrapolation: p.extrapolation,
+                // Several objectives: every outcome's prediction, each limit's probability, the objectives it may improve.
+                outcomes: p.predictions,
+                limits: p.limits,
+                improves: p.improves,
+              })
             : null,
       })),
       audit: JSON.stringify(audit),
@@ -145,4 +173,11 @@ export class ProposerService {
       elapsedMs,
     });
   }
+}
+
+/** The finite values of a stored result (a missing or null one is left out: the strategy then takes the run as incomplete). */
+function measuredValues(values: Record<string, number | null> | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values ?? {})) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
 }

@@ -6,6 +6,12 @@ export interface StoredPrediction {
   sd?: number;
   acquisition?: number;
   extrapolation?: string;
+  /** Several objectives: the predicted mean and sd of every objective and limited outcome. */
+  outcomes?: Record<string, { mean: number; sd: number }>;
+  /** Several objectives: the probability of meeting each outcome limit. */
+  limits?: { name: string; op: '<=' | '>='; value: number; probability: number }[];
+  /** Several objectives: the objectives whose predicted means beat the measured front. */
+  improves?: string[];
 }
 
 @Entity({ name: 'experiments' })

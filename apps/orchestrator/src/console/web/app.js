@@ -2,6 +2,7 @@
 import { api, ApiError, connect, session } from './api.js';
 import { drawBest, drawCrossValidation, drawImportance, drawSpace } from './charts.js';
 import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views.js';
+import { renderPareto } from './pareto.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -160,6 +161,8 @@ function renderSelected() {
   renderBatchNow();
   // The import form is not re-rendered (it holds what an operator is typing and choosing): only shown or hidden.
   $('import-form').hidden = !(canOperate() && (c.status === 'running' || c.status === 'paused'));
+  // Several objectives or outcome limits: the Pareto plot, the hypervolume and the proposals' predicted outcomes.
+  renderPareto($('pareto'), c, () => renderSelected());
   const i = state.insights;
   if (i) {
     drawBest($('chart-best'), i);

@@ -4,7 +4,7 @@ const W = 480;
 const H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 56 };
 
-function el(tag, attrs = {}, text) {
+export function el(tag, attrs = {}, text) {
   const node = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = text;
@@ -22,13 +22,13 @@ function ticks([lo, hi], count = 5) {
   return out;
 }
 
-function fmt(v) {
+export function fmt(v) {
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e4 || a < 1e-2)) return v.toExponential(1);
   return Number(v.toPrecision(3)).toString();
 }
 
-function domain(values, pad = 0.06) {
+export function domain(values, pad = 0.06) {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return [0, 1];
   let lo = Math.min(...finite);
@@ -42,7 +42,7 @@ function domain(values, pad = 0.06) {
 }
 
 /** An empty plot with axes; returns the svg and the scales. */
-function frame(xDomain, yDomain, xLabel, yLabel, { yTicks = true, xTicks = true } = {}) {
+export function frame(xDomain, yDomain, xLabel, yLabel, { yTicks = true, xTicks = true } = {}) {
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'plot' });
   const x = (v) => M.left + ((v - xDomain[0]) / (xDomain[1] - xDomain[0])) * (W - M.left - M.right);
   const y = (v) => H - M.bottom - ((v - yDomain[0]) / (yDomain[1] - yDomain[0])) * (H - M.top - M.bottom);
@@ -76,7 +76,7 @@ function frame(xDomain, yDomain, xLabel, yLabel, { yTicks = true, xTicks = true 
   return { svg, x, y };
 }
 
-function empty(message) {
+export function empty(message) {
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'plot' });
   svg.append(el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, message));
   svg.dataset.count = '0';
@@ -99,7 +99,7 @@ export function colour(t) {
   return `rgb(${c.join(',')})`;
 }
 
-function title(svgHost, text, sub) {
+export function title(svgHost, text, sub) {
   const cap = document.createElement('figcaption');
   const strong = document.createElement('strong');
   strong.textContent = text;

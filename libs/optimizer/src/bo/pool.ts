@@ -4,11 +4,11 @@
  * EI on a GP over the row's encoded vector; batches use the Kriging believer.
  * The first rows are a farthest-point (maximin) design in the encoded space.
  */
-import { logEI } from '../acquisition/analytic.js';
 import { Rng } from '#random';
 import { type Params, Space } from '../space.js';
 import type { Direction, Prediction } from '../strategy-interface.js';
 import { GaussianProcess } from '../surrogates/gp.js';
+import { incrementalBelieverBatch, rescoringBelieverBatch } from './believer.js';
 import { Encoder } from './encoding.js';
 import { inInitialDesign } from './initial-design.js';
 
@@ -58,6 +58,15 @@ export function encodePool(space: Space, rows: readonly PoolRow[], maxOneHot = 1
   ]);
 }
 
+export interface PoolStrategyOptions {
+  /**
+   * How a batch is built (bo/believer.ts): `incremental` (the default) updates
+   * only what each pick changes; `rescoring` re-scores every row after each
+   * pick (the plain Kriging believer, kept as the reference).
+   */
+  believer?: 'incremental' | 'rescoring';
+}
+
 export class PoolStrategy {
   private readonly gp = new GaussianProcess();
   private readonly index: Map<string, number>;
@@ -66,6 +75,7 @@ export class PoolStrategy {
     private readonly ids: readonly string[],
     private readonly X: readonly number[][],
     private readonly initialDesign = 6,
+    private readonly options: PoolStrategyOptions = {},
   ) {
     this.index = new Map(ids.map((id, i) => [id, i]));
   }
@@ -100,23 +110,11 @@ export class PoolStrategy {
       model = this.gp.conditioned(pendingX, mu);
       best = Math.max(best, ...mu);
     }
+    const batch = this.options.believer === 'rescoring' ? rescoringBelieverBatch : incrementalBelieverBatch;
     const out: PoolProposal[] = [];
-    const left = new Set(free);
-    for (let b = 0; b < n; b++) {
-      const cand = [...left];
-      const v = logEI(model, best).evaluate(cand.map((i) => this.X[i]));
-      let k = 0;
-      for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
-      const row = cand[k];
-      left.delete(row);
-      const x = this.X[row];
-      const post = this.gp.posterior([x]);
-      out.push({ id: this.ids[row], acquisition: v[k], prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
-      if (b < n - 1) {
-        const mu = model.posterior([x]).mean[0];
-        model = model.conditioned([x], [mu]);
-        best = Math.max(best, mu);
-      }
+    for (const { row, acquisition } of batch(model, this.X, free, n, best)) {
+      const post = this.gp.posterior([this.X[row]]);
+      out.push({ id: this.ids[row], acquisition, prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
     }
     return out;
   }

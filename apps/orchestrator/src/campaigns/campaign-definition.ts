@@ -16,6 +16,7 @@ import {
 } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES } from './approval-policy.js';
+import { candidateSourceProblems, candidateSourceSchema } from './candidate-schema.js';
 
 /**
  * The strategies a campaign can name: `default` lets hakken choose from the
@@ -137,6 +138,8 @@ export const campaignDefinitionSchema = z
       .min(0.1)
       .max(30 * 24 * 3600)
       .optional(),
+    /** The only conditions the campaign proposes: rows of a table, inline or uploaded (candidate-schema.ts). */
+    candidates: candidateSourceSchema.optional(),
   })
   .strict();
 
@@ -186,6 +189,7 @@ export function parseCampaignDefinition(input: unknown): CampaignDefinition {
     if (spaceValid) for (const { message } of spaceOf(d).constraintProblems()) problems.push(`constraints: ${message}`);
     // The space-dependent strategy checks need a valid space; the others run regardless.
     problems.push(...strategyProblems(d, spaceValid));
+    if (d.candidates) problems.push(...candidateSourceProblems(d.candidates, d));
   }
   if (problems.length > 0 || !r.success) {
     throw new DomainError(

@@ -2,6 +2,7 @@ import { type Direction, type Observation, type Params, type Proposal, type Stra
 import type { InsightsJob, InsightsOutcome } from '#insights';
 import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { strategyFor } from '../campaigns/campaign-strategy.js';
+import { askCandidates, type CandidateJob } from './strategy-candidates.js';
 
 /**
  * What a strategy needs of a campaign's definition: its space as the
@@ -29,6 +30,8 @@ export interface AskJob {
   rejected: Params[];
   n: number;
   seed: number;
+  /** The campaign's candidate list, when it has one: the strategy proposes only its eligible rows. */
+  candidates?: CandidateJob;
 }
 
 export interface AskOutcome {
@@ -76,6 +79,11 @@ export type InsightsReply = PoolReply<InsightsOutcome>;
  */
 export async function askStrategy(job: AskJob): Promise<AskOutcome> {
   const space = spaceOf(job.definition);
+  if (job.candidates) {
+    const began = performance.now();
+    const { proposals, info } = askCandidates(space, job.candidates, job);
+    return { proposals, info, elapsedMs: performance.now() - began };
+  }
   const strategy = strategyFor(job.definition);
   const started = performance.now();
   const proposals = await strategy.ask({

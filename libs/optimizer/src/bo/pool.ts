@@ -30,6 +30,12 @@ export interface PoolAskRequest {
   pending: readonly string[];
   n: number;
   seed: number;
+  /**
+   * The rows that may be proposed (e.g. a list's rows not yet used up nor
+   * excluded); pending rows are never proposed. Default: every row neither
+   * observed nor pending.
+   */
+  eligible?: readonly string[];
 }
 
 export interface PoolProposal {
@@ -47,8 +53,9 @@ export interface PoolProposal {
  */
 export function encodePool(space: Space, rows: readonly PoolRow[], maxOneHot = 10): number[][] {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.features ?? {})))].sort();
-  const lo = names.map((f) => Math.min(...rows.map((r) => r.features?.[f] ?? 0)));
-  const hi = names.map((f) => Math.max(...rows.map((r) => r.features?.[f] ?? 0)));
+  // Loops, not Math.min(...): a spread of 100,000 arguments overflows the stack.
+  const lo = names.map((f) => rows.reduce((m, r) => Math.min(m, r.features?.[f] ?? 0), Infinity));
+  const hi = names.map((f) => rows.reduce((m, r) => Math.max(m, r.features?.[f] ?? 0), -Infinity));
   const kept =
     names.length === 0 ? space.parameters : space.parameters.filter((p) => p.type !== 'categorical' || p.choices.length <= maxOneHot);
   const enc = kept.length > 0 ? new Encoder(new Space(kept)) : undefined;
@@ -85,7 +92,12 @@ export class PoolStrategy {
     const known = request.observations.filter((o) => this.index.has(o.id));
     for (const o of known) taken.add(this.index.get(o.id) as number);
     for (const id of request.pending) if (this.index.has(id)) taken.add(this.index.get(id) as number);
-    const free = Array.from(this.ids.keys()).filter((i) => !taken.has(i));
+    const pendingIds = new Set(request.pending);
+    const free = request.eligible
+      ? [
+          ...new Set(request.eligible.filter((id) => this.index.has(id) && !pendingIds.has(id)).map((id) => this.index.get(id) as number)),
+        ].sort((a, b) => a - b)
+      : Array.from(this.ids.keys()).filter((i) => !taken.has(i));
     const n = Math.min(request.n, free.length);
     const rng = new Rng((Math.trunc(request.seed) * 1_000_003 + known.length * 31 + request.pending.length) >>> 0);
     const ok = known.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));

@@ -43,17 +43,21 @@ function speed(rows: number, results: number): void {
   const observations = Array.from({ length: results }, (_, i) => ({ id: ids[i * 7], value: f(X[i * 7]) + 0.01 * rng.normal() }));
   out(`## One ask from a pool of ${rows.toLocaleString('en')} rows (${dim} features) after ${results} results`);
   out('');
-  out('| batch | believer | ask (s) | same rows as the old way |');
-  out('|---|---|---|---|');
+  out('| batch | believer | ask, wall (s) | ask, CPU of this process (s) | same rows as the old way |');
+  out('|---|---|---|---|---|');
   for (const n of [1, 8]) {
     let reference: string[] | undefined;
     let oldS = NaN;
+    let oldCpu = NaN;
     for (const way of WAYS) {
       // A fresh strategy each time: the GP fit starts from scratch, as in the service.
       const pool = new PoolStrategy(ids, X, 6, way.options);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const batch = pool.ask({ direction: 'maximize', observations, pending: [], n, seed: 1 });
       const s = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      const cpuS = (c.user + c.system) / 1e6;
       const got = batch.map((p) => p.id);
       reference ??= got;
       const old = way.options.believer === 'rescoring';

@@ -60,7 +60,7 @@ export function askCandidates(
   const proposals = picks.map((p) => {
     const row = job.rows[Number(p.id)];
     return {
-      params: { ...row.params } as Params,
+      params: { ...row.params },
       ...(p.prediction ? { prediction: p.prediction } : {}),
       ...(p.acquisition !== undefined ? { acquisition: p.acquisition } : {}),
     };

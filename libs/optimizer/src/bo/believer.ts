@@ -48,14 +48,14 @@ export function rescoringBelieverBatch(
   const left = new Set(rows);
   for (let b = 0; b < Math.min(n, rows.length); b++) {
     const cand = [...left];
-    const v = logEI(model, best).evaluate(cand.map((i) => X[i] as number[]));
+    const v = logEI(model, best).evaluate(cand.map((i) => X[i]));
     let k = 0;
     for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
     const row = cand[k];
     left.delete(row);
     out.push({ row, acquisition: v[k] });
     if (b < n - 1) {
-      const x = X[row] as number[];
+      const x = X[row];
       const mu = model.posterior([x]).mean[0];
       model = model.conditioned([x], [mu]);
       best = Math.max(best, mu);
@@ -78,7 +78,7 @@ export function incrementalBelieverBatch(
   const m = rows.length;
   const size = Math.min(n, m);
   if (size === 0) return [];
-  const { mean, variance } = gp.posterior(rows.map((i) => X[i] as number[]));
+  const { mean, variance } = gp.posterior(rows.map((i) => X[i]));
   const f = gp.fantasyParts();
   const s2 = f.scale * f.scale;
   const floor = 1e-12 * f.outputscale;

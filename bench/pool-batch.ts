@@ -61,9 +61,10 @@ function speed(rows: number, results: number): void {
       const got = batch.map((p) => p.id);
       reference ??= got;
       const old = way.options.believer === 'rescoring';
-      if (old) oldS = s;
+      if (old) [oldS, oldCpu] = [s, cpuS];
+      const faster = (a: number, b: number) => (old ? '' : ` (${round(a / b, 1)}× less)`);
       out(
-        `| ${n} | ${way.name} | ${round(s, 2)}${old ? '' : ` (${round(oldS / s, 1)}× faster)`} | ${JSON.stringify(got) === JSON.stringify(reference) ? 'yes' : 'NO'} |`,
+        `| ${n} | ${way.name} | ${round(s, 2)}${faster(oldS, s)} | ${round(cpuS, 2)}${faster(oldCpu, cpuS)} | ${JSON.stringify(got) === JSON.stringify(reference) ? 'yes' : 'NO'} |`,
       );
     }
   }

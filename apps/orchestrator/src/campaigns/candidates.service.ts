@@ -38,7 +38,7 @@ export interface CampaignCandidates {
   campaignId: string;
   list: CandidateListSummary;
   replicates: number;
-  /** Rows proposed at least once (any outcome, rejected proposals included). */
+  /** Rows proposed at least once (any outcome, rejected proposals included) or imported as earlier results. */
   proposed: number;
   /** Rows that may still be proposed: not excluded, proposed fewer than `replicates` times. */
   available: number;
@@ -235,11 +235,11 @@ export class CandidatesService {
     return this.ofCampaign(campaignId);
   }
 
-  /** How many times each row of the list was proposed in the campaign (row index -> count). */
+  /** How many times each row of the list was proposed in the campaign or imported into it as an earlier result (row index -> count). */
   async uses(campaignId: string, checked: CheckedCandidates, space: Space): Promise<Map<number, number>> {
     const experiments = await queryRows<{ params: Record<string, string | number> }>(
       this.dataSource,
-      `SELECT params FROM experiments WHERE campaign_id = $1`,
+      `SELECT params FROM experiments WHERE campaign_id = $1 UNION ALL SELECT params FROM imported_results WHERE campaign_id = $1`,
       [campaignId],
     );
     return usesOf(

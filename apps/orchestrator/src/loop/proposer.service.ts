@@ -43,8 +43,8 @@ export class ProposerService {
 
   /**
    * The campaign's candidate list as the strategy sees it: its rows, those it
-   * may propose (not excluded, proposed fewer than `replicates` times, every
-   * proposal counted, rejected ones too), and the results and pending
+   * may propose (not excluded, proposed or imported fewer than `replicates`
+   * times, every proposal counted, rejected ones too), and the results and pending
    * experiments at rows of the list.
    */
   private async candidateJob(
@@ -113,7 +113,13 @@ export class ProposerService {
       else if (UNFINISHED.includes(r.status)) pending.push(r.params);
     }
     const candidates = definition.candidates?.list
-      ? await this.candidateJob(campaign.id, definition, observations, pending, [...rows.map((r) => r.params)])
+      ? await this.candidateJob(
+          campaign.id,
+          definition,
+          observations,
+          pending,
+          [...imported, ...rows].map((r) => r.params),
+        )
       : undefined;
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
     // The proposals come back checked against the campaign's space (askStrategy).

@@ -207,4 +207,45 @@ describe('campaigns over a candidate list', () => {
     const audit = (await svc.api<{ action: string; details: { rows: number[] } }[]>('GET', `/api/campaigns/${id}/audit`)).body;
     expect(audit.find((a) => a.action === 'candidates.excluded')?.details.rows).toEqual(excludedRows.map((r) => r.number));
   });
+  it('completes a campaign whose inline list is used up or excluded, saying so', async () => {
+    const created = await svc.api<{ id: string; definition: { candidates: { list: string } } }>(
+      'POST',
+      '/api/campaigns',
+      definition({ rows: rows.slice(0, 8), descriptors: ['ligand_mass'] }, { name: 'arylation over 8 rows', budget: 8, batchSize: 2 }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    // The inline rows were stored as a list of their own, which the stored definition names.
+    const stored = await svc.api<Candidates>('GET', `/api/campaigns/${id}/candidates`);
+    expect(stored.body.list).toMatchObject({ id: created.body.definition.candidates.list, rows: 8 });
+    type Campaign = { status: string; stopReason: string | null; batches: { id: string }[]; experiments: Experiment[] };
+    const first = await until(
+      async () => {
+        const c = (await svc.api<Campaign>('GET', `/api/campaigns/${id}`)).body;
+        return c.experiments.length > 0 ? c : undefined;
+      },
+      { what: 'the first batch' },
+    );
+    const inFirst = new Set(first.experiments.map((e) => keyOf(e.params)));
+    const others = rows.slice(0, 8).flatMap((r, i) => (inFirst.has(keyOf(r)) ? [] : [i + 1]));
+    const excluded = await svc.api(
+      'POST',
+      `/api/campaigns/${id}/candidates/exclusions`,
+      { rows: others.slice(0, 4), reason: 'not today' },
+      { as: 'operator' },
+    );
+    expect(excluded.status).toBe(200);
+    await svc.api('PUT', `/api/campaigns/${id}/approval`, { policy: 'auto' }, { as: 'operator' });
+    await svc.api('POST', `/api/campaigns/${id}/batches/${first.batches[0].id}/approve`, {}, { as: 'operator' });
+    const done = await until(
+      async () => {
+        const c = (await svc.api<Campaign>('GET', `/api/campaigns/${id}`)).body;
+        return c.status === 'completed' ? c : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the campaign to complete' },
+    );
+    // 8 rows, 4 excluded: 4 experiments, then nothing left to propose.
+    expect(done.experiments).toHaveLength(4);
+    expect(done.stopReason).toMatch(/no candidates left/);
+  });
 });

@@ -77,7 +77,12 @@ export class ProposerService {
     };
   }
 
-  async propose(campaign: CampaignEntity, n: number): Promise<void> {
+  /**
+   * Proposes up to n experiments. Answers `exhausted` when the campaign's
+   * candidate list has no row left to propose and nothing is running: the
+   * campaign can go no further.
+   */
+  async propose(campaign: CampaignEntity, n: number): Promise<'exhausted' | undefined> {
     const definition = definitionOf(campaign);
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,
@@ -136,6 +141,7 @@ export class ProposerService {
     const { proposals, info, waitedMs } = asked;
     const elapsedMs = Math.round(asked.elapsedMs);
     if (proposals.length === 0) {
+      if (candidates && candidates.eligible.length === 0 && pending.length === 0) return 'exhausted';
       this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`, logIds({ campaignId: campaign.id }));
       return;
     }

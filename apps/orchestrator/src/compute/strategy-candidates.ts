@@ -6,7 +6,6 @@
 import {
   encodePool,
   PoolStrategy,
-  type Params,
   type PoolRow,
   type Proposal,
   type Space,

@@ -3,15 +3,7 @@
  * optimizer's PoolStrategy) proposes only eligible rows, never a pending one,
  * with batches by the incremental Kriging believer.
  */
-import {
-  encodePool,
-  PoolStrategy,
-  type PoolRow,
-  type Proposal,
-  type Space,
-  type StrategyInfo,
-  type Direction,
-} from '#optimizer';
+import { encodePool, PoolStrategy, type PoolRow, type Proposal, type Space, type StrategyInfo, type Direction } from '#optimizer';
 
 /** A candidate list as an ask sees it: plain data, cloned to a worker thread. */
 export interface CandidateJob {

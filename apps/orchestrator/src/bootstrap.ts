@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { EmbeddedBroker } from '#broker';
 import { networkCodeIn, redactUrl, retryWhileUnreachable, type WaitOptions } from '#connections';
 import { closeDataSource, openDatabase, openDatabaseWhenReachable, startEmbeddedPostgres, type EmbeddedDatabase } from '#persistence';
+import { CANDIDATE_CSV_LIMIT_BYTES } from './campaigns/candidate-schema.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './common/config.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
@@ -114,6 +115,8 @@ export async function startOrchestrator(config: AppConfig, options: StartOptions
     });
     // An explicit body limit (express's default is 100 kB): larger bodies get a 413 through HttpErrorFilter.
     app.useBodyParser('json', { limit: config.httpBodyLimitBytes });
+    // Candidate lists may come as text/csv bodies (POST /api/candidate-lists), up to their own larger limit.
+    app.useBodyParser('text', { type: 'text/csv', limit: Math.max(config.httpBodyLimitBytes, CANDIDATE_CSV_LIMIT_BYTES) });
     app.useGlobalFilters(new HttpErrorFilter());
     mountConsole(app);
     const document = SwaggerModule.createDocument(

@@ -3,6 +3,7 @@ export * from './entities/campaign.entity.js';
 export * from './entities/batch.entity.js';
 export * from './entities/experiment.entity.js';
 export * from './entities/imported-result.entity.js';
+export * from './entities/candidate-list.entity.js';
 export * from './entities/device.entity.js';
 export * from './entities/audit-entry.entity.js';
 export * from './entities/conflicting-report.entity.js';

@@ -16,6 +16,7 @@ import {
 } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES } from './approval-policy.js';
+import { candidateSourceProblems, candidateSourceSchema } from './candidate-schema.js';
 import {
   objectiveSchema,
   outcomeConstraintSchema,
@@ -145,6 +146,8 @@ export const campaignDefinitionSchema = z
       .min(0.1)
       .max(30 * 24 * 3600)
       .optional(),
+    /** The only conditions the campaign proposes: rows of a table, inline or uploaded (candidate-schema.ts). */
+    candidates: candidateSourceSchema.optional(),
   })
   .strict();
 
@@ -221,6 +224,11 @@ export function parseCampaignDefinition(input: unknown, known: { measured?: read
       // What the devices of the kind declare they measure, where the caller looked it up.
       if (d.deviceKind !== undefined && known.measured)
         problems.push(...measuredProblems(outcomesOf(withPrimaryObjective(d)).names, d.deviceKind, known.measured));
+    }
+    if (d.candidates) {
+      problems.push(...candidateSourceProblems(d.candidates, d));
+      if (objective && outcomesOf(withPrimaryObjective(d)).pareto)
+        problems.push('candidates: a candidate list proposes for one objective without outcome limits (several objectives or limits are not supported with a list yet)');
     }
   }
   if (problems.length > 0 || !r.success) {

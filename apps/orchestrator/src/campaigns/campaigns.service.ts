@@ -14,6 +14,7 @@ import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { storeImport } from './imports.service.js';
+import { CandidatesService } from './candidates.service.js';
 import { UUID } from '../common/uuid.js';
 import { EXPERIMENT_STATUS, sqlStatus, type StatusCounts } from '../experiments/experiment-lifecycle.js';
 import { ExperimentsRepository } from '../experiments/experiments.repository.js';
@@ -62,6 +63,7 @@ export class CampaignsService {
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly candidates: CandidatesService,
   ) {}
 
   /**
@@ -76,6 +78,8 @@ export class CampaignsService {
     const deviceKind = record && typeof rest.deviceKind === 'string' ? rest.deviceKind : undefined;
     const definition = parseCampaignDefinition(body, { measured: deviceKind ? await this.measuredBy(deviceKind) : [] });
     const earlier = earlierResults === undefined ? undefined : planEarlierResults(definition, earlierResults);
+    // A candidate list is checked against the parameters now; an inline one is stored as a list with the campaign.
+    const candidates = await this.candidates.prepare(definition);
     const now = this.clock.now();
     const campaign: CampaignEntity = {
       id: randomUUID(),
@@ -89,6 +93,7 @@ export class CampaignsService {
       completedAt: null,
     };
     await this.dataSource.transaction(async (m) => {
+      if (candidates) campaign.definition = storedDefinition(await candidates.storeWith(m, actor, now));
       await m.save(CampaignEntity, campaign);
       await this.audit.record(
         { actor, action: 'campaign.created', campaignId: campaign.id, details: { name: campaign.name, seed: campaign.seed } },

@@ -12,6 +12,7 @@ import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definiti
 import { strategyFor } from '../campaigns/campaign-strategy.js';
 import type { Outcomes } from '../campaigns/outcomes-definition.js';
 import { expectedImprovements, limitProbability } from '../campaigns/pareto.js';
+import { askCandidates, type CandidateJob } from './strategy-candidates.js';
 
 /**
  * What a strategy needs of a campaign's definition: its space as the
@@ -43,6 +44,8 @@ export interface AskJob {
   rejected: Params[];
   n: number;
   seed: number;
+  /** The campaign's candidate list, when it has one: the strategy proposes only its eligible rows. */
+  candidates?: CandidateJob;
 }
 
 /** An observation; with several outcomes, every objective's and limited outcome's value. */
@@ -103,6 +106,11 @@ export type InsightsReply = PoolReply<InsightsOutcome>;
 export async function askStrategy(job: AskJob): Promise<AskOutcome> {
   if (job.outcomes?.pareto && PARETO_MODEL_KINDS.includes(job.definition.strategy.kind)) return askPareto(job, job.outcomes);
   const space = spaceOf(job.definition);
+  if (job.candidates) {
+    const began = performance.now();
+    const { proposals, info } = askCandidates(space, job.candidates, job);
+    return { proposals, info, elapsedMs: performance.now() - began };
+  }
   const strategy = strategyFor(job.definition);
   const started = performance.now();
   const proposals = await strategy.ask({

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { CampaignsModule } from '../campaigns/campaigns.module.js';
 import { ComputeModule } from '../compute/compute.module.js';
 import { DeviceMonitorService } from './device-monitor.service.js';
 import { DispatcherService } from './dispatcher.service.js';
@@ -15,7 +16,7 @@ import { ExperimentsModule } from '../experiments/experiments.module.js';
  * campaign leases shared between replicas. Nothing of it is used elsewhere.
  */
 @Module({
-  imports: [AuditModule, ComputeModule, ExperimentsModule],
+  imports: [AuditModule, CampaignsModule, ComputeModule, ExperimentsModule],
   providers: [ProposerService, DispatcherService, DeviceMonitorService, LeasesService, StallMonitorService, LoopService],
 })
 export class LoopModule {}

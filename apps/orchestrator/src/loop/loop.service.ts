@@ -252,7 +252,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       while (next < campaigns.length && !this.stopped) {
         const campaign = campaigns[next++];
         try {
-          await this.proposer.propose(campaign, proposals.get(campaign.id)!);
+          if ((await this.proposer.propose(campaign, proposals.get(campaign.id)!)) === 'exhausted')
+            await this.finish(campaign, 'no candidates left: every row of its list was proposed or excluded');
         } catch (e) {
           this.logger.error(`campaign ${campaign.id}: ${e instanceof Error ? e.message : String(e)}`, logIds({ campaignId: campaign.id }));
         }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type Params } from '#optimizer';
+import { type Observation, type Params } from '#optimizer';
 import { type CampaignEntity, type ExperimentStatus, type FailureScope, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
-import { experimentBlock, importBlock } from '../campaigns/campaign-definition.js';
+import { type CampaignDefinition, experimentBlock, importBlock, spaceOf } from '../campaigns/campaign-definition.js';
+import { CandidatesService, usesOf } from '../campaigns/candidates.service.js';
+import type { CandidateJob } from '../compute/strategy-candidates.js';
 import { definitionOf } from '../campaigns/stored-definition.js';
 import { EventBus } from '../common/events.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
@@ -42,9 +44,51 @@ export class ProposerService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly strategies: StrategyPool,
+    private readonly candidates: CandidatesService,
   ) {}
 
-  async propose(campaign: CampaignEntity, n: number): Promise<void> {
+  /**
+   * The campaign's candidate list as the strategy sees it: its rows, those it
+   * may propose (not excluded, proposed or imported fewer than `replicates`
+   * times, every proposal counted, rejected ones too), and the results and pending
+   * experiments at rows of the list.
+   */
+  private async candidateJob(
+    campaignId: string,
+    definition: CampaignDefinition,
+    observations: readonly Observation[],
+    pending: readonly Params[],
+    proposed: readonly Params[],
+  ): Promise<CandidateJob> {
+    const space = spaceOf(definition);
+    const { checked, excluded } = await this.candidates.forProposal(campaignId, definition);
+    const uses = usesOf(proposed, checked, space);
+    const replicates = definition.candidates?.replicates ?? 1;
+    const eligible: number[] = [];
+    for (let i = 0; i < checked.rows.length; i++) if (!excluded.has(i) && (uses.get(i) ?? 0) < replicates) eligible.push(i);
+    const rowOf = (p: Params) => checked.index.get(space.key(p));
+    return {
+      listId: definition.candidates?.list as string,
+      rows: checked.rows,
+      eligible,
+      observations: observations.flatMap((o) => {
+        const row = rowOf(o.params);
+        return row === undefined ? [] : [{ row, ...(o.failed ? { failed: true } : { value: o.value }) }];
+      }),
+      pending: pending.flatMap((p) => {
+        const row = rowOf(p);
+        return row === undefined ? [] : [row];
+      }),
+      replicates,
+    };
+  }
+
+  /**
+   * Proposes up to n experiments. Answers `exhausted` when the campaign's
+   * candidate list has no row left to propose and nothing is running: the
+   * campaign can go no further.
+   */
+  async propose(campaign: CampaignEntity, n: number): Promise<'exhausted' | undefined> {
     const definition = definitionOf(campaign);
     const rows = await queryRows<ExperimentRow>(
       this.dataSource,
@@ -81,6 +125,15 @@ export class ProposerService {
       else if (r.status === S.rejected) rejected.push(r.params);
       else if (UNFINISHED.includes(r.status)) pending.push(r.params);
     }
+    const candidates = definition.candidates?.list
+      ? await this.candidateJob(
+          campaign.id,
+          definition,
+          observations,
+          pending,
+          [...imported, ...rows].map((r) => r.params),
+        )
+      : undefined;
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
     // The proposals come back checked against the campaign's space (askStrategy).
     // Several objectives: each proposal's expected improvements are judged against the measured front.
@@ -102,10 +155,12 @@ export class ProposerService {
       rejected,
       n,
       seed: campaign.seed,
+      ...(candidates ? { candidates } : {}),
     });
     const { proposals, info, waitedMs } = asked;
     const elapsedMs = Math.round(asked.elapsedMs);
     if (proposals.length === 0) {
+      if (candidates && candidates.eligible.length === 0 && pending.length === 0) return 'exhausted';
       this.logger.warn(`campaign ${campaign.id}: the strategy has nothing left to propose`, logIds({ campaignId: campaign.id }));
       return;
     }

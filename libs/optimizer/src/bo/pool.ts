@@ -4,11 +4,11 @@
  * EI on a GP over the row's encoded vector; batches use the Kriging believer.
  * The first rows are a farthest-point (maximin) design in the encoded space.
  */
-import { logEI } from '../acquisition/analytic.js';
 import { Rng } from '#random';
 import { type Params, Space } from '../space.js';
 import type { Direction, Prediction } from '../strategy-interface.js';
 import { GaussianProcess } from '../surrogates/gp.js';
+import { incrementalBelieverBatch, rescoringBelieverBatch } from './believer.js';
 import { Encoder } from './encoding.js';
 import { inInitialDesign } from './initial-design.js';
 
@@ -30,6 +30,12 @@ export interface PoolAskRequest {
   pending: readonly string[];
   n: number;
   seed: number;
+  /**
+   * The rows that may be proposed (e.g. a list's rows not yet used up nor
+   * excluded); pending rows are never proposed. Default: every row neither
+   * observed nor pending.
+   */
+  eligible?: readonly string[];
 }
 
 export interface PoolProposal {
@@ -47,8 +53,9 @@ export interface PoolProposal {
  */
 export function encodePool(space: Space, rows: readonly PoolRow[], maxOneHot = 10): number[][] {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.features ?? {})))].sort();
-  const lo = names.map((f) => Math.min(...rows.map((r) => r.features?.[f] ?? 0)));
-  const hi = names.map((f) => Math.max(...rows.map((r) => r.features?.[f] ?? 0)));
+  // Loops, not Math.min(...): a spread of 100,000 arguments overflows the stack.
+  const lo = names.map((f) => rows.reduce((m, r) => Math.min(m, r.features?.[f] ?? 0), Infinity));
+  const hi = names.map((f) => rows.reduce((m, r) => Math.max(m, r.features?.[f] ?? 0), -Infinity));
   const kept =
     names.length === 0 ? space.parameters : space.parameters.filter((p) => p.type !== 'categorical' || p.choices.length <= maxOneHot);
   const enc = kept.length > 0 ? new Encoder(new Space(kept)) : undefined;
@@ -56,6 +63,15 @@ export function encodePool(space: Space, rows: readonly PoolRow[], maxOneHot = 1
     ...names.map((f, k) => (hi[k] > lo[k] ? ((r.features?.[f] ?? 0) - lo[k]) / (hi[k] - lo[k]) : 0.5)),
     ...(enc ? enc.encode(r.params) : []),
   ]);
+}
+
+export interface PoolStrategyOptions {
+  /**
+   * How a batch is built (bo/believer.ts): `incremental` (the default) updates
+   * only what each pick changes; `rescoring` re-scores every row after each
+   * pick (the plain Kriging believer, kept as the reference).
+   */
+  believer?: 'incremental' | 'rescoring';
 }
 
 export class PoolStrategy {
@@ -66,6 +82,7 @@ export class PoolStrategy {
     private readonly ids: readonly string[],
     private readonly X: readonly number[][],
     private readonly initialDesign = 6,
+    private readonly options: PoolStrategyOptions = {},
   ) {
     this.index = new Map(ids.map((id, i) => [id, i]));
   }
@@ -75,7 +92,12 @@ export class PoolStrategy {
     const known = request.observations.filter((o) => this.index.has(o.id));
     for (const o of known) taken.add(this.index.get(o.id) as number);
     for (const id of request.pending) if (this.index.has(id)) taken.add(this.index.get(id) as number);
-    const free = Array.from(this.ids.keys()).filter((i) => !taken.has(i));
+    const pendingIds = new Set(request.pending);
+    const free = request.eligible
+      ? [
+          ...new Set(request.eligible.filter((id) => this.index.has(id) && !pendingIds.has(id)).map((id) => this.index.get(id) as number)),
+        ].sort((a, b) => a - b)
+      : Array.from(this.ids.keys()).filter((i) => !taken.has(i));
     const n = Math.min(request.n, free.length);
     const rng = new Rng((Math.trunc(request.seed) * 1_000_003 + known.length * 31 + request.pending.length) >>> 0);
     const ok = known.filter((o) => !o.failed && typeof o.value === 'number' && Number.isFinite(o.value));
@@ -100,23 +122,11 @@ export class PoolStrategy {
       model = this.gp.conditioned(pendingX, mu);
       best = Math.max(best, ...mu);
     }
+    const batch = this.options.believer === 'rescoring' ? rescoringBelieverBatch : incrementalBelieverBatch;
     const out: PoolProposal[] = [];
-    const left = new Set(free);
-    for (let b = 0; b < n; b++) {
-      const cand = [...left];
-      const v = logEI(model, best).evaluate(cand.map((i) => this.X[i]));
-      let k = 0;
-      for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
-      const row = cand[k];
-      left.delete(row);
-      const x = this.X[row];
-      const post = this.gp.posterior([x]);
-      out.push({ id: this.ids[row], acquisition: v[k], prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
-      if (b < n - 1) {
-        const mu = model.posterior([x]).mean[0];
-        model = model.conditioned([x], [mu]);
-        best = Math.max(best, mu);
-      }
+    for (const { row, acquisition } of batch(model, this.X, free, n, best)) {
+      const post = this.gp.posterior([this.X[row]]);
+      out.push({ id: this.ids[row], acquisition, prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
     }
     return out;
   }

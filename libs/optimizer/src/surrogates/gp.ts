@@ -239,6 +239,37 @@ export class GaussianProcess implements JointSurrogate {
     return { mean, variance, cross };
   }
 
+  /**
+   * What extending the posterior by fantasised observations one at a time
+   * needs (bo/believer.ts), in standardised units: the prior covariance of two
+   * points, and v = L⁻¹ k(X, x) for a point (written into `out`, length n),
+   * computed exactly as `posterior` computes them. A fantasy is in no block
+   * and has the learned noise, as in `conditioned`.
+   */
+  fantasyParts(): {
+    n: number;
+    outputscale: number;
+    noise: number;
+    scale: number;
+    prior(a: readonly number[], b: readonly number[]): number;
+    whiten(x: readonly number[], out: Float64Array<ArrayBuffer>): void;
+  } {
+    const { hp } = this.require();
+    const n = this.X.length;
+    const k = new Float64Array(n);
+    return {
+      n,
+      outputscale: hp.outputscale,
+      noise: hp.noise,
+      scale: this.yStd,
+      prior: (a, b) => hp.outputscale * this.shape.value(scaledDistance(a, b, this.invL2)),
+      whiten: (x, out) => {
+        for (let i = 0; i < n; i++) k[i] = hp.outputscale * this.shape.value(scaledDistance(x, this.X[i], this.invL2));
+        solveLower(this.L, n, k, out);
+      },
+    };
+  }
+
   private require(): { hp: GpHyperparameters } {
     if (!this.hp) throw new Error('the GP has not been fitted');
     return { hp: this.hp };

@@ -1,10 +1,10 @@
 /**
  * Bayesian optimisation over a finite pool of candidates (e.g. molecules with
  * numeric descriptors): every unobserved, non-pending row is scored by log
- * EI on a GP over the row's encoded vector; batches use the Kriging believer.
+ * EI (or the acquisition chosen, acquisition/choice.ts) on a GP over the row's encoded vector; batches use the Kriging believer.
  * The first rows are a farthest-point (maximin) design in the encoded space.
  */
-import { logEI } from '../acquisition/analytic.js';
+import { acquisitionFor, acquisitionProblems, DEFAULT_ACQUISITION, type AcquisitionChoice } from '../acquisition/choice.js';
 import { Rng } from '#random';
 import { type Params, Space } from '../space.js';
 import type { Direction, Prediction } from '../strategy-interface.js';
@@ -66,8 +66,12 @@ export class PoolStrategy {
     private readonly ids: readonly string[],
     private readonly X: readonly number[][],
     private readonly initialDesign = 6,
+    /** The acquisition (acquisition/choice.ts); default log EI. */
+    private readonly acquisition: AcquisitionChoice = DEFAULT_ACQUISITION,
   ) {
     this.index = new Map(ids.map((id, i) => [id, i]));
+    const problems = acquisitionProblems(acquisition);
+    if (problems.length > 0) throw new Error(`PoolStrategy: ${problems.join('; ')}`);
   }
 
   ask(request: PoolAskRequest): PoolProposal[] {
@@ -104,7 +108,9 @@ export class PoolStrategy {
     const left = new Set(free);
     for (let b = 0; b < n; b++) {
       const cand = [...left];
-      const v = logEI(model, best).evaluate(cand.map((i) => this.X[i]));
+      // Thompson sampling draws one joint sample over the free rows per pick, from an rng of its own.
+      const sampling = this.acquisition.kind === 'thompson' ? new Rng(rng.nextUint32() ^ b) : rng;
+      const v = acquisitionFor(this.acquisition, model, best, sampling).evaluate(cand.map((i) => this.X[i]));
       let k = 0;
       for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
       const row = cand[k];

@@ -178,4 +178,69 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
     );
     expect(done.stopReason).toMatch(/^target reached: y = /);
   });
+
+  it("answers questions to the campaign's model: predictions, its optimum, slices; points outside the parameters refused", async () => {
+    const created = await env.svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ budget: 10, batchSize: 5, deviceKind: kind, seed: 9, strategy: { kind: 'bayesian' } }),
+    );
+    const id = created.body.id;
+    type Prediction = { params: Record<string, number>; mean: number; sd: number; acquisition: number | null };
+    type Facts = { results: number; best: { params: Record<string, number>; value: number }; acquisition: { kind: string } };
+    // no results yet: no model
+    const early = await env.svc.api<ErrorBody>('GET', `/api/campaigns/${id}/model/optimum`, undefined, { as: 'viewer' });
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toMatch(/has 0 results with a value: its model needs at least 3/);
+    await until(async () => (await detail(id)).status === 'completed', { timeoutMs: 60_000, what: 'the campaign to complete' });
+
+    const bad = await env.svc.api<ErrorBody>(
+      'POST',
+      `/api/campaigns/${id}/predict`,
+      { points: [{ x1: 20, x2: 3 }, { x1: 1, x3: 2 }] },
+      { as: 'viewer' },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.problems).toEqual([
+      'points[0]: "x1" = 20 is outside [-5, 10]',
+      'points[1]: unknown parameter "x3"',
+      'points[1]: missing parameter "x2"',
+    ]);
+
+    const optimum = await env.svc.api<{ model: Facts; optimum: Prediction }>('GET', `/api/campaigns/${id}/model/optimum`, undefined, { as: 'viewer' });
+    expect(optimum.status).toBe(200);
+    const facts = optimum.body.model;
+    expect(facts.results).toBe(10);
+    expect(facts.acquisition).toEqual({ kind: 'logEI' });
+    const at = await env.svc.api<{ model: Facts; predictions: Prediction[] }>(
+      'POST',
+      `/api/campaigns/${id}/predict`,
+      { points: [facts.best.params, optimum.body.optimum.params] },
+      { as: 'viewer' },
+    );
+    expect(at.status).toBe(200);
+    const [atBest, atOptimum] = at.body.predictions;
+    // the model knows its best result (noise sd 0.01), and its optimum predicts no worse than there (minimising)
+    expect(Math.abs(atBest.mean - facts.best.value)).toBeLessThan(Math.max(3 * atBest.sd, 0.05 * Math.abs(facts.best.value) + 0.5));
+    expect(atOptimum.mean).toBeLessThanOrEqual(atBest.mean + 1e-9);
+    expect(optimum.body.optimum.mean).toBeCloseTo(atOptimum.mean, 9);
+    expect(Number.isFinite(atBest.acquisition)).toBe(true);
+    for (const v of Object.values(optimum.body.optimum.params)) expect(Number.isFinite(v)).toBe(true);
+
+    const slice = await env.svc.api<{ slice: { parameter: string; through: Record<string, number>; points: { value: number; mean: number; sd: number }[] } }>(
+      'GET',
+      `/api/campaigns/${id}/model/slice?parameter=x1`,
+      undefined,
+      { as: 'viewer' },
+    );
+    expect(slice.status).toBe(200);
+    expect(slice.body.slice.through).toEqual(facts.best.params);
+    const xs = slice.body.slice.points.map((p) => p.value);
+    expect(xs[0]).toBe(-5);
+    expect(xs[xs.length - 1]).toBe(10);
+    for (const p of slice.body.slice.points) expect(p.sd).toBeGreaterThanOrEqual(0);
+    const unknown = await env.svc.api<ErrorBody>('GET', `/api/campaigns/${id}/model/slice?parameter=x9`, undefined, { as: 'viewer' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.problems).toEqual(['parameter: unknown parameter "x9" (one of x1, x2)']);
+  });
 });

@@ -2,6 +2,7 @@ import { type Direction, type Observation, type Params, type Proposal, type Stra
 import type { InsightsJob, InsightsOutcome } from '#insights';
 import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { strategyFor } from '../campaigns/campaign-strategy.js';
+import type { ModelJob } from './model-query.js';
 
 /**
  * What a strategy needs of a campaign's definition: its space as the
@@ -56,7 +57,14 @@ export interface InsightsMessage {
   job: InsightsJob;
 }
 
-export type PoolMessage = AskMessage | InsightsMessage;
+/** A question to a campaign's model (model-query.ts). */
+export interface ModelMessage {
+  id: number;
+  kind: 'model';
+  job: ModelJob;
+}
+
+export type PoolMessage = AskMessage | InsightsMessage | ModelMessage;
 
 /** An error in a worker, as data (a thrown object does not keep its class across threads). */
 export interface AskFailure {

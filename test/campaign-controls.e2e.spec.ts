@@ -28,7 +28,13 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
     const created = await env.svc.api<{ id: string }>(
       'POST',
       '/api/campaigns',
-      braninCampaign({ budget: 10, batchSize: 5, deviceKind: kind, seed: 6, strategy: { kind: 'bayesian', acquisition: { kind: 'UCB', kappa: 3 } } }),
+      braninCampaign({
+        budget: 10,
+        batchSize: 5,
+        deviceKind: kind,
+        seed: 6,
+        strategy: { kind: 'bayesian', acquisition: { kind: 'UCB', kappa: 3 } },
+      }),
     );
     expect(created.status).toBe(201);
     const id = created.body.id;
@@ -48,12 +54,20 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
     );
     expect(res.status).toBe(400);
     expect(res.body.error.problems).toEqual(["strategy.acquisition: beta and kappa are UCB's weights, not EI's"]);
-    const thompson = await env.svc.api<ErrorBody>('POST', '/api/campaigns', braninCampaign({ strategy: { kind: 'trees', acquisition: 'thompson' } }));
+    const thompson = await env.svc.api<ErrorBody>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ strategy: { kind: 'trees', acquisition: 'thompson' } }),
+    );
     expect(thompson.status).toBe(400);
     expect(thompson.body.error.problems).toEqual([
       'strategy.acquisition "thompson" needs a joint posterior, which only the GP of kind "bayesian" has; kind "trees" has per-point uncertainty only',
     ]);
-    const design = await env.svc.api<ErrorBody>('POST', '/api/campaigns', braninCampaign({ strategy: { kind: 'sobol', acquisition: 'EI' } }));
+    const design = await env.svc.api<ErrorBody>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({ strategy: { kind: 'sobol', acquisition: 'EI' } }),
+    );
     expect(design.status).toBe(400);
     expect(design.body.error.problems).toEqual([
       'strategy.acquisition applies to the model-based kinds (default, bayesian, trees, neural, doptimal) only, not to the design "sobol"',
@@ -115,7 +129,10 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
       batchSize: { from: 5, to: 3 },
       strategy: { from: { kind: 'bayesian' }, to: { kind: 'bayesian', acquisition: 'exploration' } },
     });
-    const audit = await env.svc.api<{ action: string; actor: string; details: Record<string, unknown> }[]>('GET', `/api/campaigns/${id}/audit`);
+    const audit = await env.svc.api<{ action: string; actor: string; details: Record<string, unknown> }[]>(
+      'GET',
+      `/api/campaigns/${id}/audit`,
+    );
     const entry = audit.body.find((a) => a.action === 'campaign.definition_changed');
     expect(entry?.actor).toBe('operator:ada');
     expect(entry?.details).toMatchObject({ version: 2, reason: 'map the space before the review' });
@@ -137,16 +154,17 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
     expect(done.experiments).toHaveLength(14);
     const rows = await batches(id);
     expect(rows.map((b) => b.strategy.definitionVersion)).toEqual([1, 2, 2, 2]);
-    expect(rows.slice(1).map((b) => b.strategy.name)).toEqual(['bayesian/gp-exploration', 'bayesian/gp-exploration', 'bayesian/gp-exploration']);
+    expect(rows.slice(1).map((b) => b.strategy.name)).toEqual([
+      'bayesian/gp-exploration',
+      'bayesian/gp-exploration',
+      'bayesian/gp-exploration',
+    ]);
     const sizes = done.batches.map((b) => done.experiments.filter((e) => e.batchId === b.id).length);
     expect(sizes).toEqual([5, 3, 3, 3]);
 
-    const history = await env.svc.api<{ version: number; changedBy: string | null; reason: string | null; definition: { budget: number } }[]>(
-      'GET',
-      `/api/campaigns/${id}/definitions`,
-      undefined,
-      { as: 'viewer' },
-    );
+    const history = await env.svc.api<
+      { version: number; changedBy: string | null; reason: string | null; definition: { budget: number } }[]
+    >('GET', `/api/campaigns/${id}/definitions`, undefined, { as: 'viewer' });
     expect(history.body.map((h) => [h.version, h.changedBy, h.reason, h.definition.budget])).toEqual([
       [1, null, null, 10],
       [2, 'operator:ada', 'map the space before the review', 14],
@@ -197,7 +215,12 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
     const bad = await env.svc.api<ErrorBody>(
       'POST',
       `/api/campaigns/${id}/predict`,
-      { points: [{ x1: 20, x2: 3 }, { x1: 1, x3: 2 }] },
+      {
+        points: [
+          { x1: 20, x2: 3 },
+          { x1: 1, x3: 2 },
+        ],
+      },
       { as: 'viewer' },
     );
     expect(bad.status).toBe(400);
@@ -207,7 +230,9 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
       'points[1]: missing parameter "x2"',
     ]);
 
-    const optimum = await env.svc.api<{ model: Facts; optimum: Prediction }>('GET', `/api/campaigns/${id}/model/optimum`, undefined, { as: 'viewer' });
+    const optimum = await env.svc.api<{ model: Facts; optimum: Prediction }>('GET', `/api/campaigns/${id}/model/optimum`, undefined, {
+      as: 'viewer',
+    });
     expect(optimum.status).toBe(200);
     const facts = optimum.body.model;
     expect(facts.results).toBe(10);
@@ -227,12 +252,9 @@ describe('campaign controls: the acquisition, changes mid-campaign', () => {
     expect(Number.isFinite(atBest.acquisition)).toBe(true);
     for (const v of Object.values(optimum.body.optimum.params)) expect(Number.isFinite(v)).toBe(true);
 
-    const slice = await env.svc.api<{ slice: { parameter: string; through: Record<string, number>; points: { value: number; mean: number; sd: number }[] } }>(
-      'GET',
-      `/api/campaigns/${id}/model/slice?parameter=x1`,
-      undefined,
-      { as: 'viewer' },
-    );
+    const slice = await env.svc.api<{
+      slice: { parameter: string; through: Record<string, number>; points: { value: number; mean: number; sd: number }[] };
+    }>('GET', `/api/campaigns/${id}/model/slice?parameter=x1`, undefined, { as: 'viewer' });
     expect(slice.status).toBe(200);
     expect(slice.body.slice.through).toEqual(facts.best.params);
     const xs = slice.body.slice.points.map((p) => p.value);

@@ -273,7 +273,8 @@ function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] 
   if (acquisition?.kind !== 'UCB' && (acquisition?.beta !== undefined || acquisition?.kappa !== undefined)) {
     out.push(`strategy.acquisition: beta and kappa are UCB's weights, not ${acquisition?.kind}'s`);
   }
-  if (acquisition?.beta !== undefined && acquisition.kappa !== undefined) out.push('strategy.acquisition: give beta or kappa, not both (kappa = √beta)');
+  if (acquisition?.beta !== undefined && acquisition.kappa !== undefined)
+    out.push('strategy.acquisition: give beta or kappa, not both (kappa = √beta)');
   if (s.blocks !== undefined && !BLOCKED_KINDS.includes(s.kind)) {
     out.push(`strategy.blocks applies to the kinds whose GP learns block offsets (${BLOCKED_KINDS.join(', ')}) only, not to "${s.kind}"`);
   }

@@ -45,11 +45,13 @@ export class DefinitionChangesService {
     if (!UUID.test(id)) throw new DomainError('not_found', `campaign ${id} not found`);
     const now = this.clock.now();
     const { version, status } = await this.dataSource.transaction(async (m) => {
-      const [row] = await queryRows<{ id: string; definition: unknown; definition_version: number; status: CampaignStatus; created_at: Date }>(
-        m,
-        `SELECT id, definition, definition_version, status, created_at FROM campaigns WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
+      const [row] = await queryRows<{
+        id: string;
+        definition: unknown;
+        definition_version: number;
+        status: CampaignStatus;
+        created_at: Date;
+      }>(m, `SELECT id, definition, definition_version, status, created_at FROM campaigns WHERE id = $1 FOR UPDATE`, [id]);
       if (!row) throw new DomainError('not_found', `campaign ${id} not found`);
       if (row.status !== 'running' && row.status !== 'paused')
         throw new DomainError('invalid_state', `campaign ${id} is ${row.status}: its definition can no longer change`);
@@ -119,7 +121,9 @@ export class DefinitionChangesService {
       [id],
     );
     if (rows.length === 0)
-      return [{ version: 1, definition: definitionOf(campaign), changedAt: campaign.created_at, changedBy: null, reason: null, changes: {} }];
+      return [
+        { version: 1, definition: definitionOf(campaign), changedAt: campaign.created_at, changedBy: null, reason: null, changes: {} },
+      ];
     return rows.map((r) => ({
       version: r.version,
       definition: definitionOf({ id, definition: r.definition }),

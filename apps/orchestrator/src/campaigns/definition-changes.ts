@@ -55,7 +55,7 @@ export function planDefinitionChange(current: CampaignDefinition, input: unknown
   const known = Object.fromEntries(Object.entries(record).filter(([k]) => k === 'reason' || (CHANGEABLE as readonly string[]).includes(k)));
   const r = changeSchema.safeParse(known);
   if (!r.success) problems.push(...formatIssues(r.error.issues));
-  if (r.success && CHANGEABLE.every((k) => r.data[k] === undefined)) problems.push(`nothing to change: give one of ${CHANGEABLE.join(', ')}`);
+  if (CHANGEABLE.every((k) => record[k] === undefined)) problems.push(`nothing to change: give one of ${CHANGEABLE.join(', ')}`);
   if (problems.length > 0 || !r.success) throw invalid(problems);
   const change = r.data;
 

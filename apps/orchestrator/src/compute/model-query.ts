@@ -4,9 +4,7 @@ import type { StrategyDefinition } from './strategy-ask.js';
 
 /** A question to a campaign's model (see CampaignModel): predictions at points, its optimum, or a slice along one parameter. */
 export type ModelQuestion =
-  | { kind: 'predict'; points: Params[] }
-  | { kind: 'optimum' }
-  | { kind: 'slice'; parameter: string; through?: Params };
+  { kind: 'predict'; points: Params[] } | { kind: 'optimum' } | { kind: 'slice'; parameter: string; through?: Params };
 
 /** One question with what the model is fitted to, as plain data (it crosses to a worker thread). */
 export interface ModelJob {

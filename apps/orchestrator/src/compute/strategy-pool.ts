@@ -130,7 +130,9 @@ export class StrategyPool implements OnApplicationShutdown {
 
   /** Answers a question to a campaign's model (model-query.ts), on a worker when the pool has any, in the same queue as asks. */
   model(job: ModelJob): Promise<ModelOutcome & { waitedMs: number }> {
-    return this.run<ModelOutcome & { waitedMs: number }>({ kind: 'model', job }, () => Promise.resolve({ ...answerModelQuestion(job), waitedMs: 0 }));
+    return this.run<ModelOutcome & { waitedMs: number }>({ kind: 'model', job }, () =>
+      Promise.resolve({ ...answerModelQuestion(job), waitedMs: 0 }),
+    );
   }
 
   private async run<Outcome extends { waitedMs: number }>(work: Work, inProcess: () => Promise<Outcome>): Promise<Outcome> {

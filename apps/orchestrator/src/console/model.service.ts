@@ -34,11 +34,17 @@ export class ModelService {
     const space = spaceOf(campaign.definition);
     const points = (typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {}).points;
     const problems: string[] = [];
-    if (!Array.isArray(points) || points.length === 0) problems.push('points: a non-empty array of points, each an object of parameter name -> value');
-    else if (points.length > MAX_PREDICT_POINTS) problems.push(`points: at most ${MAX_PREDICT_POINTS} points per request (got ${points.length})`);
+    if (!Array.isArray(points) || points.length === 0)
+      problems.push('points: a non-empty array of points, each an object of parameter name -> value');
+    else if (points.length > MAX_PREDICT_POINTS)
+      problems.push(`points: at most ${MAX_PREDICT_POINTS} points per request (got ${points.length})`);
     else points.forEach((p, i) => problems.push(...space.check(p).map((m) => `points[${i}]: ${m}`)));
     if (problems.length > 0)
-      throw new DomainError('invalid_input', `invalid prediction request: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+      throw new DomainError(
+        'invalid_input',
+        `invalid prediction request: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+        problems,
+      );
     return this.ask(campaign, { kind: 'predict', points: points as Params[] });
   }
 
@@ -55,7 +61,9 @@ export class ModelService {
         `parameter: ${typeof parameter === 'string' && parameter !== '' ? `unknown parameter "${parameter}"` : 'missing'} (one of ${names.join(', ')})`,
       ]);
     if (p.type === 'composition')
-      throw new DomainError('invalid_input', 'invalid slice request', [`parameter: "${parameter}" is a composition: a slice varies one number or choice`]);
+      throw new DomainError('invalid_input', 'invalid slice request', [
+        `parameter: "${parameter}" is a composition: a slice varies one number or choice`,
+      ]);
     return this.ask(campaign, { kind: 'slice', parameter });
   }
 
@@ -63,7 +71,14 @@ export class ModelService {
     const id = campaign.id;
     const definition = campaign.definition;
     const blocking = definition.strategy?.blocks;
-    const rows = await queryRows<{ params: Params; status: string; objective: number | null; failure_scope: FailureScope | null; batch_id: string; device_id: string | null }>(
+    const rows = await queryRows<{
+      params: Params;
+      status: string;
+      objective: number | null;
+      failure_scope: FailureScope | null;
+      batch_id: string;
+      device_id: string | null;
+    }>(
       this.dataSource,
       `SELECT params, status, objective, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
       [id],
@@ -82,11 +97,23 @@ export class ModelService {
       })),
       ...rows.flatMap((r): Observation[] => {
         if (r.status === S.completed && r.objective !== null)
-          return [{ params: r.params, value: r.objective, ...withBlock(experimentBlock(blocking, { batchId: r.batch_id, deviceId: r.device_id })) }];
+          return [
+            {
+              params: r.params,
+              value: r.objective,
+              ...withBlock(experimentBlock(blocking, { batchId: r.batch_id, deviceId: r.device_id })),
+            },
+          ];
         return r.status === S.failed && r.failure_scope === 'experiment' ? [{ params: r.params, failed: true }] : [];
       }),
     ];
-    const job = { definition: strategyDefinition(definition), direction: definition.objective.direction, observations, seed: campaign.seed, question };
+    const job = {
+      definition: strategyDefinition(definition),
+      direction: definition.objective.direction,
+      observations,
+      seed: campaign.seed,
+      question,
+    };
     const { waitedMs: _waited, ...outcome } = this.pool ? await this.pool.model(job) : { ...answerModelQuestion(job), waitedMs: 0 };
     if (outcome.model === null)
       throw new DomainError(

@@ -88,9 +88,11 @@ export class ProposerService {
     // The definition changed while the strategy worked (PATCH /api/campaigns/:id): these proposals were made under
     // settings that no longer hold (a budget cut, another strategy); the loop's next pass proposes under the new ones.
     const definitionVersion = campaign.definitionVersion ?? 1;
-    const [stored] = await queryRows<{ definition_version: number }>(this.dataSource, `SELECT definition_version FROM campaigns WHERE id = $1`, [
-      campaign.id,
-    ]);
+    const [stored] = await queryRows<{ definition_version: number }>(
+      this.dataSource,
+      `SELECT definition_version FROM campaigns WHERE id = $1`,
+      [campaign.id],
+    );
     if (stored && stored.definition_version !== definitionVersion) {
       this.logger.log(
         `campaign ${campaign.id}: its definition changed (version ${definitionVersion} to ${stored.definition_version}) during the ask; proposing again`,

@@ -66,7 +66,10 @@ describe('acquisition choice', () => {
   });
 
   it('weighs each kind by P(feasible) as its scale allows', () => {
-    const logFeasible = { name: 'logPFeasible', evaluate: (P: number[][]) => Float64Array.from(P, (x) => Math.log([0.9, 0.4, 0.6, 0.1][x[0]])) };
+    const logFeasible = {
+      name: 'logPFeasible',
+      evaluate: (P: number[][]) => Float64Array.from(P, (x) => Math.log([0.9, 0.4, 0.6, 0.1][x[0]])),
+    };
     const w = (choice: AcquisitionChoice) =>
       Array.from(withFeasibility(choice.kind, acquisitionFor(choice, model, best, new Rng(1)), logFeasible).evaluate(X));
     const p = [0.9, 0.4, 0.6, 0.1];
@@ -80,7 +83,13 @@ describe('acquisition choice', () => {
   it('ranks a candidate set by a log-scale score in the order of the values it reports', () => {
     const m = Float64Array.from(mean);
     const v = Float64Array.from(variance);
-    for (const choice of [{ kind: 'EI' }, { kind: 'PI' }, { kind: 'UCB' }, { kind: 'exploration' }, { kind: 'thompson' }] as AcquisitionChoice[]) {
+    for (const choice of [
+      { kind: 'EI' },
+      { kind: 'PI' },
+      { kind: 'UCB' },
+      { kind: 'exploration' },
+      { kind: 'thompson' },
+    ] as AcquisitionChoice[]) {
       const { value: reported, score } = candidateAcquisition(choice, m, v, best, new Rng(3));
       const order = (a: Float64Array) => Array.from(a.keys()).sort((i, j) => a[j] - a[i]);
       expect(order(score)).toEqual(order(reported));

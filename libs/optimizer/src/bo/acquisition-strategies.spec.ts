@@ -69,7 +69,9 @@ describe('strategies propose with the acquisition chosen', () => {
   });
 
   it('refuses an acquisition the strategy cannot use, naming it', () => {
-    expect(() => new BayesianStrategy({ acquisition: { kind: 'EI', kappa: 1 } })).toThrow('acquisition kappa applies to UCB only, not to EI');
+    expect(() => new BayesianStrategy({ acquisition: { kind: 'EI', kappa: 1 } })).toThrow(
+      'acquisition kappa applies to UCB only, not to EI',
+    );
     expect(() => new BayesianStrategy({ batch: 'fantasies', acquisition: { kind: 'UCB' } })).toThrow("batch 'fantasies' averages log EI");
     expect(() => new TreeEnsembleStrategy({ acquisition: { kind: 'UCB', beta: -2 } })).toThrow('beta must be a finite number');
   });

@@ -59,7 +59,8 @@ export class BayesianStrategy implements Strategy {
     const problems = acquisitionProblems(options.acquisition ?? this.acquisition);
     const kind = this.acquisition.kind;
     if (this.options.batch === 'fantasies' && kind !== 'logEI') problems.push(`batch 'fantasies' averages log EI: not with ${kind}`);
-    if (this.options.batch === 'penalisation' && !isLogScale(kind)) problems.push(`batch 'penalisation' needs a log-scale acquisition (logEI, PI): not ${kind}`);
+    if (this.options.batch === 'penalisation' && !isLogScale(kind))
+      problems.push(`batch 'penalisation' needs a log-scale acquisition (logEI, PI): not ${kind}`);
     if (problems.length > 0) throw new Error(`BayesianStrategy: ${problems.join('; ')}`);
     this.objective = new ObjectiveModel(options.gp, this.options.warp, this.options.warpFractions);
     this.encoding = { ...options.encoding };

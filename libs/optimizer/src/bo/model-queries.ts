@@ -78,7 +78,12 @@ export class CampaignModel {
   }
 
   /** The model of these results, or undefined with fewer than MIN_MODEL_RESULTS that gave a value. */
-  static fit(space: Space, direction: Direction, observations: readonly Observation[], options: CampaignModelOptions): CampaignModel | undefined {
+  static fit(
+    space: Space,
+    direction: Direction,
+    observations: readonly Observation[],
+    options: CampaignModelOptions,
+  ): CampaignModel | undefined {
     const problems = acquisitionProblems(options.acquisition ?? DEFAULT_ACQUISITION);
     if (problems.length > 0) throw new Error(problems.join('; '));
     const enc = new Encoder(space, options.encoding ?? {});
@@ -98,7 +103,17 @@ export class CampaignModel {
     const y = raw.map((v) => warp.forward(v));
     const incumbent = Math.max(...y.map((v, i) => v - offsets[i]));
     const top = raw.indexOf(Math.max(...raw));
-    return new CampaignModel(space, direction, gp, warp, enc, incumbent, { params: ok[top].params, value: ok[top].value as number }, ok.length, options);
+    return new CampaignModel(
+      space,
+      direction,
+      gp,
+      warp,
+      enc,
+      incumbent,
+      { params: ok[top].params, value: ok[top].value as number },
+      ok.length,
+      options,
+    );
   }
 
   /** What the acquisition is, as recorded in a proposal's provenance. */

@@ -210,7 +210,9 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
         const s = chosen.length === 0 ? { score: base, value: reported as Float64Array } : scored();
         reported = s.value;
         for (let i = 0; i < candidates.length; i++)
-          score[i] = Number.isFinite(score[i]) ? s.score[i] + (chosen.length > 0 && logFeasible ? logFeasible[i] : 0) + penalties[i] : -Infinity;
+          score[i] = Number.isFinite(score[i])
+            ? s.score[i] + (chosen.length > 0 && logFeasible ? logFeasible[i] : 0) + penalties[i]
+            : -Infinity;
       }
       let bestIndex = -1;
       for (let i = 0; i < candidates.length; i++) {

@@ -2,6 +2,7 @@
 import { api, ApiError, connect, session } from './api.js';
 import { drawBest, drawCrossValidation, drawImportance, drawSpace } from './charts.js';
 import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views.js';
+import { renderModel } from './model-view.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -167,6 +168,7 @@ function renderSelected() {
     drawSpace($('chart-space'), i);
     drawImportance($('chart-importance'), i);
   }
+  renderModel($('model-card'), c).catch(showError);
 }
 
 let renderedBatch = '';

@@ -212,4 +212,20 @@ describe('operator console in a browser', () => {
     expect(await viewer.locator('[data-testid=import-form]').isVisible()).toBe(false);
     await viewer.close();
   });
+
+  it("a viewer asks the campaign's model: its predicted optimum, and a slice along each parameter", async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await login(page, TEST_TOKENS.viewer.token);
+    await page.waitForSelector('[data-testid=model-optimum]:has-text("Predicted optimum: x1 = ")');
+    const text = (await page.textContent('[data-testid=model-optimum]')) ?? '';
+    const optimum = (await svc.api<{ optimum: { mean: number; sd: number } }>('GET', `/api/campaigns/${campaignId}/model/optimum`)).body
+      .optimum;
+    // the page shows what the API answers: the predicted value with its sd
+    expect(text).toContain(`→ y ${Number(optimum.mean.toPrecision(4))} ± ${Number(optimum.sd.toPrecision(4))}`);
+    await page.waitForSelector('[data-testid=model-slice] svg.plot[data-parameter=x1][data-count="41"]');
+    await page.selectOption('[data-testid=slice-parameter]', 'x2');
+    await page.waitForSelector('[data-testid=model-slice] svg.plot[data-parameter=x2][data-count="41"]');
+    await page.locator('#model-card').screenshot({ path: screenshotPath('desktop-model') });
+    await page.close();
+  });
 });

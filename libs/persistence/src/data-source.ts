@@ -14,6 +14,7 @@ import { ImportedResults1796530000000 } from './migrations/1796530000000-importe
 import { DeviceAnnouncement1796600000000 } from './migrations/1796600000000-device-announcement.js';
 import { ConflictingReports1796605000000 } from './migrations/1796605000000-conflicting-reports.js';
 import { Liveness1796610000000 } from './migrations/1796610000000-liveness.js';
+import { DefinitionVersions1797200000000 } from './migrations/1797200000000-definition-versions.js';
 import { CandidateLists1797400000000 } from './migrations/1797400000000-candidate-lists.js';
 
 /** Explicit lists: no discovery by glob. */
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   DeviceAnnouncement1796600000000,
   ConflictingReports1796605000000,
   Liveness1796610000000,
+  DefinitionVersions1797200000000,
   CandidateLists1797400000000,
 ];
 

@@ -82,6 +82,23 @@ describe('NeuralEnsembleStrategy', () => {
     expect(f(free[0].params)).toBeLessThan(0.15);
   });
 
+  it('proposes with the acquisition chosen (UCB here): valid new points, the choice in its name and provenance', async () => {
+    const s = new NeuralEnsembleStrategy({
+      rawSamples: 256,
+      acquisition: { kind: 'UCB', kappa: 1 },
+      ensemble: { members: 2, hidden: [16], minSteps: 100, maxSteps: 100, logger: () => {} },
+    });
+    const obs = observations(12);
+    const batch = await s.ask(request(obs, { n: 2 }));
+    expect(batch).toHaveLength(2);
+    for (const p of batch) {
+      expect(space.check(p.params)).toEqual([]);
+      expect(Number.isFinite(p.acquisition)).toBe(true);
+    }
+    expect(s.info.name).toBe('bayesian/neural-ensemble-ucb');
+    expect(s.info.settings.acquisitionChoice).toEqual({ kind: 'UCB', kappa: 1 });
+  });
+
   it('starts with the space-filling design before it has data', async () => {
     const strategy = small();
     const first = await strategy.ask(request([], { n: 3 }));

@@ -13,6 +13,8 @@ import {
   centerPoint,
   MAX_CENTER_POINTS,
   MAX_REPLICATES,
+  ACQUISITION_KINDS,
+  type AcquisitionChoice,
 } from '#optimizer';
 import { DomainError } from '../common/errors.js';
 import { APPROVAL_POLICIES } from './approval-policy.js';
@@ -61,6 +63,29 @@ export function importBlock(blocking: Blocking | undefined, importId: string): s
 const BLOCKED_KINDS: readonly string[] = ['default', 'bayesian', 'doptimal'];
 /** Kinds that use no model, hence no encoding. */
 const MODEL_FREE_KINDS: readonly string[] = ['sobol', 'lhs', 'random'];
+/**
+ * The acquisition of a model-based kind: a name (`"UCB"`) or an object with
+ * UCB's weight (`{ "kind": "UCB", "kappa": 2 }` or `"beta": 4`, κ = √β).
+ */
+const acquisitionSchema = z.union([
+  z.enum(ACQUISITION_KINDS),
+  z
+    .object({
+      kind: z.enum(ACQUISITION_KINDS),
+      beta: z.number().finite().min(0, 'beta must not be negative').max(1e6).optional(),
+      kappa: z.number().finite().min(0, 'kappa must not be negative').max(1e3).optional(),
+    })
+    .strict(),
+]);
+/** Thompson sampling needs a joint posterior: the GP has one, the trees' and the neural ensemble's are per point. */
+const THOMPSON_KINDS: readonly string[] = ['bayesian'];
+
+/** A definition's acquisition as the optimizer takes it (a name alone is that kind with its defaults). */
+export function acquisitionOf(strategy: { acquisition?: z.infer<typeof acquisitionSchema> }): AcquisitionChoice | undefined {
+  const a = strategy.acquisition;
+  return typeof a === 'string' ? { kind: a } : a;
+}
+
 /** The kinds that take the design options replicates, centerPoints and randomizeOrder. */
 export const DESIGN_STRATEGY_KINDS = ['sobol', 'lhs', 'random', 'doptimal'] as const;
 
@@ -92,6 +117,12 @@ const strategySchema = z
      * `device` (each rig is one: its calibration). Each import of earlier results is a block of its own.
      */
     blocks: z.enum(BLOCKINGS).optional(),
+    /**
+     * Model-based kinds: the acquisition the model proposes with: `logEI` (default), `EI`, `UCB`
+     * (with `kappa` or `beta`), `PI`, `thompson` (kind `bayesian` only) or `exploration` (the largest
+     * posterior variance: maps the space rather than optimising it).
+     */
+    acquisition: acquisitionSchema.optional(),
   })
   .strict();
 
@@ -225,6 +256,10 @@ export function parseCampaignDefinition(input: unknown, known: { measured?: read
       if (d.deviceKind !== undefined && known.measured)
         problems.push(...measuredProblems(outcomesOf(withPrimaryObjective(d)).names, d.deviceKind, known.measured));
     }
+    if (objective && outcomesOf(withPrimaryObjective(d)).pareto && d.strategy.acquisition !== undefined)
+      problems.push(
+        'strategy.acquisition: several objectives or outcome limits choose their own acquisition (expected hypervolume improvement or ParEGO); leave it out',
+      );
     if (d.candidates) {
       problems.push(...candidateSourceProblems(d.candidates, d));
       if (objective && outcomesOf(withPrimaryObjective(d)).pareto)
@@ -273,6 +308,21 @@ function strategyProblems(d: CampaignDefinition, spaceValid: boolean): string[] 
     const modelKinds = STRATEGY_KINDS.filter((k) => !MODEL_FREE_KINDS.includes(k));
     out.push(`strategy.encoding applies to the model-based kinds (${modelKinds.join(', ')}) only, not to "${s.kind}"`);
   }
+  const acquisition = acquisitionOf(s);
+  if (acquisition !== undefined && MODEL_FREE_KINDS.includes(s.kind)) {
+    const modelKinds = STRATEGY_KINDS.filter((k) => !MODEL_FREE_KINDS.includes(k));
+    out.push(`strategy.acquisition applies to the model-based kinds (${modelKinds.join(', ')}) only, not to the design "${s.kind}"`);
+  }
+  if (acquisition?.kind === 'thompson' && !MODEL_FREE_KINDS.includes(s.kind) && !THOMPSON_KINDS.includes(s.kind)) {
+    out.push(
+      `strategy.acquisition "thompson" needs a joint posterior, which only the GP of kind "bayesian" has; kind "${s.kind}" ${s.kind === 'trees' || s.kind === 'neural' ? 'has' : 'moves to trees past 200 results, which have'} per-point uncertainty only`,
+    );
+  }
+  if (acquisition?.kind !== 'UCB' && (acquisition?.beta !== undefined || acquisition?.kappa !== undefined)) {
+    out.push(`strategy.acquisition: beta and kappa are UCB's weights, not ${acquisition?.kind}'s`);
+  }
+  if (acquisition?.beta !== undefined && acquisition.kappa !== undefined)
+    out.push('strategy.acquisition: give beta or kappa, not both (kappa = √beta)');
   if (s.blocks !== undefined && !BLOCKED_KINDS.includes(s.kind)) {
     out.push(`strategy.blocks applies to the kinds whose GP learns block offsets (${BLOCKED_KINDS.join(', ')}) only, not to "${s.kind}"`);
   }

@@ -1,20 +1,23 @@
 import { DesignStrategy, type Strategy, DefaultStrategy, BayesianStrategy, TreeEnsembleStrategy, DOptimalStrategy } from '#optimizer';
 import { NeuralEnsembleStrategy } from '#surrogates-tfjs';
 import { assertNever } from '../common/errors.js';
-import type { CampaignDefinition } from './campaign-definition.js';
+import { acquisitionOf, type CampaignDefinition } from './campaign-definition.js';
 
 /** Builds the strategy a campaign definition names (its batch size blocks a D-optimal design by batch). */
 export function strategyFor(definition: Pick<CampaignDefinition, 'strategy' | 'batchSize'>): Strategy {
   const { kind, replicates, centerPoints, randomizeOrder, encoding } = definition.strategy;
+  const acquisition = acquisitionOf(definition.strategy);
+  // Left out when not chosen, so that the strategies' own default (log EI) applies as it always has.
+  const modelOptions = { encoding, ...(acquisition ? { acquisition } : {}) };
   switch (kind) {
     case 'default':
-      return new DefaultStrategy({ encoding });
+      return new DefaultStrategy(modelOptions);
     case 'bayesian':
-      return new BayesianStrategy({ encoding });
+      return new BayesianStrategy(modelOptions);
     case 'trees':
-      return new TreeEnsembleStrategy({ encoding });
+      return new TreeEnsembleStrategy(modelOptions);
     case 'neural':
-      return new NeuralEnsembleStrategy({ encoding });
+      return new NeuralEnsembleStrategy(modelOptions);
     case 'sobol':
     case 'lhs':
     case 'random':
@@ -33,7 +36,7 @@ export function strategyFor(definition: Pick<CampaignDefinition, 'strategy' | 'b
         centerPoints,
         randomizeOrder,
         blockSize,
-        then: new DefaultStrategy({ encoding }),
+        then: new DefaultStrategy(modelOptions),
       });
     }
     default:

@@ -42,6 +42,8 @@ export interface CampaignSummary {
 
 export interface CampaignDetail extends CampaignSummary {
   definition: CampaignDefinition;
+  /** The version of the definition: 1 as created, one more with each change (PATCH /api/campaigns/:id). */
+  definitionVersion: number;
   seed: number;
   batches: BatchEntity[];
   experiments: ExperimentEntity[];
@@ -145,7 +147,7 @@ export class CampaignsService {
       const base = summary(campaign, definition, stats.get(id));
       const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
-      return { ...base, definition, seed: campaign.seed, batches, experiments, pareto: paretoOf(definition, experiments) };
+      return { ...base, definition, definitionVersion: campaign.definitionVersion ?? 1, seed: campaign.seed, batches, experiments, pareto: paretoOf(definition, experiments) };
     });
   }
 

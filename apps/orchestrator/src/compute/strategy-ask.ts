@@ -8,11 +8,12 @@ import {
   type StrategyInfo,
 } from '#optimizer';
 import type { InsightsJob, InsightsOutcome } from '#insights';
-import { spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
+import { acquisitionOf, spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { strategyFor } from '../campaigns/campaign-strategy.js';
 import type { Outcomes } from '../campaigns/outcomes-definition.js';
 import { expectedImprovements, limitProbability } from '../campaigns/pareto.js';
 import { askCandidates, type CandidateJob } from './strategy-candidates.js';
+import type { ModelJob } from './model-query.js';
 
 /**
  * What a strategy needs of a campaign's definition: its space as the
@@ -85,7 +86,14 @@ export interface InsightsMessage {
   job: InsightsJob;
 }
 
-export type PoolMessage = AskMessage | InsightsMessage;
+/** A question to a campaign's model (model-query.ts). */
+export interface ModelMessage {
+  id: number;
+  kind: 'model';
+  job: ModelJob;
+}
+
+export type PoolMessage = AskMessage | InsightsMessage | ModelMessage;
 
 /** An error in a worker, as data (a thrown object does not keep its class across threads). */
 export interface AskFailure {
@@ -108,7 +116,7 @@ export async function askStrategy(job: AskJob): Promise<AskOutcome> {
   const space = spaceOf(job.definition);
   if (job.candidates) {
     const began = performance.now();
-    const { proposals, info } = askCandidates(space, job.candidates, job);
+    const { proposals, info } = askCandidates(space, job.candidates, job, acquisitionOf(job.definition.strategy));
     return { proposals, info, elapsedMs: performance.now() - began };
   }
   const strategy = strategyFor(job.definition);

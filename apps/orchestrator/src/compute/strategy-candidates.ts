@@ -3,7 +3,12 @@
  * optimizer's PoolStrategy) proposes only eligible rows, never a pending one,
  * with batches by the incremental Kriging believer.
  */
-import { encodePool, PoolStrategy, type PoolRow, type Proposal, type Space, type StrategyInfo, type Direction } from '#optimizer';
+import {
+  DEFAULT_ACQUISITION,
+  encodePool,
+  PoolStrategy,
+  type AcquisitionChoice,
+  type PoolRow, type Proposal, type Space, type StrategyInfo, type Direction } from '#optimizer';
 
 /** A candidate list as an ask sees it: plain data, cloned to a worker thread. */
 export interface CandidateJob {
@@ -37,9 +42,10 @@ export function askCandidates(
   space: Space,
   job: CandidateJob,
   request: { direction: Direction; n: number; seed: number },
+  acquisition: AcquisitionChoice = DEFAULT_ACQUISITION,
 ): { proposals: Proposal[]; info: StrategyInfo } {
   const { ids, X } = encodingOf(space, job);
-  const pool = new PoolStrategy(ids, X);
+  const pool = new PoolStrategy(ids, X, undefined, { acquisition });
   const picks = pool.ask({
     direction: request.direction,
     observations: job.observations.map((o) => ({ id: String(o.row), ...(o.failed ? { failed: true } : { value: o.value }) })),
@@ -63,7 +69,8 @@ export function askCandidates(
       name: 'pool',
       settings: {
         candidates: { list: job.listId, rows: job.rows.length, eligible: job.eligible.length, replicates: job.replicates },
-        phase: modelled ? 'gp-logei-believer' : 'maximin-design',
+        phase: modelled ? `gp-${acquisition.kind.toLowerCase()}-believer` : 'maximin-design',
+        acquisitionChoice: { ...acquisition },
         rows: picks.map((p) => Number(p.id) + 1),
       },
     },

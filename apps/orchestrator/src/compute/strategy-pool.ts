@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { computeInsights, type InsightsJob, type InsightsOutcome } from '#insights';
 import { askStrategy, type AskFailure, type AskJob, type AskOutcome, type PoolMessage, type PoolReply } from './strategy-ask.js';
+import { answerModelQuestion, type ModelJob, type ModelOutcome } from './model-query.js';
 
 export interface StrategyPoolOptions {
   /** Worker threads; 0: asks run on the calling thread. */
@@ -27,12 +28,13 @@ export interface PooledInsights extends InsightsOutcome {
 }
 
 /** A job for a worker: the message it gets, less the id. */
-type Work = { kind: 'ask'; job: AskJob } | { kind: 'insights'; job: InsightsJob };
+type Work = { kind: 'ask'; job: AskJob } | { kind: 'insights'; job: InsightsJob } | { kind: 'model'; job: ModelJob };
 
 /** How the errors of a job name it, and what is missing when it fails. */
 const WORDS: Record<Work['kind'], { job: string; closed: string; lost: string }> = {
   ask: { job: 'this ask', closed: 'no more proposals are computed', lost: 'no proposals were made' },
   insights: { job: 'this insights job', closed: 'no more insights are computed', lost: 'no figures were computed' },
+  model: { job: 'this question to the model', closed: 'the model answers no more questions', lost: 'the model gave no answer' },
 };
 
 interface Task {
@@ -124,6 +126,13 @@ export class StrategyPool implements OnApplicationShutdown {
    */
   insights(job: InsightsJob): Promise<PooledInsights> {
     return this.run<PooledInsights>({ kind: 'insights', job }, async () => ({ ...computeInsights(job), waitedMs: 0 }));
+  }
+
+  /** Answers a question to a campaign's model (model-query.ts), on a worker when the pool has any, in the same queue as asks. */
+  model(job: ModelJob): Promise<ModelOutcome & { waitedMs: number }> {
+    return this.run<ModelOutcome & { waitedMs: number }>({ kind: 'model', job }, () =>
+      Promise.resolve({ ...answerModelQuestion(job), waitedMs: 0 }),
+    );
   }
 
   private async run<Outcome extends { waitedMs: number }>(work: Work, inProcess: () => Promise<Outcome>): Promise<Outcome> {

@@ -1,12 +1,13 @@
 /**
- * A worker thread of the strategy pool (strategy-pool.ts): answers asks, and
- * computes the console's insights, one job at a time, so a GP fit that takes
+ * A worker thread of the strategy pool (strategy-pool.ts): answers asks,
+ * questions to a campaign's model, and computes the console's insights, one job at a time, so a GP fit that takes
  * seconds of CPU does not hold up the service's main thread. Errors come
  * back as replies; the worker lives on.
  */
 import { parentPort } from 'node:worker_threads';
 import { computeInsights } from '#insights';
 import { askFailure, askStrategy, type PoolMessage, type PoolReply } from './strategy-ask.js';
+import { answerModelQuestion } from './model-query.js';
 
 if (!parentPort) throw new Error('strategy-worker runs as a worker thread of the strategy pool, not as a program of its own');
 const port = parentPort;
@@ -18,7 +19,12 @@ async function answer(message: PoolMessage): Promise<void> {
   const { id } = message;
   let reply: PoolReply<unknown>;
   try {
-    const outcome = message.kind === 'insights' ? computeInsights(message.job) : await askStrategy(message.job);
+    const outcome =
+      message.kind === 'insights'
+        ? computeInsights(message.job)
+        : message.kind === 'model'
+          ? answerModelQuestion(message.job)
+          : await askStrategy(message.job);
     reply = { id, ok: true, outcome };
   } catch (e) {
     reply = { id, ok: false, error: askFailure(e) };

@@ -5,11 +5,13 @@ import { ComputeModule } from '../compute/compute.module.js';
 import { ConsoleGateway } from './console.gateway.js';
 import { InsightsController } from './insights.controller.js';
 import { InsightsService } from './insights.service.js';
+import { ModelController } from './model.controller.js';
+import { ModelService } from './model.service.js';
 
 /** The operator console: its socket (live events, operators' commands) and the insights it draws (on the strategy pool). */
 @Module({
   imports: [AuthModule, CampaignsModule, ComputeModule],
-  controllers: [InsightsController],
-  providers: [InsightsService, ConsoleGateway],
+  controllers: [InsightsController, ModelController],
+  providers: [InsightsService, ModelService, ConsoleGateway],
 })
 export class ConsoleModule {}

@@ -27,7 +27,7 @@ interface Cached {
  * unit-cube encoded parameters, cross-validated (leave-one-out up to 20
  * results, else 10-fold, hyperparameters fitted once on all results), its
  * permutation importance, and a PCA of the explored space. Cached until the
- * campaign's experiments or its imported results change. Computed on a worker of the strategy pool
+ * campaign's experiments, its imported results or its definition (a change of its strategy) change. Computed on a worker of the strategy pool
  * (#insights), so a refit does not stall MQTT results, the API and
  * the console socket; without a pool, or with PROPOSAL_WORKERS=0, on the
  * calling thread.
@@ -51,7 +51,7 @@ export class InsightsService {
     const imported = campaign.imported.results > 0 ? await this.imports.list(id) : [];
     const key =
       campaign.experiments.map((e) => `${e.id}:${e.status}:${e.objective ?? ''}:${JSON.stringify(e.params)}`).join('|') +
-      `|imported:${imported.length}`;
+      `|imported:${imported.length}|definition:${campaign.definitionVersion}`;
     const hit = this.cache.get(id);
     if (hit?.key === key) return hit.value;
     const running = this.computing.get(id);

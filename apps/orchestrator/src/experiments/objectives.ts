@@ -33,7 +33,11 @@ export function objectiveOf(r: Omit<StoredOutcomes, 'id'>): Objective {
   return { name, low, high, ...(others.size > 0 ? { others: [...others.values()] } : {}) };
 }
 
-/** Objectives of campaigns kept in memory (a campaign's objective never changes). */
+/**
+ * Objectives of campaigns kept in memory. What a result is checked against (the objective's name and
+ * plausible range) never changes; a change of the definition mid-campaign (definition-changes.ts)
+ * changes at most the target, which the loop reads from the stored definition on each pass, never from here.
+ */
 const OBJECTIVE_CACHE = 10_000;
 
 /** The objectives of the campaigns results come for, read once each. */

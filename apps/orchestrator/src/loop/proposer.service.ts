@@ -158,6 +158,21 @@ export class ProposerService {
       ...(candidates ? { candidates } : {}),
     });
     const { proposals, info, waitedMs } = asked;
+    // The definition changed while the strategy worked (PATCH /api/campaigns/:id): these proposals were made under
+    // settings that no longer hold (a budget cut, another strategy); the loop's next pass proposes under the new ones.
+    const definitionVersion = campaign.definitionVersion ?? 1;
+    const [stored] = await queryRows<{ definition_version: number }>(
+      this.dataSource,
+      `SELECT definition_version FROM campaigns WHERE id = $1`,
+      [campaign.id],
+    );
+    if (stored && stored.definition_version !== definitionVersion) {
+      this.logger.log(
+        `campaign ${campaign.id}: its definition changed (version ${definitionVersion} to ${stored.definition_version}) during the ask; proposing again`,
+        logIds({ campaignId: campaign.id }),
+      );
+      return;
+    }
     const elapsedMs = Math.round(asked.elapsedMs);
     if (proposals.length === 0) {
       if (candidates && candidates.eligible.length === 0 && pending.length === 0) return 'exhausted';
@@ -174,6 +189,8 @@ export class ProposerService {
       ...info,
       settings: info.settings as JsonObject,
       seed: campaign.seed,
+      // The version of the campaign's definition the proposals were made under (GET /api/campaigns/:id/definitions).
+      definitionVersion,
       observations: observations.length,
       imported: imported.length,
       pending: pending.length,

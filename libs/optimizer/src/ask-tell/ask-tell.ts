@@ -57,6 +57,7 @@ export class AskTellSession {
   private state: State | undefined;
   private readonly strategy: BayesianStrategy;
   private readonly multiOptions: MultiObjectiveOptions;
+  private readonly poolAcquisition: BayesianStrategyOptions['acquisition'];
   private multiStrategy: MultiObjectiveStrategy | undefined;
   closed = false;
 
@@ -66,6 +67,7 @@ export class AskTellSession {
   ) {
     const { multiObjective, ...single } = options;
     this.strategy = new BayesianStrategy(single);
+    this.poolAcquisition = single.acquisition;
     this.multiOptions = multiObjective ?? {};
   }
 
@@ -112,7 +114,7 @@ export class AskTellSession {
       const ids = p.pool.map((r) => r.id);
       const design = Math.max(5, Math.min(10, dim + 1));
       this.state.pool = {
-        strategy: new PoolStrategy(ids, X, design),
+        strategy: new PoolStrategy(ids, X, design, { acquisition: this.poolAcquisition }),
         observations: [],
         ids: new Set(ids.map(String)),
       };

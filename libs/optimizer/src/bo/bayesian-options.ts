@@ -1,3 +1,4 @@
+import type { AcquisitionChoice } from '../acquisition/choice.js';
 import type { GpOptions } from '../surrogates/gp.js';
 import type { EncoderOptions } from './encoding.js';
 import type { WarpMode } from './model.js';
@@ -44,10 +45,12 @@ export interface BayesianStrategyOptions {
   stallMargin?: number;
   /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
   encoding?: EncoderOptions;
+  /** The acquisition (see acquisition/choice.ts); default log EI. Batches 'fantasies' and 'penalisation' need a log-scale one (log EI; PI too for 'penalisation'). */
+  acquisition?: AcquisitionChoice;
 }
 
 /** The options BayesianStrategy resolves to, recorded in its provenance (gp and encoding are recorded apart). */
-export type ResolvedBayesianOptions = Required<Omit<BayesianStrategyOptions, 'initialDesign' | 'gp' | 'encoding'>> & {
+export type ResolvedBayesianOptions = Required<Omit<BayesianStrategyOptions, 'initialDesign' | 'gp' | 'encoding' | 'acquisition'>> & {
   initialDesign?: number;
 };
 

@@ -11,7 +11,16 @@
  * their defaults are in bayesian-options.ts; the measurements that chose them
  * in bench/results/README.md.
  */
-import { type Acquisition, logEI, logProbabilityFeasible, sumOf } from '../acquisition/analytic.js';
+import { type Acquisition, logProbabilityFeasible } from '../acquisition/analytic.js';
+import {
+  acquisitionFor,
+  acquisitionProblems,
+  describeAcquisition,
+  isLogScale,
+  resolvedAcquisition,
+  withFeasibility,
+  type AcquisitionChoice,
+} from '../acquisition/choice.js';
 import { DesignStrategy } from '../design/design-strategy.js';
 import { Rng } from '#random';
 import type { Params } from '../space.js';
@@ -42,16 +51,25 @@ export class BayesianStrategy implements Strategy {
   /** The same as plain data, for the provenance of the proposals (see info). */
   private lastFitInfo: Record<string, unknown> | undefined;
   private readonly design = new DesignStrategy({ kind: 'sobol' });
+  private readonly acquisition: AcquisitionChoice;
 
   constructor(options: BayesianStrategyOptions = {}) {
     this.options = resolveBayesianOptions(options);
+    this.acquisition = resolvedAcquisition(options.acquisition);
+    const problems = acquisitionProblems(options.acquisition ?? this.acquisition);
+    const kind = this.acquisition.kind;
+    if (this.options.batch === 'fantasies' && kind !== 'logEI') problems.push(`batch 'fantasies' averages log EI: not with ${kind}`);
+    if (this.options.batch === 'penalisation' && !isLogScale(kind))
+      problems.push(`batch 'penalisation' needs a log-scale acquisition (logEI, PI): not ${kind}`);
+    if (problems.length > 0) throw new Error(`BayesianStrategy: ${problems.join('; ')}`);
     this.objective = new ObjectiveModel(options.gp, this.options.warp, this.options.warpFractions);
     this.encoding = { ...options.encoding };
     this.modelInfo = {
-      name: 'bayesian/gp-logei',
+      name: `bayesian/gp-${kind.toLowerCase()}`,
       settings: {
         surrogate: 'GP Matérn-5/2 ARD, constant mean, MAP hyperparameters (L-BFGS-B)',
-        acquisition: 'logEI (+ log P(feasible) after failures)',
+        acquisition: describeAcquisition(this.acquisition),
+        acquisitionChoice: { ...this.acquisition },
         kernel: options.gp?.kernel ?? 'matern52',
         encoding: encoderDefaults(this.encoding),
         ...this.options,
@@ -171,11 +189,13 @@ export class BayesianStrategy implements Strategy {
       const escaping = escape(b);
       if (escaping) escapes++;
       const target = escaping ? (escapeBest > -Infinity ? escapeBest : best) + margin : best;
-      const parts: Acquisition[] = [
-        fantasyPoints.length > 0 ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng) : logEI(model, target),
-      ];
-      if (failedAny && this.feasibility) parts.push(logProbabilityFeasible(this.feasibility));
-      let acq = parts.length === 1 ? parts[0] : sumOf('logEI+logPFeasible', parts);
+      const thompson = this.acquisition.kind === 'thompson';
+      // Thompson sampling draws from an rng of its own, so that the other acquisitions' draws stay as they were.
+      let acq: Acquisition =
+        fantasyPoints.length > 0
+          ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng)
+          : acquisitionFor(this.acquisition, model, target, thompson ? new Rng(rng.nextUint32()) : rng);
+      if (failedAny && this.feasibility) acq = withFeasibility(this.acquisition.kind, acq, logProbabilityFeasible(this.feasibility));
       if (escaping && escapeCombo !== undefined) acq = withinCombination(acq, enc, escapeCombo);
       if (centres.length > 0) acq = locallyPenalised(acq, centres, lipschitz, best);
       const exploring =
@@ -185,7 +205,8 @@ export class BayesianStrategy implements Strategy {
         : maximizeAcquisition(acq, enc, {
             seed: rng.nextUint32(),
             rawSamples: this.options.rawSamples,
-            starts: this.options.starts,
+            // A Thompson sample is known on the candidates only: no local search around them.
+            starts: thompson ? 0 : this.options.starts,
             extra: this.localCandidates(enc, X, y, rng),
             excluded,
           });

@@ -10,6 +10,7 @@
  * blocks estimates on a subsample (block-offsets.ts).
  */
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
+import type { AcquisitionChoice } from '../acquisition/choice.js';
 import type { EncoderOptions } from './encoding.js';
 import { netOfBlocks, type NetOfBlocks } from './block-offsets.js';
 import type { BayesianStrategyOptions } from './bayesian-options.js';
@@ -23,6 +24,8 @@ export interface DefaultStrategyOptions {
   trees?: TreeStrategyOptions;
   /** Encoding for both models (their own `encoding` option wins). */
   encoding?: EncoderOptions;
+  /** Acquisition for both models (their own `acquisition` option wins); default log EI. */
+  acquisition?: AcquisitionChoice;
 }
 
 export class DefaultStrategy implements Strategy {
@@ -35,8 +38,9 @@ export class DefaultStrategy implements Strategy {
   private lastBlocks: NetOfBlocks['summary'] | undefined;
 
   constructor(options: DefaultStrategyOptions = {}) {
-    this.gp = new BayesianStrategy({ encoding: options.encoding, ...options.gp });
-    this.trees = new TreeEnsembleStrategy({ encoding: options.encoding, ...options.trees });
+    const { encoding, acquisition } = options;
+    this.gp = new BayesianStrategy({ encoding, ...(acquisition ? { acquisition } : {}), ...options.gp });
+    this.trees = new TreeEnsembleStrategy({ encoding, ...(acquisition ? { acquisition } : {}), ...options.trees });
     this.gpLimit = options.gpLimit ?? 200;
     this.encoding = options.encoding;
     this.last = this.gp;

@@ -22,7 +22,7 @@ import { writeChoice, type CompositionBlock, type DescriptorCategoricalBlock, ty
 export interface AcquisitionSearchOptions {
   /** Sobol candidates scored before the local search. Default 1024. */
   rawSamples?: number;
-  /** Local searches started from the best candidates. Default 8. */
+  /** Local searches started from the best candidates. Default 8; 0: none, the best candidate is the answer. */
   starts?: number;
   /** L-BFGS iterations per continuous phase. Default 60. */
   maxIterations?: number;
@@ -79,6 +79,8 @@ export function maximizeAcquisition(
   }
 
   let best: AcquisitionOptimum = { x: raw[order[0]], value: values[order[0]] };
+  // No starts: the best candidate (an acquisition known on the candidates only, such as a Thompson sample).
+  if (nStarts === 0) return best;
   for (const i of starts) {
     const local = localSearch(acq, objective, enc, raw[i], values[i], options.maxIterations ?? 60);
     if (local.value > best.value && !excluded(local.x) && enc.feasible(local.x)) best = local;

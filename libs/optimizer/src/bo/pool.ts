@@ -1,9 +1,10 @@
 /**
  * Bayesian optimisation over a finite pool of candidates (e.g. molecules with
  * numeric descriptors): every unobserved, non-pending row is scored by log
- * EI on a GP over the row's encoded vector; batches use the Kriging believer.
+ * EI (or the acquisition chosen, acquisition/choice.ts) on a GP over the row's encoded vector; batches use the Kriging believer.
  * The first rows are a farthest-point (maximin) design in the encoded space.
  */
+import { acquisitionFor, acquisitionProblems, DEFAULT_ACQUISITION, type AcquisitionChoice } from '../acquisition/choice.js';
 import { Rng } from '#random';
 import { type Params, Space } from '../space.js';
 import type { Direction, Prediction } from '../strategy-interface.js';
@@ -72,11 +73,18 @@ export interface PoolStrategyOptions {
    * pick (the plain Kriging believer, kept as the reference).
    */
   believer?: 'incremental' | 'rescoring';
+  /**
+   * The acquisition (acquisition/choice.ts); default log EI. Only log EI has
+   * the bound the incremental believer relies on (a pick never raises another
+   * row's value); the others re-score every row after each pick.
+   */
+  acquisition?: AcquisitionChoice;
 }
 
 export class PoolStrategy {
   private readonly gp = new GaussianProcess();
   private readonly index: Map<string, number>;
+  private readonly acquisition: AcquisitionChoice;
 
   constructor(
     private readonly ids: readonly string[],
@@ -85,6 +93,9 @@ export class PoolStrategy {
     private readonly options: PoolStrategyOptions = {},
   ) {
     this.index = new Map(ids.map((id, i) => [id, i]));
+    this.acquisition = options.acquisition ?? DEFAULT_ACQUISITION;
+    const problems = acquisitionProblems(this.acquisition);
+    if (problems.length > 0) throw new Error(`PoolStrategy: ${problems.join('; ')}`);
   }
 
   ask(request: PoolAskRequest): PoolProposal[] {
@@ -124,9 +135,31 @@ export class PoolStrategy {
     }
     const batch = this.options.believer === 'rescoring' ? rescoringBelieverBatch : incrementalBelieverBatch;
     const out: PoolProposal[] = [];
-    for (const { row, acquisition } of batch(model, this.X, free, n, best)) {
-      const post = this.gp.posterior([this.X[row]]);
-      out.push({ id: this.ids[row], acquisition, prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
+    if (this.acquisition.kind === 'logEI') {
+      for (const { row, acquisition } of batch(model, this.X, free, n, best)) {
+        const post = this.gp.posterior([this.X[row]]);
+        out.push({ id: this.ids[row], acquisition, prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
+      }
+      return out;
+    }
+    const left = new Set(free);
+    for (let b = 0; b < n; b++) {
+      const cand = [...left];
+      // Thompson sampling draws one joint sample over the free rows per pick, from an rng of its own.
+      const sampling = this.acquisition.kind === 'thompson' ? new Rng(rng.nextUint32() ^ b) : rng;
+      const v = acquisitionFor(this.acquisition, model, best, sampling).evaluate(cand.map((i) => this.X[i]));
+      let k = 0;
+      for (let j = 1; j < cand.length; j++) if (v[j] > v[k]) k = j;
+      const row = cand[k];
+      left.delete(row);
+      const x = this.X[row];
+      const post = this.gp.posterior([x]);
+      out.push({ id: this.ids[row], acquisition: v[k], prediction: { mean: sign * post.mean[0], sd: Math.sqrt(post.variance[0]) } });
+      if (b < n - 1) {
+        const mu = model.posterior([x]).mean[0];
+        model = model.conditioned([x], [mu]);
+        best = Math.max(best, mu);
+      }
     }
     return out;
   }

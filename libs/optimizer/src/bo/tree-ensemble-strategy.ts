@@ -16,6 +16,13 @@
  * libs/surrogates-tfjs plugs in the same way (NeuralEnsembleStrategy).
  */
 import { logExpectedImprovement } from '../acquisition/analytic.js';
+import {
+  acquisitionProblems,
+  candidateAcquisition,
+  describeAcquisition,
+  resolvedAcquisition,
+  type AcquisitionChoice,
+} from '../acquisition/choice.js';
 import { DesignStrategy } from '../design/design-strategy.js';
 import { sobolPoints } from '../design/sobol.js';
 import { Rng } from '#random';
@@ -43,6 +50,8 @@ export interface CandidateStrategyOptions {
   trees?: ExtraTreesOptions;
   /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
   encoding?: EncoderOptions;
+  /** The acquisition (see acquisition/choice.ts); default log EI. */
+  acquisition?: AcquisitionChoice;
 }
 
 /** The objective's surrogate of a CandidateStrategy. */
@@ -75,13 +84,14 @@ interface Chosen {
 }
 
 export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strategy {
-  private readonly o: Required<Omit<CandidateStrategyOptions, 'initialDesign' | 'trees' | 'encoding'>> &
+  private readonly o: Required<Omit<CandidateStrategyOptions, 'initialDesign' | 'trees' | 'encoding' | 'acquisition'>> &
     Pick<CandidateStrategyOptions, 'initialDesign' | 'trees'> & { encoding: EncoderOptions };
   private readonly design = new DesignStrategy({ kind: 'sobol' });
   private readonly baseInfo: StrategyInfo;
   private lastFit: Record<string, unknown> | undefined;
   /** Whether the last ask was answered by the initial design (its provenance is then the design's). */
   private lastFromDesign = false;
+  private readonly acquisition: AcquisitionChoice;
 
   constructor(
     options: CandidateStrategyOptions,
@@ -97,11 +107,17 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
       trees: options.trees,
       encoding: { ...options.encoding },
     };
+    this.acquisition = resolvedAcquisition(options.acquisition);
+    const problems = acquisitionProblems(options.acquisition ?? this.acquisition);
+    if (problems.length > 0) throw new Error(`${surrogate.name}: ${problems.join('; ')}`);
+    const kind = this.acquisition.kind;
     this.baseInfo = {
-      name: surrogate.name,
+      // The name ends in the acquisition (e.g. bayesian/extra-trees-logei, bayesian/extra-trees-ucb).
+      name: kind === 'logEI' ? surrogate.name : `${surrogate.name.replace(/-logei$/, '')}-${kind.toLowerCase()}`,
       settings: {
         ...surrogate.settings,
-        acquisition: 'logEI (+ log P(feasible) after failures)',
+        acquisition: describeAcquisition(this.acquisition, true),
+        acquisitionChoice: { ...this.acquisition },
         feasibility: 'extremely randomised trees on 1/0 labels',
         batch: 'local penalisation',
         ...this.o,
@@ -158,11 +174,23 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
     const candidates = this.candidates(enc, X, y, rng, request.seed + observed.length);
     // One posterior over the whole candidate set (asynchronously where the model can: a GPU reads back so).
     const post = await readPosterior(model, candidates);
-    const base = Float64Array.from(post.mean, (m, i) => logExpectedImprovement(m, Math.sqrt(Math.max(post.variance[i], 0)), best));
-    if (feasibility) {
-      const p = feasibility.posterior(candidates).mean;
-      for (let i = 0; i < candidates.length; i++) base[i] += Math.log(Math.min(1, Math.max(FEASIBILITY_FLOOR, p[i])));
+    // log EI as it always was; another acquisition reports its own values and ranks by a log-scale score (choice.ts).
+    // Thompson sampling draws a new sample for each pick, from an rng of its own.
+    const thompsonRng = new Rng((request.seed ^ 0x5bd1e995 ^ observed.length) >>> 0);
+    const scored = () => candidateAcquisition(this.acquisition, post.mean, post.variance, best, thompsonRng);
+    let reported: Float64Array | undefined;
+    let base: Float64Array;
+    if (this.acquisition.kind === 'logEI') {
+      base = Float64Array.from(post.mean, (m, i) => logExpectedImprovement(m, Math.sqrt(Math.max(post.variance[i], 0)), best));
+    } else {
+      const s = scored();
+      base = s.score;
+      reported = s.value;
     }
+    const logFeasible = feasibility
+      ? Float64Array.from(feasibility.posterior(candidates).mean, (p) => Math.log(Math.min(1, Math.max(FEASIBILITY_FLOOR, p))))
+      : undefined;
+    if (logFeasible) for (let i = 0; i < candidates.length; i++) base[i] += logFeasible[i];
 
     const taken = new Set<string>([
       ...observed.map((o) => space.key(o.params)),
@@ -172,10 +200,20 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
     const centres = request.pending.filter(valid).map((p) => enc.encode(p));
     const r2 = 2 * this.o.penaltyRadius ** 2;
     const score = Float64Array.from(base);
-    for (const c of centres) penalise(score, candidates, enc, c, r2);
+    // Thompson sampling: the penalties kept apart, so that each pick's new sample gets them too.
+    const penalties = this.acquisition.kind === 'thompson' ? new Float64Array(candidates.length) : undefined;
+    for (const c of centres) penalise(penalties ?? score, candidates, enc, c, r2);
 
     const chosen: Chosen[] = [];
     while (chosen.length < n) {
+      if (penalties) {
+        const s = chosen.length === 0 ? { score: base, value: reported as Float64Array } : scored();
+        reported = s.value;
+        for (let i = 0; i < candidates.length; i++)
+          score[i] = Number.isFinite(score[i])
+            ? s.score[i] + (chosen.length > 0 && logFeasible ? logFeasible[i] : 0) + penalties[i]
+            : -Infinity;
+      }
       let bestIndex = -1;
       for (let i = 0; i < candidates.length; i++) {
         if (Number.isFinite(score[i]) && (bestIndex < 0 || score[i] > score[bestIndex]) && !taken.has(space.key(enc.decode(candidates[i]))))
@@ -184,8 +222,8 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
       if (bestIndex < 0) break;
       const x = candidates[bestIndex];
       taken.add(space.key(enc.decode(x)));
-      chosen.push({ x, value: base[bestIndex], mean: post.mean[bestIndex], variance: post.variance[bestIndex] });
-      penalise(score, candidates, enc, x, r2);
+      chosen.push({ x, value: (reported ?? base)[bestIndex], mean: post.mean[bestIndex], variance: post.variance[bestIndex] });
+      penalise(penalties ?? score, candidates, enc, x, r2);
       score[bestIndex] = -Infinity;
     }
     if (chosen.length < n) {

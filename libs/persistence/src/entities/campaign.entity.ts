@@ -19,6 +19,10 @@ export class CampaignEntity {
   @Column('integer')
   seed!: number;
 
+  /** The version of `definition`: 1 as created, one more with each change (campaign_definitions keeps them all). */
+  @Column('integer', { name: 'definition_version', default: 1 })
+  definitionVersion?: number;
+
   @Column('text', { name: 'stop_reason', nullable: true })
   stopReason!: string | null;
 

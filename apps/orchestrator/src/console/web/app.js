@@ -3,6 +3,7 @@ import { api, ApiError, connect, session } from './api.js';
 import { drawBest, drawCrossValidation, drawImportance, drawSpace } from './charts.js';
 import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views.js';
 import { renderPareto } from './pareto.js';
+import { renderModel } from './model-view.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -170,6 +171,7 @@ function renderSelected() {
     drawSpace($('chart-space'), i);
     drawImportance($('chart-importance'), i);
   }
+  renderModel($('model-card'), c).catch(showError);
 }
 
 let renderedBatch = '';

@@ -217,6 +217,36 @@ export function solveLowerRows(L: Float64Array, n: number, B: Float64Array, m: n
   return out;
 }
 
+/**
+ * The Cholesky factor of [[A, Bᵀ], [B, C]] from the factor L of A (n x n):
+ * `B` is m x n (row p: the covariances of new point p with the old ones),
+ * `C` m x m, and `jitter` the one that was added to A's diagonal (added to
+ * C's as well). O(n² m) instead of O((n + m)³); every element is the same sum
+ * in the same order as factorising the whole matrix, so the result has the
+ * same bits. Undefined when the new block is not positive definite.
+ */
+export function extendCholesky(L: Float64Array, n: number, B: Float64Array, C: Float64Array, m: number, jitter = 0): Float64Array | undefined {
+  const N = n + m;
+  const out = new Float64Array(N * N);
+  for (let i = 0; i < n; i++) out.set(L.subarray(i * n, i * n + i + 1), i * N);
+  const L21 = solveLowerRows(L, n, B, m);
+  const S = new Float64Array(m * m);
+  for (let p = 0; p < m; p++) {
+    const rp = p * n;
+    out.set(L21.subarray(rp, rp + n), (n + p) * N);
+    for (let q = 0; q <= p; q++) {
+      const rq = q * n;
+      let s = C[p * m + q] + (p === q ? jitter : 0);
+      for (let k = 0; k < n; k++) s -= L21[rp + k] * L21[rq + k];
+      S[p * m + q] = s;
+    }
+  }
+  // Continue each sum over the new columns: the Cholesky factor of the Schur complement.
+  if (!choleskyInPlace(S, m)) return undefined;
+  for (let p = 0; p < m; p++) out.set(S.subarray(p * m, p * m + p + 1), (n + p) * N + n);
+  return out;
+}
+
 /** Solves L^T x = b for lower-triangular L (back substitution); returns x. */
 export function solveLowerTransposed(L: Float64Array, n: number, b: ArrayLike<number>, out = new Float64Array(n)): Float64Array {
   for (let i = n - 1; i >= 0; i--) {

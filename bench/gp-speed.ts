@@ -26,7 +26,9 @@ const { values: args } = parseArgs({
 const sizes = (s: string) => (s === '' ? [] : s.split(',').map(Number));
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const D = 6;
-const space = new Space(Array.from({ length: D }, (_, i) => ({ name: `x${i + 1}`, type: 'continuous' as const, low: 0, high: 1, scale: 'linear' as const })));
+const space = new Space(
+  Array.from({ length: D }, (_, i) => ({ name: `x${i + 1}`, type: 'continuous' as const, low: 0, high: 1, scale: 'linear' as const })),
+);
 
 function observations(n: number, seed: number): Observation[] {
   const rng = new Rng(seed);
@@ -68,8 +70,12 @@ const s = (ms: number) => `${round(ms / 1000, ms < 10_000 ? 2 : 1)} s`;
 
 for (const n of sizes(args.cholesky)) {
   const { reference, blocked } = choleskyMs(n);
-  out(`cholesky n=${n}: reference ${round(reference, 0)} ms, blocked ${round(blocked, 0)} ms (${round(reference / blocked, 1)}x), same bits`);
-  rows.push(`| Cholesky ${n} x ${n} | ${round(reference, 0)} ms (plain loops) | ${round(blocked, 0)} ms | ${round(reference / blocked, 1)}x |`);
+  out(
+    `cholesky n=${n}: reference ${round(reference, 0)} ms, blocked ${round(blocked, 0)} ms (${round(reference / blocked, 1)}x), same bits`,
+  );
+  rows.push(
+    `| Cholesky ${n} x ${n} | ${round(reference, 0)} ms (plain loops) | ${round(blocked, 0)} ms | ${round(reference / blocked, 1)}x |`,
+  );
 }
 
 for (const n of sizes(args['baseline-fit'])) {

@@ -225,7 +225,14 @@ export function solveLowerRows(L: Float64Array, n: number, B: Float64Array, m: n
  * in the same order as factorising the whole matrix, so the result has the
  * same bits. Undefined when the new block is not positive definite.
  */
-export function extendCholesky(L: Float64Array, n: number, B: Float64Array, C: Float64Array, m: number, jitter = 0): Float64Array | undefined {
+export function extendCholesky(
+  L: Float64Array,
+  n: number,
+  B: Float64Array,
+  C: Float64Array,
+  m: number,
+  jitter = 0,
+): Float64Array | undefined {
   const N = n + m;
   const out = new Float64Array(N * N);
   for (let i = 0; i < n; i++) out.set(L.subarray(i * n, i * n + i + 1), i * N);

@@ -71,7 +71,6 @@ interface FitState {
   refit: number;
   /** -log posterior per point of the last full fit. */
   fullPerPoint: number;
-
 }
 
 export class GaussianProcess implements JointSurrogate {
@@ -222,7 +221,8 @@ export class GaussianProcess implements JointSurrogate {
     ys.set(prev);
     yExtra.forEach((v, i) => (ys[prev.length + i] = (v - this.yMean) / this.yStd));
     // The factor extended by the new rows has the same bits as factorising anew when no jitter was needed.
-    const extended = this.jitter === 0 && !gp.blockOf ? extendCholesky(this.L, prev.length, ...this.newBlocks(Xextra, hp), Xextra.length) : undefined;
+    const extended =
+      this.jitter === 0 && !gp.blockOf ? extendCholesky(this.L, prev.length, ...this.newBlocks(Xextra, hp), Xextra.length) : undefined;
     if (extended) {
       gp.invL2 = this.invL2;
       gp.L = extended;

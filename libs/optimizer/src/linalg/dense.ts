@@ -183,8 +183,8 @@ export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, out
  * Solves L x = b for each of m right-hand sides at once: `B` holds them as
  * the rows of an m x n row-major matrix, and row p of the result is the
  * solution for row p of B (the same bits as solveLower on each). Four
- * right-hand sides share each row of L, read once per four instead of once
- * per solve.
+ * right-hand sides share each pair of rows of L, read once per four instead
+ * of once per solve.
  */
 export function solveLowerRows(L: Float64Array, n: number, B: Float64Array, m: number, out = new Float64Array(m * n)): Float64Array {
   let p = 0;
@@ -193,7 +193,52 @@ export function solveLowerRows(L: Float64Array, n: number, B: Float64Array, m: n
     const o1 = o0 + n;
     const o2 = o1 + n;
     const o3 = o2 + n;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    // Two rows of L at a time: eight sums share each load of x.
+    for (; i + 1 < n; i += 2) {
+      const ri = i * n;
+      const rj = ri + n;
+      let s0 = B[o0 + i];
+      let s1 = B[o1 + i];
+      let s2 = B[o2 + i];
+      let s3 = B[o3 + i];
+      let t0 = B[o0 + i + 1];
+      let t1 = B[o1 + i + 1];
+      let t2 = B[o2 + i + 1];
+      let t3 = B[o3 + i + 1];
+      for (let k = 0; k < i; k++) {
+        const l = L[ri + k];
+        const h = L[rj + k];
+        const x0 = out[o0 + k];
+        const x1 = out[o1 + k];
+        const x2 = out[o2 + k];
+        const x3 = out[o3 + k];
+        s0 -= l * x0;
+        t0 -= h * x0;
+        s1 -= l * x1;
+        t1 -= h * x1;
+        s2 -= l * x2;
+        t2 -= h * x2;
+        s3 -= l * x3;
+        t3 -= h * x3;
+      }
+      const d = L[ri + i];
+      const c = L[rj + i];
+      const e = L[rj + i + 1];
+      s0 /= d;
+      s1 /= d;
+      s2 /= d;
+      s3 /= d;
+      out[o0 + i] = s0;
+      out[o1 + i] = s1;
+      out[o2 + i] = s2;
+      out[o3 + i] = s3;
+      out[o0 + i + 1] = (t0 - c * s0) / e;
+      out[o1 + i + 1] = (t1 - c * s1) / e;
+      out[o2 + i + 1] = (t2 - c * s2) / e;
+      out[o3 + i + 1] = (t3 - c * s3) / e;
+    }
+    for (; i < n; i++) {
       const ri = i * n;
       let s0 = B[o0 + i];
       let s1 = B[o1 + i];

@@ -10,11 +10,10 @@
  * blocks estimates on a subsample (block-offsets.ts).
  */
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
-import type { EncoderOptions } from './encoding.js';
+import { Encoder, type EncoderOptions } from './encoding.js';
 import { netOfBlocks, type NetOfBlocks } from './block-offsets.js';
 import type { BayesianStrategyOptions } from './bayesian-options.js';
 import { BayesianStrategy } from './bayesian-strategy.js';
-import { Encoder } from './encoding.js';
 import { estimatedGpAskMs } from './gp-cost.js';
 import { TreeEnsembleStrategy, type TreeStrategyOptions } from './tree-ensemble-strategy.js';
 

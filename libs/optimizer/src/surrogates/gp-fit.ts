@@ -7,7 +7,8 @@
  *   iterations (50 above 100 points). Every fit up to 100 points.
  * - `subsampled`: above 100 points, the same on a random subsample of 256
  *   points (each objective evaluation is cubic in the points: about 60 times
- *   cheaper at 1,000), then a few iterations on all the data from there.
+ *   cheaper at 1,000), then a few iterations on each doubled subsample up to
+ *   three quarters of the data, then a few on all the data from there.
  * - `refine`: a few iterations on all the data from the last fit (a warm
  *   refit, when the data grew by a few points since).
  */
@@ -25,6 +26,8 @@ const LOG_BLOCK = [Math.log(1e-6), Math.log(10)];
 export const LARGE = 100;
 /** Points of the subsample that a fit above LARGE points starts from. */
 export const SUBSAMPLE = 256;
+/** L-BFGS iterations on each doubled subsample between the first one and all the data. */
+const STEP_ITERATIONS = 6;
 
 export interface FitSettings {
   priors: GpPriors;
@@ -140,27 +143,35 @@ export class HyperparameterFit {
   subsampled(data: MllData, warm: Float64Array | undefined, iterations: number): FitResult {
     const n = data.n;
     const rng = new Rng(this.settings.seed ?? n * 7919 + this.dim);
+    // A random order of the points; nested subsamples are its prefixes.
     const index = Array.from({ length: n }, (_, i) => i);
-    for (let i = 0; i < SUBSAMPLE && i < n - 1; i++) {
+    for (let i = 0; i < n - 1; i++) {
       const j = i + rng.int(n - i);
       [index[i], index[j]] = [index[j], index[i]];
     }
-    const chosen = index.slice(0, Math.min(SUBSAMPLE, n)).sort((a, b) => a - b);
-    const sub = new MllData(
+    const grad = new Float64Array(this.P);
+    let best: FitResult | undefined;
+    const first = this.prefix(data, index, SUBSAMPLE);
+    for (const s of warm ? [this.base(), warm] : [this.base()]) {
+      if (!Number.isFinite(this.safeObjective(first, s, grad))) continue;
+      const res = this.refine(first, s, this.settings.maxIterations ?? 50);
+      if (!best || res.value < best.value) best = res;
+    }
+    if (!best) throw new Error('GP hyperparameter fit failed from every start');
+    // Doubling subsamples up to three quarters of the data, a few iterations each: the optimum moves as points are added.
+    for (let m = 2 * SUBSAMPLE; 4 * m <= 3 * n; m *= 2) best = this.refine(this.prefix(data, index, m), best.theta, STEP_ITERATIONS);
+    return this.refine(data, best.theta, iterations);
+  }
+
+  /** The first m points of `index`, in their original order. */
+  private prefix(data: MllData, index: number[], m: number): MllData {
+    const chosen = index.slice(0, Math.min(m, data.n)).sort((a, b) => a - b);
+    return new MllData(
       chosen.map((i) => data.X[i]),
       Float64Array.from(chosen, (i) => data.y[i]),
       data.shape,
       data.blocks ? Int32Array.from(chosen, (i) => (data.blocks as Int32Array)[i]) : undefined,
     );
-    const grad = new Float64Array(this.P);
-    let best: FitResult | undefined;
-    for (const s of warm ? [this.base(), warm] : [this.base()]) {
-      if (!Number.isFinite(this.safeObjective(sub, s, grad))) continue;
-      const res = this.refine(sub, s, this.settings.maxIterations ?? 50);
-      if (!best || res.value < best.value) best = res;
-    }
-    if (!best) throw new Error('GP hyperparameter fit failed from every start');
-    return this.refine(data, best.theta, iterations);
   }
 
   /** Hyperparameters from a parameter vector. */

@@ -114,7 +114,7 @@ export class MllData {
     const alpha = choleskySolve(L, n, resid);
     let fit = 0;
     for (let i = 0; i < n; i++) fit += resid[i] * alpha[i];
-    let value = 0.5 * fit + 0.5 * logDetFromCholesky(L, n) + 0.5 * n * LOG_2PI;
+    const value = 0.5 * fit + 0.5 * logDetFromCholesky(L, n) + 0.5 * n * LOG_2PI;
 
     // d(-mll)/dθ = -0.5 tr(W dK/dθ), W = α αᵀ - K⁻¹.
     const Kinv = inverseFromCholesky(L, n);

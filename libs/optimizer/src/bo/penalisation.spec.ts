@@ -9,11 +9,7 @@ const flat: Acquisition = { name: 'zero', evaluate: (X) => new Float64Array(X.le
 describe('local penalisation', () => {
   it('halves the acquisition at a centre whose mean is the best value', () => {
     const acq = locallyPenalised(flat, [{ x: [0.5, 0.5], mean: 1, sd: 0.2 }], 4, 1);
-    const v = acq.evaluate([
-      [0.5, 0.5],
-      [0.5, 0.6],
-      [0.9, 0.9],
-    ]);
+    const v = acq.evaluate([[0.5, 0.5], [0.5, 0.6], [0.9, 0.9]]);
     expect(v[0]).toBeCloseTo(Math.log(0.5), 12);
     // z = (L d - M + μ) / σ = (4 · 0.1) / 0.2 = 2: log Φ(2) = log 0.9772498680518208
     expect(v[1]).toBeCloseTo(Math.log(0.9772498680518208), 12);
@@ -21,12 +17,10 @@ describe('local penalisation', () => {
   });
 
   it('estimates the Lipschitz constant of a linear mean as its slope', () => {
-    const enc = new Encoder(
-      Space.parse([
-        { name: 'a', type: 'continuous', low: 0, high: 1 },
-        { name: 'b', type: 'continuous', low: 0, high: 1 },
-      ]),
-    );
+    const enc = new Encoder(Space.parse([
+      { name: 'a', type: 'continuous', low: 0, high: 1 },
+      { name: 'b', type: 'continuous', low: 0, high: 1 },
+    ]));
     const linear: Surrogate = {
       fit() {},
       posterior(X: number[][]): Posterior {

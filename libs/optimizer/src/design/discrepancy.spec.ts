@@ -14,13 +14,7 @@ describe('centeredL2Discrepancy', () => {
   });
 
   it('matches an independent implementation (scipy.stats.qmc.discrepancy, method CD)', () => {
-    expect(
-      centeredL2Discrepancy([
-        [0.1, 0.7],
-        [0.4, 0.2],
-        [0.9, 0.5],
-      ]),
-    ).toBeCloseTo(0.040727777777777474, 13);
+    expect(centeredL2Discrepancy([[0.1, 0.7], [0.4, 0.2], [0.9, 0.5]])).toBeCloseTo(0.040727777777777474, 13);
   });
 
   it('refuses empty and ragged designs', () => {
@@ -31,19 +25,8 @@ describe('centeredL2Discrepancy', () => {
 
 describe('minPairwiseDistance', () => {
   it('is the smallest Euclidean distance', () => {
-    expect(
-      minPairwiseDistance([
-        [0, 0],
-        [3, 4],
-      ]),
-    ).toBe(5);
-    expect(
-      minPairwiseDistance([
-        [0, 0],
-        [3, 4],
-        [0, 1],
-      ]),
-    ).toBe(1);
+    expect(minPairwiseDistance([[0, 0], [3, 4]])).toBe(5);
+    expect(minPairwiseDistance([[0, 0], [3, 4], [0, 1]])).toBe(1);
     expect(minPairwiseDistance([[0, 0]])).toBe(Infinity);
   });
 });

@@ -68,13 +68,9 @@ describe('fullFactorial', () => {
 describe('spaceCardinality', () => {
   it('counts the points of discrete spaces and is infinite with a continuous parameter', () => {
     expect(spaceCardinality(mixed)).toBe(Infinity);
-    expect(
-      spaceCardinality(
-        Space.parse([
-          { name: 'k', type: 'integer', low: -2, high: 2 },
-          { name: 'c', type: 'categorical', choices: ['x', 'y', 'z'] },
-        ]),
-      ),
-    ).toBe(15);
+    expect(spaceCardinality(Space.parse([
+      { name: 'k', type: 'integer', low: -2, high: 2 },
+      { name: 'c', type: 'categorical', choices: ['x', 'y', 'z'] },
+    ]))).toBe(15);
   });
 });

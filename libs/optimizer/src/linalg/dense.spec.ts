@@ -1,12 +1,4 @@
-import {
-  choleskyJitter,
-  choleskySolve,
-  inverseFromCholesky,
-  logDetFromCholesky,
-  NotPositiveDefiniteError,
-  solveLower,
-  solveLowerTransposed,
-} from './dense.js';
+import { choleskyJitter, choleskySolve, inverseFromCholesky, logDetFromCholesky, NotPositiveDefiniteError, solveLower, solveLowerTransposed } from './dense.js';
 import { minimizeLbfgs } from './lbfgs.js';
 
 describe('dense Cholesky helpers', () => {
@@ -51,31 +43,23 @@ describe('dense Cholesky helpers', () => {
 
 describe('minimizeLbfgs', () => {
   it('finds the minimum of the Rosenbrock function', () => {
-    const res = minimizeLbfgs(
-      (x, g) => {
-        const a = 1 - x[0];
-        const b = x[1] - x[0] * x[0];
-        g[0] = -2 * a - 400 * x[0] * b;
-        g[1] = 200 * b;
-        return a * a + 100 * b * b;
-      },
-      [-1.2, 1],
-      { maxIterations: 500, gradientTolerance: 1e-9, functionTolerance: 0 },
-    );
+    const res = minimizeLbfgs((x, g) => {
+      const a = 1 - x[0];
+      const b = x[1] - x[0] * x[0];
+      g[0] = -2 * a - 400 * x[0] * b;
+      g[1] = 200 * b;
+      return a * a + 100 * b * b;
+    }, [-1.2, 1], { maxIterations: 500, gradientTolerance: 1e-9, functionTolerance: 0 });
     expect(res.x[0]).toBeCloseTo(1, 5);
     expect(res.x[1]).toBeCloseTo(1, 5);
   });
 
   it('respects box bounds (minimum of (x-2)² + (y+1)² on [0,1]²is at (1, 0))', () => {
-    const res = minimizeLbfgs(
-      (x, g) => {
-        g[0] = 2 * (x[0] - 2);
-        g[1] = 2 * (x[1] + 1);
-        return (x[0] - 2) ** 2 + (x[1] + 1) ** 2;
-      },
-      [0.5, 0.5],
-      { lower: [0, 0], upper: [1, 1] },
-    );
+    const res = minimizeLbfgs((x, g) => {
+      g[0] = 2 * (x[0] - 2);
+      g[1] = 2 * (x[1] + 1);
+      return (x[0] - 2) ** 2 + (x[1] + 1) ** 2;
+    }, [0.5, 0.5], { lower: [0, 0], upper: [1, 1] });
     expect(Array.from(res.x)).toEqual([1, 0]);
     expect(res.value).toBeCloseTo(2, 12);
   });

@@ -28,9 +28,10 @@ describe('blocked dense linear algebra against the plain loops', () => {
     expect(choleskyInPlace(blocked, n)).toBe(referenceCholeskyInPlace(ref, n));
     expect(sameBits(blocked, ref)).toBe(true);
     const rng = new Rng(100 + n);
-    const B = Float64Array.from({ length: 5 * n }, () => rng.normal());
-    const rows = solveLowerRows(blocked, n, B, 5);
-    for (let p = 0; p < 5; p++) {
+    // 7 right-hand sides: a group of four, a pair and a single one.
+    const B = Float64Array.from({ length: 7 * n }, () => rng.normal());
+    const rows = solveLowerRows(blocked, n, B, 7);
+    for (let p = 0; p < 7; p++) {
       const b = B.subarray(p * n, (p + 1) * n);
       const one = referenceSolveLower(ref, n, b);
       expect(sameBits(solveLower(blocked, n, b), one)).toBe(true);

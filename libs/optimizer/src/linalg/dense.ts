@@ -258,6 +258,25 @@ export function solveLowerRows(L: Float64Array, n: number, B: Float64Array, m: n
       out[o3 + i] = s3 / d;
     }
   }
+  if (p + 1 < m) {
+    // Two left over: they share each row of L.
+    const o0 = p * n;
+    const o1 = o0 + n;
+    for (let i = 0; i < n; i++) {
+      const ri = i * n;
+      let s0 = B[o0 + i];
+      let s1 = B[o1 + i];
+      for (let k = 0; k < i; k++) {
+        const l = L[ri + k];
+        s0 -= l * out[o0 + k];
+        s1 -= l * out[o1 + k];
+      }
+      const d = L[ri + i];
+      out[o0 + i] = s0 / d;
+      out[o1 + i] = s1 / d;
+    }
+    p += 2;
+  }
   for (; p < m; p++) solveLower(L, n, B.subarray(p * n, (p + 1) * n), out.subarray(p * n, (p + 1) * n));
   return out;
 }

@@ -11,6 +11,7 @@ export * from './design/discrepancy.js';
 export * from './design/design-strategy.js';
 export { DesignError, type DesignErrorCode } from './design/errors.js';
 export * from './linalg/dense.js';
+export * from './linalg/reference.js';
 export * from './linalg/lbfgs.js';
 export * from './surrogates/surrogate.js';
 export * from './surrogates/kernel.js';

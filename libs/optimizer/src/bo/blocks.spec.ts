@@ -120,7 +120,7 @@ describe('results measured in blocks', () => {
   });
 
   it('reach the trees net of the offsets a GP estimates on a subsample', async () => {
-    // 30 plates of 12, offsets of sd 20: more results than the default strategy's GP takes.
+    // 30 plates of 12, offsets of sd 20: more results than a GP limit of 200 takes.
     const rng = new Rng(5);
     const offsets = Array.from({ length: 30 }, () => 20 * rng.normal());
     const observations: Observation[] = [];
@@ -140,7 +140,7 @@ describe('results measured in blocks', () => {
     for (const e of errors) expect(Math.abs(e - shift)).toBeLessThan(0.5);
     expect(net.observations.every((o) => o.block === undefined)).toBe(true);
 
-    const strategy = new DefaultStrategy();
+    const strategy = new DefaultStrategy({ gpLimit: 200 });
     const batch = await strategy.ask({ space, direction: 'minimize', observations, pending: [], n: 4, seed: 2 });
     expect(batch).toHaveLength(4);
     expect(strategy.info.name).toBe('bayesian/extra-trees-logei');

@@ -13,16 +13,23 @@ export type WarpMode = 'none' | 'log' | 'auto';
 export interface FittedObjective {
   gp: GaussianProcess;
   warp: OutcomeWarp;
-  /** Evidence of each candidate warp (log p(y) up to a shared constant). */
+  /** Evidence of each candidate warp (log p(y) up to a shared constant; the losers' on the subsample when compared on one). */
   evidence: Record<string, number>;
 }
 
-/** Above this many points, 'auto' refits only the last winner, and compares warps every COMPARE_EVERY fits. */
+/**
+ * Above this many points, 'auto' refits only the last winner, and compares
+ * warps every COMPARE_EVERY fits, by GPs fitted to a subsample of COMPARE_ON
+ * points (each warp's full fit would cost as much as the winner's).
+ */
 const LARGE = 100;
 const COMPARE_EVERY = 8;
+const COMPARE_ON = 128;
 
 export class ObjectiveModel {
   private readonly gps = new Map<string, GaussianProcess>();
+  /** Per warp, the GP of the comparisons on a subsample (warm-started from one comparison to the next). */
+  private readonly compared = new Map<string, GaussianProcess>();
   private lastWinner: string | undefined;
   private fits = 0;
 
@@ -46,6 +53,33 @@ export class ObjectiveModel {
     let best: FittedObjective | undefined;
     let bestScore = -Infinity;
     const evidence: FittedObjective['evidence'] = {};
+    if (y.length > LARGE && warps.length > 1) {
+      // Choose on a subsample, then fit only the winner to all the data.
+      const chosen = subsample(y.length, COMPARE_ON);
+      const Xs = chosen.map((i) => X[i]);
+      const ys = chosen.map((i) => y[i]);
+      let winner = warps[0];
+      for (const warp of warps) {
+        let gp = this.compared.get(warp.label);
+        if (!gp) {
+          gp = new GaussianProcess({ ...this.gpOptions, incremental: false });
+          this.compared.set(warp.label, gp);
+        }
+        gp.fit(
+          Xs,
+          ys.map((v) => warp.forward(v)),
+          blocks && chosen.map((i) => blocks[i]),
+        );
+        const score = gp.logEvidence + ys.reduce((s, v) => s + warp.logDerivative(v), 0);
+        evidence[warp.label] = score;
+        if (score > bestScore) {
+          winner = warp;
+          bestScore = score;
+        }
+      }
+      warps.splice(0, warps.length, winner);
+      bestScore = -Infinity;
+    }
     for (const warp of warps) {
       let gp = this.gps.get(warp.label);
       if (!gp) {
@@ -67,4 +101,10 @@ export class ObjectiveModel {
     this.lastWinner = best?.warp.label;
     return best as FittedObjective;
   }
+}
+
+/** An evenly spread subsample of m of the indices 0..n-1 (all of them when n <= m), the same for the same n. */
+function subsample(n: number, m: number): number[] {
+  if (n <= m) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: m }, (_, k) => Math.floor((k * n) / m));
 }

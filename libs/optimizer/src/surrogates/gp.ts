@@ -7,11 +7,10 @@
  * so: each block then has an offset whose variance is learned too (mll.ts),
  * and the posterior is that of the function net of the offsets.
  */
-import { choleskyJitter, choleskySolve, solveLower } from '../linalg/dense.js';
-import { minimizeLbfgs } from '../linalg/lbfgs.js';
-import { Rng } from '#random';
+import { choleskyJitter, choleskySolve, extendCholesky, logDetFromCholesky, solveLower, solveLowerRows } from '../linalg/dense.js';
 import { crossCovariance, type KernelKind, kernelShape, type KernelShape, scaledDistance } from './kernel.js';
-import { BLOCK_PRIOR, defaultPriors, type GpPriors, MllData } from './mll.js';
+import { defaultPriors, type GpPriors, logPriorTerms, MllData } from './mll.js';
+import { HyperparameterFit, LARGE } from './gp-fit.js';
 import type { JointSurrogate, Posterior } from './surrogate.js';
 
 /** Hyperparameters in standardised outcome units. */
@@ -43,15 +42,36 @@ export interface GpOptions {
   /** Keep these hyperparameters instead of fitting them. */
   fixed?: GpHyperparameters;
   seed?: number;
+  /**
+   * Above 100 points, when the data only grew since the last fit: keep the
+   * hyperparameters and extend the Cholesky factor while the data grew by
+   * less than `refitGrowth` (default 0.05, a fraction) since the last refit,
+   * refit them warm in a few iterations after that, and fit them afresh (on
+   * a subsample, then all the data) when the data doubled since the last full
+   * fit or the warm refit's likelihood per point fell clearly below the full
+   * fit's. Default true; false fits every call on all the data from the last
+   * fit (as this GP did before), the slow reference.
+   */
+  incremental?: boolean;
+  /** See `incremental`. Default 0.05. */
+  refitGrowth?: number;
 }
 
-const MIN_LOG_LS = Math.log(5e-3);
-const LOG_OS = [Math.log(1e-2), Math.log(1e2)];
-const LOG_NOISE = [Math.log(1e-8), Math.log(4)];
-const MEAN = [-5, 5];
-const LOG_BLOCK = [Math.log(1e-6), Math.log(10)];
-/** Above this many points the fit defaults to the warm start only, without screening, and 50 iterations. */
-const LARGE = 100;
+/** L-BFGS iterations on all the data of a warm refit, and after a fit on a subsample. */
+const REFINE_ITERATIONS = 3;
+/** A full fit once the data are this many times the size of the last full fit's. */
+const FULL_FIT_GROWTH = 2;
+/** A warm refit whose -log likelihood per point is worse than the last full fit's by more than this (nats) calls for a full fit. */
+const REFIT_TOLERANCE = 0.05;
+
+/** Where the fitted state of the last fit stands, for the next fit (see GpOptions.incremental). */
+interface FitState {
+  /** Points at the last full fit and at the last refit. */
+  full: number;
+  refit: number;
+  /** -log posterior per point of the last full fit. */
+  fullPerPoint: number;
+}
 
 export class GaussianProcess implements JointSurrogate {
   private X: number[][] = [];
@@ -66,6 +86,9 @@ export class GaussianProcess implements JointSurrogate {
   /** Block of each training point (-1: none); undefined without blocks. */
   private blockOf: Int32Array | undefined;
   private evidence = NaN;
+  /** Jitter added to the diagonal by the last factorisation. */
+  private jitter = 0;
+  private state: FitState | undefined;
 
   private readonly shape: KernelShape;
 
@@ -104,7 +127,11 @@ export class GaussianProcess implements JointSurrogate {
     if (X.length !== y.length) throw new Error(`X has ${X.length} rows but y has ${y.length} values`);
     if (X.length === 0) throw new Error('cannot fit a GP to no data');
     if (blocks && blocks.length !== X.length) throw new Error(`X has ${X.length} rows but blocks has ${blocks.length} entries`);
-    this.blockOf = blockIndices(blocks);
+    const blockOf = blockIndices(blocks);
+    const plan = this.options.fixed ? 'full' : this.plan(X, blockOf);
+    if (plan === 'extend' && this.extend(X, y)) return;
+    const previous = this.standardisation;
+    this.blockOf = blockOf;
     const n = y.length;
     const mu = y.reduce((a, b) => a + b, 0) / n;
     const sd = n > 1 ? Math.sqrt(y.reduce((a, b) => a + (b - mu) ** 2, 0) / (n - 1)) : 0;
@@ -114,8 +141,66 @@ export class GaussianProcess implements JointSurrogate {
     this.X = X.map((r) => [...r]);
     const dim = X[0].length;
     this.evidence = NaN;
-    this.hp = this.options.fixed ?? this.optimise(new MllData(this.X, ys, this.shape, this.blockOf), dim);
+    this.hp = this.options.fixed ?? this.optimise(new MllData(this.X, ys, this.shape, this.blockOf), dim, plan, previous);
     this.factorise(ys);
+  }
+
+  /**
+   * What the next fit does (see GpOptions.incremental): 'extend' keeps the
+   * hyperparameters and extends the factor, 'refit' refits them warm, 'full'
+   * fits them afresh (and every fit up to LARGE points is a full one).
+   */
+  private plan(X: number[][], blockOf: Int32Array | undefined): 'full' | 'refit' | 'extend' {
+    const state = this.state;
+    const old = this.X;
+    if (this.options.incremental === false || !state || !this.hp || X.length <= LARGE || blockOf || this.blockOf) return 'full';
+    if (X.length < old.length || X[0].length !== old[0].length) return 'full';
+    for (let i = 0; i < old.length; i++) for (let k = 0; k < old[i].length; k++) if (!Object.is(old[i][k], X[i][k])) return 'full';
+    if (X.length >= state.full * FULL_FIT_GROWTH) return 'full';
+    return X.length >= state.refit * (1 + (this.options.refitGrowth ?? 0.05)) ? 'refit' : 'extend';
+  }
+
+  /**
+   * The same hyperparameters and standardisation on data that only grew: the
+   * factor is extended by the new rows, α and the evidence recomputed.
+   * False when the new block of the covariance is not positive definite.
+   */
+  private extend(X: number[][], y: number[]): boolean {
+    const hp = this.require().hp;
+    const n0 = this.X.length;
+    const m = X.length - n0;
+    let L = this.L;
+    if (m > 0) {
+      const added = X.slice(n0).map((r) => [...r]);
+      const extended = extendCholesky(L, n0, ...this.newBlocks(added, hp), m, this.jitter);
+      if (!extended) return false;
+      L = extended;
+      this.L = L;
+      this.X.push(...added);
+    }
+    const ys = Float64Array.from(y, (v) => (v - this.yMean) / this.yStd);
+    this.setAlpha(ys);
+    if (this.warm) {
+      const n = X.length;
+      const resid = Float64Array.from(ys, (v) => v - hp.mean);
+      let fit = 0;
+      for (let i = 0; i < n; i++) fit += resid[i] * this.alpha[i];
+      const value = 0.5 * fit + 0.5 * logDetFromCholesky(L, n) + 0.5 * n * Math.log(2 * Math.PI);
+      this.evidence = -logPriorTerms(this.warm, undefined, this.priors(), this.options.noiseFloor ?? 1e-6, value, false);
+    }
+    return true;
+  }
+
+  /** Covariances of `added` with the training points (|added| x n) and among themselves (with the noise). */
+  private newBlocks(added: number[][], hp: GpHyperparameters): [Float64Array, Float64Array] {
+    const B = crossCovariance(added, this.X, this.invL2, hp.outputscale, this.shape);
+    const C = crossCovariance(added, added, this.invL2, hp.outputscale, this.shape);
+    for (let p = 0; p < added.length; p++) C[p * added.length + p] += hp.noise;
+    return [B, C];
+  }
+
+  private priors(): GpPriors {
+    return this.options.priors ?? defaultPriors(this.X[0]?.length ?? 1);
   }
 
   /**
@@ -135,7 +220,14 @@ export class GaussianProcess implements JointSurrogate {
     const prev = this.ys;
     ys.set(prev);
     yExtra.forEach((v, i) => (ys[prev.length + i] = (v - this.yMean) / this.yStd));
-    gp.factorise(ys);
+    // The factor extended by the new rows has the same bits as factorising anew when no jitter was needed.
+    const extended =
+      this.jitter === 0 && !gp.blockOf ? extendCholesky(this.L, prev.length, ...this.newBlocks(Xextra, hp), Xextra.length) : undefined;
+    if (extended) {
+      gp.invL2 = this.invL2;
+      gp.L = extended;
+      gp.setAlpha(ys);
+    } else gp.factorise(ys);
     return gp;
   }
 
@@ -163,20 +255,28 @@ export class GaussianProcess implements JointSurrogate {
     const m = Xs.length;
     const mean = new Float64Array(m);
     const variance = new Float64Array(m);
-    const k = new Float64Array(n);
-    const v = new Float64Array(n);
-    for (let p = 0; p < m; p++) {
-      const x = Xs[p];
-      let mu = hp.mean;
-      for (let i = 0; i < n; i++) {
-        k[i] = hp.outputscale * this.shape.value(scaledDistance(x, this.X[i], this.invL2));
-        mu += k[i] * this.alpha[i];
+    // In chunks of points: the forward substitutions of a chunk share each row of L (solveLowerRows).
+    const chunk = Math.max(1, Math.min(m, 64));
+    const K = new Float64Array(chunk * n);
+    const V = new Float64Array(chunk * n);
+    for (let p0 = 0; p0 < m; p0 += chunk) {
+      const c = Math.min(chunk, m - p0);
+      for (let p = 0; p < c; p++) {
+        const x = Xs[p0 + p];
+        const k = K.subarray(p * n, (p + 1) * n);
+        let mu = hp.mean;
+        for (let i = 0; i < n; i++) {
+          k[i] = hp.outputscale * this.shape.value(scaledDistance(x, this.X[i], this.invL2));
+          mu += k[i] * this.alpha[i];
+        }
+        mean[p0 + p] = this.yMean + this.yStd * mu;
       }
-      solveLower(this.L, n, k, v);
-      let q = 0;
-      for (let i = 0; i < n; i++) q += v[i] * v[i];
-      mean[p] = this.yMean + this.yStd * mu;
-      variance[p] = this.yStd * this.yStd * Math.max(hp.outputscale - q, 1e-12 * hp.outputscale);
+      solveLowerRows(this.L, n, K, c, V);
+      for (let p = 0; p < c; p++) {
+        let q = 0;
+        for (let i = p * n; i < (p + 1) * n; i++) q += V[i] * V[i];
+        variance[p0 + p] = this.yStd * this.yStd * Math.max(hp.outputscale - q, 1e-12 * hp.outputscale);
+      }
     }
     return { mean, variance };
   }
@@ -294,97 +394,65 @@ export class GaussianProcess implements JointSurrogate {
     const { hp } = this.require();
     this.invL2 = Float64Array.from(hp.lengthscales, (l) => 1 / (l * l));
     const n = this.X.length;
-    this.L = choleskyJitter(this.covarianceMatrix(hp), n, { initial: 1e-9, max: 1e-2 }).L;
+    const { L, jitter } = choleskyJitter(this.covarianceMatrix(hp), n, { initial: 1e-9, max: 1e-2 });
+    this.L = L;
+    this.jitter = jitter;
+    this.setAlpha(ys);
+  }
+
+  private setAlpha(ys: Float64Array): void {
+    const { hp } = this.require();
     this.ys = ys;
     this.alpha = choleskySolve(
       this.L,
-      n,
+      this.X.length,
       Float64Array.from(ys, (v) => v - hp.mean),
     );
   }
 
-  private optimise(data: MllData, dim: number): GpHyperparameters {
-    const priors = this.options.priors ?? defaultPriors(dim);
-    const floor = this.options.noiseFloor ?? 1e-6;
-    const blocks = data.blocks !== undefined;
-    const P = dim + 3 + (blocks ? 1 : 0);
-    const lower = new Float64Array(P);
-    const upper = new Float64Array(P);
-    const blockPrior = priors.block ?? BLOCK_PRIOR;
-    if (blocks) [lower[dim + 3], upper[dim + 3]] = LOG_BLOCK;
-    for (let k = 0; k < dim; k++) [lower[k], upper[k]] = [MIN_LOG_LS, Math.log(this.options.maxLengthscale ?? 100)];
-    [lower[dim], upper[dim]] = LOG_OS;
-    [lower[dim + 1], upper[dim + 1]] = LOG_NOISE;
-    [lower[dim + 2], upper[dim + 2]] = MEAN;
-    const grad = new Float64Array(P);
-    const f = (t: Float64Array, g: Float64Array) => data.objective(t, g, priors, floor);
-    const safe = (t: Float64Array) => {
-      try {
-        return f(t, grad);
-      } catch {
-        return Infinity;
+  private optimise(
+    data: MllData,
+    dim: number,
+    plan: 'full' | 'refit' | 'extend',
+    previous: { shift: number; scale: number },
+  ): GpHyperparameters {
+    const fitter = new HyperparameterFit(
+      {
+        priors: this.priors(),
+        noiseFloor: this.options.noiseFloor ?? 1e-6,
+        maxLengthscale: this.options.maxLengthscale ?? 100,
+        candidates: this.options.candidates,
+        restarts: this.options.restarts,
+        maxIterations: this.options.maxIterations,
+        seed: this.options.seed,
+      },
+      dim,
+      data.blocks !== undefined,
+    );
+    const warm = this.options.warmStart !== false && fitter.accepts(this.warm) ? this.warm : undefined;
+    const n = data.n;
+    let best;
+    if (this.options.incremental === false || n <= LARGE) {
+      best = fitter.optimise(data, warm);
+      this.state = { full: n, refit: n, fullPerPoint: best.value / n };
+    } else {
+      // Above LARGE points the last fit's vector is carried into this fit's standardisation.
+      const carried = warm && fitter.restandardised(warm, previous, this.standardisation);
+      if (plan !== 'full' && carried && this.state) {
+        const refit = fitter.refine(data, carried, REFINE_ITERATIONS);
+        if (refit.value / n <= this.state.fullPerPoint + REFIT_TOLERANCE) {
+          best = refit;
+          this.state = { ...this.state, refit: n };
+        }
       }
-    };
-
-    const base = new Float64Array(P);
-    if (blocks) base[dim + 3] = Math.max(LOG_BLOCK[0], blockPrior.loc - blockPrior.scale ** 2);
-    for (let k = 0; k < dim; k++) base[k] = Math.min(upper[k], Math.max(lower[k], priors.lengthscale.loc - priors.lengthscale.scale ** 2));
-    base[dim] = 0;
-    base[dim + 1] = Math.max(LOG_NOISE[0], priors.noise.loc - priors.noise.scale ** 2);
-    base[dim + 2] = 0;
-    // Large data sets (each objective evaluation is O(n³)): fewer starts and iterations by default.
-    const large = data.n > LARGE;
-    const warm = this.options.warmStart !== false && this.warm && this.warm.length === P ? this.warm : undefined;
-    const starts: Float64Array[] = large && warm ? [warm] : warm ? [base, warm] : [base];
-    const rng = new Rng(this.options.seed ?? data.n * 7919 + dim);
-    const screened: { t: Float64Array; v: number }[] = [];
-    for (let c = 0; c < (this.options.candidates ?? (large ? 0 : 16)); c++) {
-      const t = new Float64Array(P);
-      if (blocks) t[dim + 3] = blockPrior.loc - blockPrior.scale ** 2 + rng.normal();
-      for (let k = 0; k < dim; k++)
-        t[k] = priors.lengthscale.loc - priors.lengthscale.scale ** 2 + priors.lengthscale.scale * 0.7 * rng.normal();
-      t[dim] = priors.outputscale.loc + 0.5 * rng.normal();
-      t[dim + 1] = priors.noise.loc - priors.noise.scale ** 2 + rng.normal();
-      t[dim + 2] = 0.5 * rng.normal();
-      for (let k = 0; k < t.length; k++) t[k] = Math.min(upper[k], Math.max(lower[k], t[k]));
-      screened.push({ t, v: safe(t) });
+      if (!best) {
+        best = fitter.subsampled(data, carried, REFINE_ITERATIONS);
+        this.state = { full: n, refit: n, fullPerPoint: best.value / n };
+      }
     }
-    screened.sort((a, b) => a.v - b.v);
-    for (let r = 0; r < (this.options.restarts ?? (large ? 0 : 2)) && r < screened.length; r++) starts.push(screened[r].t);
-
-    let best: { x: Float64Array; value: number } | undefined;
-    for (const s of starts) {
-      if (!Number.isFinite(safe(s))) continue;
-      const res = minimizeLbfgs(
-        (t, g) => {
-          try {
-            return f(t, g);
-          } catch {
-            return Infinity;
-          }
-        },
-        s,
-        {
-          lower,
-          upper,
-          maxIterations: this.options.maxIterations ?? (large ? 50 : 200),
-          gradientTolerance: 1e-5,
-          functionTolerance: 1e-13,
-        },
-      );
-      if (!best || res.value < best.value) best = { x: res.x, value: res.value };
-    }
-    if (!best) throw new Error('GP hyperparameter fit failed from every start');
-    this.warm = best.x;
+    this.warm = best.theta;
     this.evidence = -best.value;
-    const t = best.x;
-    return {
-      lengthscales: Array.from(t.subarray(0, dim), (v) => Math.exp(v)),
-      outputscale: Math.exp(t[dim]),
-      noise: floor + Math.exp(t[dim + 1]),
-      mean: t[dim + 2],
-      ...(blocks ? { blockVariance: Math.exp(t[dim + 3]) } : {}),
-    };
+    return fitter.hyperparameters(best.theta);
   }
 }
 

@@ -114,7 +114,7 @@ export class MllData {
     const alpha = choleskySolve(L, n, resid);
     let fit = 0;
     for (let i = 0; i < n; i++) fit += resid[i] * alpha[i];
-    let value = 0.5 * fit + 0.5 * logDetFromCholesky(L, n) + 0.5 * n * LOG_2PI;
+    const value = 0.5 * fit + 0.5 * logDetFromCholesky(L, n) + 0.5 * n * LOG_2PI;
 
     // d(-mll)/dθ = -0.5 tr(W dK/dθ), W = α αᵀ - K⁻¹.
     const Kinv = inverseFromCholesky(L, n);
@@ -144,19 +144,37 @@ export class MllData {
     grad[dim + 2] = -sumAlpha;
     if (blocks) grad[dim + 3] = -0.5 * trBlock;
 
-    // Log-normal prior densities of the parameters themselves (as GPyTorch
-    // evaluates them): -log p(v) = log v + (log v - loc)² / (2 scale²) + const,
-    // whose mode is exp(loc - scale²).
-    const addPrior = (idx: number, p: LogNormalPrior, logValue: number, dLog: number) => {
-      const z = (logValue - p.loc) / p.scale;
-      value += 0.5 * z * z + logValue;
-      grad[idx] += (z / p.scale + 1) * dLog;
-    };
-    for (let k = 0; k < dim; k++) addPrior(k, priors.lengthscale, theta[k], 1);
-    addPrior(dim, priors.outputscale, theta[dim], 1);
-    // Noise prior on log(noise); d log(noise) / dθ = noiseExcess / noise.
-    addPrior(dim + 1, priors.noise, Math.log(noise), noiseExcess / noise);
-    if (blocks) addPrior(dim + 3, priors.block ?? BLOCK_PRIOR, theta[dim + 3], 1);
-    return value;
+    return logPriorTerms(theta, grad, priors, noiseFloor, value, blocks !== undefined);
   }
+}
+
+/**
+ * `value` plus the negative log-prior of θ (log-normal densities of the
+ * parameters themselves, as GPyTorch evaluates them), whose gradient is added
+ * to `grad` when given. θ as in MllData.objective; `blocks`: whether it holds
+ * the block variance.
+ */
+export function logPriorTerms(
+  theta: ArrayLike<number>,
+  grad: Float64Array | undefined,
+  priors: GpPriors,
+  noiseFloor: number,
+  value: number,
+  blocks: boolean,
+): number {
+  const dim = theta.length - 3 - (blocks ? 1 : 0);
+  const noiseExcess = Math.exp(theta[dim + 1]);
+  const noise = noiseFloor + noiseExcess;
+  // -log p(v) = log v + (log v - loc)² / (2 scale²) + const, whose mode is exp(loc - scale²).
+  const addPrior = (idx: number, p: LogNormalPrior, logValue: number, dLog: number) => {
+    const z = (logValue - p.loc) / p.scale;
+    value += 0.5 * z * z + logValue;
+    if (grad) grad[idx] += (z / p.scale + 1) * dLog;
+  };
+  for (let k = 0; k < dim; k++) addPrior(k, priors.lengthscale, theta[k], 1);
+  addPrior(dim, priors.outputscale, theta[dim], 1);
+  // Noise prior on log(noise); d log(noise) / dθ = noiseExcess / noise.
+  addPrior(dim + 1, priors.noise, Math.log(noise), noiseExcess / noise);
+  if (blocks) addPrior(dim + 3, priors.block ?? BLOCK_PRIOR, theta[dim + 3], 1);
+  return value;
 }

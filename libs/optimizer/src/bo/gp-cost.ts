@@ -1,0 +1,23 @@
+/**
+ * The estimated time of one cold ask of the exact-GP strategy (a strategy
+ * built for the ask, as the service does): the hyperparameter fit (a fit on a
+ * 256-point subsample, then about six evaluations of the marginal likelihood
+ * on all N points, each a Cholesky factorisation and an inverse, N³, plus the
+ * kernel and its gradient, N² d) and the acquisition search (a few thousand
+ * posterior evaluations, each a triangular solve, N², per point of the
+ * batch). The constants are from `npm run bench:gp` on a 2-core machine
+ * (2026-12-07: 0.75 s per likelihood evaluation and 1.4 s of acquisition
+ * search at N = 1,000, d = 6). An estimate, not a measurement, so that the
+ * same data get the same strategy on every machine.
+ */
+const FIXED_MS = 500;
+const CUBIC_MS = 0.45e-6;
+const KERNEL_MS = 0.05e-3;
+const EVALUATIONS = 6;
+const SEARCH_MS = 1.4e-3;
+
+export function estimatedGpAskMs(n: number, dim: number, batch: number): number {
+  const likelihood = CUBIC_MS * n ** 3 + KERNEL_MS * n * n * dim;
+  const search = SEARCH_MS * n * n * ((1 + dim / 6) / 2) * Math.max(1, batch);
+  return FIXED_MS + EVALUATIONS * likelihood + search;
+}

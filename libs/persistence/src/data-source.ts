@@ -6,6 +6,7 @@ import { CampaignEntity } from './entities/campaign.entity.js';
 import { DeviceEntity } from './entities/device.entity.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
 import { ImportedResultEntity } from './entities/imported-result.entity.js';
+import { DeviceCommandEntity } from './entities/device-command.entity.js';
 import { InitialSchema1763830000000 } from './migrations/1763830000000-initial-schema.js';
 import { CampaignLeases1763900000000 } from './migrations/1763900000000-campaign-leases.js';
 import { DeviceRegistry1763910000000 } from './migrations/1763910000000-device-registry.js';
@@ -13,6 +14,7 @@ import { ImportedResults1796530000000 } from './migrations/1796530000000-importe
 import { DeviceAnnouncement1796600000000 } from './migrations/1796600000000-device-announcement.js';
 import { ConflictingReports1796605000000 } from './migrations/1796605000000-conflicting-reports.js';
 import { Liveness1796610000000 } from './migrations/1796610000000-liveness.js';
+import { CampaignControls1797300000000 } from './migrations/1797300000000-campaign-controls.js';
 
 /** Explicit lists: no discovery by glob. */
 export const ENTITIES = [
@@ -23,6 +25,7 @@ export const ENTITIES = [
   DeviceEntity,
   AuditEntryEntity,
   ConflictingReportEntity,
+  DeviceCommandEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763830000000,
@@ -32,6 +35,7 @@ export const MIGRATIONS = [
   DeviceAnnouncement1796600000000,
   ConflictingReports1796605000000,
   Liveness1796610000000,
+  CampaignControls1797300000000,
 ];
 
 export interface DataSourceOptions {

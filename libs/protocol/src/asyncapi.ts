@@ -61,6 +61,29 @@ const MESSAGES: Record<string, MessageSpec> = {
       'The service stored (status ok: the outcome in its database is this one), kept apart as conflicting (status conflict: the experiment already ended with another outcome; see reportId) or refused (status error) a result/failure; with `attempt`, it only clears that attempt. The device stops re-sending.',
     correlated: true,
   },
+  abort: {
+    schema: 'abortCommand',
+    title: 'Abort command',
+    summary:
+      'Abort one experiment: the device stops its run and sends no result for it (the service already recorded it as aborted: neither data nor re-dispatched). Re-sent until a command_ack with its commandId.',
+  },
+  stop: {
+    schema: 'stopCommand',
+    title: 'Stop command',
+    summary:
+      'Emergency stop: the device aborts everything it holds (finishes nothing) and runs nothing (run commands are rejected) until a resume. Re-sent until a command_ack.',
+  },
+  resume: {
+    schema: 'resumeCommand',
+    title: 'Resume command',
+    summary: 'Ends a stop: the device takes run commands again. Re-sent until a command_ack.',
+  },
+  commandAck: {
+    schema: 'commandAckEvent',
+    title: 'Command ack event',
+    summary:
+      'The device did (status ok) or cannot do (status error, with the reason) the abort, stop or resume command of this commandId; a repeat of a command already done is ok. The service stops re-sending it and logs the answer.',
+  },
   accepted: {
     schema: 'acceptedEvent',
     title: 'Accepted event',
@@ -108,7 +131,7 @@ const CHANNELS: ChannelSpec[] = [
   {
     kind: 'commands',
     description: 'Commands from the service to one device.',
-    messages: ['run', 'ack'],
+    messages: ['run', 'ack', 'abort', 'stop', 'resume'],
     action: 'receive',
     qos: 1,
     retain: false,
@@ -116,7 +139,7 @@ const CHANNELS: ChannelSpec[] = [
   {
     kind: 'events',
     description: 'What a device reports about its experiments.',
-    messages: ['accepted', 'rejected', 'progress', 'result', 'failed'],
+    messages: ['accepted', 'rejected', 'progress', 'result', 'failed', 'commandAck'],
     action: 'send',
     qos: 1,
     retain: false,

@@ -28,7 +28,14 @@ import {
 } from './mqtt-options.js';
 import { outcomeToEvent, runContext, thrownToEvent, truncate, type FinalEventBase } from './outcome.js';
 import { Outbox, type ConflictingReport, type FinalEvent } from './outbox.js';
-import { AbortFailed, RunAborted, type DeviceClientOptions, type DeviceClientStats, type DeviceLogger, type RunOutcome } from './device-client.types.js';
+import {
+  AbortFailed,
+  RunAborted,
+  type DeviceClientOptions,
+  type DeviceClientStats,
+  type DeviceLogger,
+  type RunOutcome,
+} from './device-client.types.js';
 
 const STOP_TIMEOUT_MS = 2000;
 /** How long an abort waits for the aborted run's handler to end before acknowledging anyway (saying so). */

@@ -13,13 +13,13 @@ const ORIGIN = ['source', 'experiment', 'batch', 'device', 'finished_at'] as con
  * (source "campaign"), with one column per parameter (compositions as
  * `<name>.<component>`), the objective, `failed` and `failure_reason`: the
  * table an import reads (POST /api/campaigns/:id/imports), so one campaign's
- * results can start another. A device failure is not a result and is left out.
+ * results can start another; a last column holds each result's metadata (JSON). A device failure is not a result and is left out.
  */
 export function resultsCsv(
   definition: CampaignDefinition,
   experiments: readonly Pick<
     ExperimentEntity,
-    'index' | 'batchId' | 'params' | 'status' | 'objective' | 'failureScope' | 'failureReason' | 'deviceId' | 'finishedAt'
+    'index' | 'batchId' | 'params' | 'status' | 'objective' | 'failureScope' | 'failureReason' | 'deviceId' | 'finishedAt' | 'metadata'
   >[],
   batchIndex: ReadonlyMap<string, number>,
   imported: readonly Pick<ImportedResultEntity, 'params' | 'objective' | 'failed' | 'failureReason' | 'source' | 'importedAt'>[],
@@ -43,6 +43,7 @@ export function resultsCsv(
       r.importedAt.toISOString(),
       ...values(r.params),
       ...outcome(r.objective, r.failed, r.failureReason),
+      null,
     ]);
   }
   for (const e of experiments) {
@@ -56,7 +57,10 @@ export function resultsCsv(
       e.finishedAt?.toISOString(),
       ...values(e.params),
       ...outcome(failed ? null : e.objective, failed, failed ? e.failureReason : null),
+      e.metadata ? JSON.stringify(e.metadata) : null,
     ]);
   }
-  return toCsv([...origin, ...keys, definition.objective.name, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : [])], rows);
+  // The metadata each result came with, as JSON (an import lists the column as ignored).
+  const metadata = taken.has('metadata') ? '#metadata' : 'metadata';
+  return toCsv([...origin, ...keys, definition.objective.name, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : []), metadata], rows);
 }

@@ -90,7 +90,17 @@ export class DeviceCommandsService {
     await m.query(
       `INSERT INTO device_commands (id, device_id, type, experiment_id, campaign_id, attempt, payload, issued_by, issued_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
-      [id, deviceId, payload.type, ids.experimentId ?? null, ids.campaignId ?? null, ids.attempt ?? null, JSON.stringify(payload), issuedBy, now],
+      [
+        id,
+        deviceId,
+        payload.type,
+        ids.experimentId ?? null,
+        ids.campaignId ?? null,
+        ids.attempt ?? null,
+        JSON.stringify(payload),
+        issuedBy,
+        now,
+      ],
     );
     return id;
   }
@@ -114,12 +124,20 @@ export class DeviceCommandsService {
     );
     rows.sort((a, b) => a.issued_at.getTime() - b.issued_at.getTime());
     for (const r of rows) {
-      const command = { v: PROTOCOL_VERSION, ...(r.payload as unknown as ControlPayload), commandId: r.id, issuedAt: r.issued_at.toISOString() };
+      const command = {
+        v: PROTOCOL_VERSION,
+        ...(r.payload as unknown as ControlPayload),
+        commandId: r.id,
+        issuedAt: r.issued_at.toISOString(),
+      };
       try {
         await this.publisher.send(r.device_id, command as ControlCommand);
       } catch (e) {
         // Logged and re-sent at the next pass.
-        this.logger.warn(`could not send ${r.type} command ${r.id} to ${r.device_id}: ${(e as Error).message}`, logIds({ deviceId: r.device_id }));
+        this.logger.warn(
+          `could not send ${r.type} command ${r.id} to ${r.device_id}: ${(e as Error).message}`,
+          logIds({ deviceId: r.device_id }),
+        );
       }
     }
     return rows.length;
@@ -135,7 +153,8 @@ export class DeviceCommandsService {
       [event.commandId, deviceId, this.clock.now(), event.status, detail],
     );
     if (r.length === 0) this.logger.debug?.(`command_ack from ${deviceId} for ${event.commandId}: unknown or already answered`);
-    else if (event.status === 'error') this.logger.warn(`device ${deviceId} could not do command ${event.commandId}: ${detail}`, logIds({ deviceId }));
+    else if (event.status === 'error')
+      this.logger.warn(`device ${deviceId} could not do command ${event.commandId}: ${detail}`, logIds({ deviceId }));
     return r.length > 0;
   }
 
@@ -178,5 +197,3 @@ function view(r: CommandRow): CommandView {
     ackDetail: r.ack_detail,
   };
 }
-
-

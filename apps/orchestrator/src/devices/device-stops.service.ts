@@ -45,7 +45,10 @@ export class DeviceStopsService {
       );
       if (!d) throw new DomainError('not_found', `device ${deviceId} not found`);
       if (d.stopped_at)
-        throw new DomainError('invalid_state', `device ${deviceId} is already stopped (by ${d.stopped_by} at ${d.stopped_at.toISOString()})`);
+        throw new DomainError(
+          'invalid_state',
+          `device ${deviceId} is already stopped (by ${d.stopped_by} at ${d.stopped_at.toISOString()})`,
+        );
       await m.query(`UPDATE devices SET stopped_at = $2, stopped_by = $3, stop_reason = $4 WHERE id = $1`, [deviceId, now, actor, why]);
       const id = await this.commands.issue(m, deviceId, { type: 'stop', reason: why }, actor);
       await this.audit.record({ actor, action: 'device.stopped', deviceId, details: { reason: why, commandId: id } }, m);
@@ -73,9 +76,11 @@ export class DeviceStopsService {
 
   async resume(deviceId: string, actor: string): Promise<{ deviceId: string; commandId: string }> {
     const commandId = await this.dataSource.transaction(async (m) => {
-      const [d] = await queryRows<{ id: string; stopped_at: Date | null }>(m, `SELECT id, stopped_at FROM devices WHERE id = $1 FOR UPDATE`, [
-        deviceId,
-      ]);
+      const [d] = await queryRows<{ id: string; stopped_at: Date | null }>(
+        m,
+        `SELECT id, stopped_at FROM devices WHERE id = $1 FOR UPDATE`,
+        [deviceId],
+      );
       if (!d) throw new DomainError('not_found', `device ${deviceId} not found`);
       if (!d.stopped_at) throw new DomainError('invalid_state', `device ${deviceId} is not stopped`);
       await m.query(`UPDATE devices SET stopped_at = NULL, stopped_by = NULL, stop_reason = NULL WHERE id = $1`, [deviceId]);

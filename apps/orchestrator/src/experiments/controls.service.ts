@@ -11,7 +11,14 @@ import { logIds } from '../common/logger.js';
 import { parseInput } from '../common/parse-input.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import { UUID } from '../common/uuid.js';
-import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS as T, FINISHED, judgeRepeat, MANUAL_DEVICE_KIND, type ReportedOutcome } from './experiment-lifecycle.js';
+import {
+  EXPERIMENT_STATUS,
+  EXPERIMENT_TRANSITIONS as T,
+  FINISHED,
+  judgeRepeat,
+  MANUAL_DEVICE_KIND,
+  type ReportedOutcome,
+} from './experiment-lifecycle.js';
 import { ExperimentsRepository } from './experiments.repository.js';
 import { resultProblem, type Objective } from './objectives.js';
 
@@ -29,8 +36,12 @@ export const personReportSchema = z
   .strict()
   .superRefine((r, ctx) => {
     if ((r.values === undefined) === (r.failed === undefined))
-      ctx.addIssue({ code: 'custom', message: 'give either "values" (what was measured) or "failed" ({"scope", "reason"}), not both or neither' });
-    if (r.values !== undefined && Object.keys(r.values).length > 100) ctx.addIssue({ code: 'custom', path: ['values'], message: 'at most 100 values' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give either "values" (what was measured) or "failed" ({"scope", "reason"}), not both or neither',
+      });
+    if (r.values !== undefined && Object.keys(r.values).length > 100)
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'at most 100 values' });
   });
 export type PersonReport = z.infer<typeof personReportSchema>;
 
@@ -143,7 +154,13 @@ export class ExperimentControlsService {
       );
     let objective: number | null = null;
     if (report.values) {
-      const event: ResultEvent = { v: PROTOCOL_VERSION, type: 'result', experimentId: head.id, ts: this.clock.now().toISOString(), values: report.values };
+      const event: ResultEvent = {
+        v: PROTOCOL_VERSION,
+        type: 'result',
+        experimentId: head.id,
+        ts: this.clock.now().toISOString(),
+        values: report.values,
+      };
       const problem = resultProblem(head.objective, event);
       if (problem !== undefined)
         throw new DomainError('invalid_input', `invalid result: ${problem}`, [

@@ -333,7 +333,9 @@ export class ExperimentsRepository {
     reason: string,
     actor: string,
     now: Date,
-  ): Promise<{ id: string; campaign_id: string; was: ExperimentStatus; device_id: string | null; attempt: number; command_id: string | null }[]> {
+  ): Promise<
+    { id: string; campaign_id: string; was: ExperimentStatus; device_id: string | null; attempt: number; command_id: string | null }[]
+  > {
     const byCampaign = 'campaignId' in target;
     return queryRows(
       m,

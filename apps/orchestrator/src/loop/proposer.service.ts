@@ -70,7 +70,8 @@ export class ProposerService {
         });
       // A device failure says nothing about the condition: it is not data for the optimizer.
       else if (r.status === S.failed && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
-      else if (r.status === S.rejected || r.status === S.aborted) rejected.push(r.params); // an operator ruled it out
+      else if (r.status === S.rejected || r.status === S.aborted)
+        rejected.push(r.params); // an operator ruled it out
       else if (UNFINISHED.includes(r.status)) pending.push(r.params);
     }
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.

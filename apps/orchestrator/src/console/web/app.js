@@ -2,6 +2,7 @@
 import { api, ApiError, connect, session } from './api.js';
 import { drawBest, drawCrossValidation, drawImportance, drawSpace } from './charts.js';
 import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views.js';
+import { renderControls } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -158,6 +159,14 @@ function renderSelected() {
       command('campaign.setApproval', { campaignId: c.id, policy }, `Approval policy: ${policy}. It applies to the next batches.`),
   });
   renderBatchNow();
+  renderControls($('controls'), c, {
+    canOperate: canOperate(),
+    onDone: (message) => {
+      flash(message);
+      refresh(false, { selected: true });
+    },
+    onError: showError,
+  });
   // The import form is not re-rendered (it holds what an operator is typing and choosing): only shown or hidden.
   $('import-form').hidden = !(canOperate() && (c.status === 'running' || c.status === 'paused'));
   const i = state.insights;

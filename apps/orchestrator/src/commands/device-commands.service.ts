@@ -131,7 +131,7 @@ export class DeviceCommandsService {
         issuedAt: r.issued_at.toISOString(),
       };
       try {
-        await this.publisher.send(r.device_id, command as ControlCommand);
+        await this.publisher.send(r.device_id, command);
       } catch (e) {
         // Logged and re-sent at the next pass.
         this.logger.warn(

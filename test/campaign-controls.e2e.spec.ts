@@ -184,6 +184,15 @@ describe('campaign controls: manual experiments, abort, emergency stop, metadata
       details: { values: { y: 12.5 }, note: 'weighed twice' },
     });
 
+    // A proposal waiting for approval is not aborted: it is left out or its batch rejected.
+    const held = await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ deviceKind: 'manual', approval: 'manual' }));
+    const proposal = await until(async () => (await campaignExperiments(held.body.id))[0], { what: 'a proposal' });
+    const refused = await svc.api<ErrorBody>('POST', `/api/experiments/${proposal.id}/abort`, {}, { as: 'operator' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      /is proposed: its batch waits for approval; leave it out \(edit-and-approve\) or reject the batch/,
+    );
+
     // The CSV export carries the metadata.
     const csv = await (
       await fetch(`${svc.httpUrl}/api/campaigns/${campaignId}/results.csv`, {

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION, type CommandAckEvent, type ControlCommand } from '#pr
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { logIds } from '../common/logger.js';
+import { UUID } from '../common/uuid.js';
 
 /** A control command to log and send: its protocol fields without `v`, `commandId` and `issuedAt`. */
 export type ControlPayload = DistributiveOmit<ControlCommand, 'v' | 'commandId' | 'issuedAt'>;
@@ -145,6 +146,10 @@ export class DeviceCommandsService {
 
   /** A device answered a control command: the answer is logged and the command is not sent again. False for an unknown or answered one. */
   async onAck(deviceId: string, event: CommandAckEvent): Promise<boolean> {
+    if (!UUID.test(event.commandId)) {
+      this.logger.debug?.(`command_ack from ${deviceId} for ${event.commandId}: not a command of this service`);
+      return false;
+    }
     const detail = event.error ? `${event.error.code}: ${event.error.message}` : (event.detail ?? null);
     const r = await queryRows<{ id: string }>(
       this.dataSource,

@@ -110,7 +110,13 @@ export class ExperimentControlsService {
       const now = await this.head(id);
       throw new DomainError(
         'invalid_state',
-        `experiment ${id} is ${now.status}: ${FINISHED.includes(now.status) ? 'a finished experiment cannot be aborted' : 'it cannot be aborted now'}`,
+        `experiment ${id} is ${now.status}: ${
+          FINISHED.includes(now.status)
+            ? 'a finished experiment cannot be aborted'
+            : now.status === EXPERIMENT_STATUS.proposed
+              ? 'its batch waits for approval; leave it out (edit-and-approve) or reject the batch'
+              : 'it cannot be aborted now'
+        }`,
       );
     }
     await this.announce([aborted]);

@@ -39,7 +39,6 @@ const ALLOWED: Record<string, string> = {
   'running -> completed': 'a result is stored',
   'running -> failed': 'the condition failed, or the retry budget is spent',
   'running -> queued': 'a device failure within the retry budget, or an operator, re-dispatches it',
-  'proposed -> aborted': 'an operator aborts a proposal',
   'queued -> aborted': 'an operator aborts it before it is sent',
   'dispatched -> aborted': 'an operator aborts it on its device (or cancels its campaign)',
   'running -> aborted': 'an operator aborts it on its device (or cancels its campaign)',
@@ -87,7 +86,7 @@ describe('experiment lifecycle', () => {
       fail: [['dispatched', 'running'], 'failed'],
       requeue: [['dispatched', 'running'], 'queued'],
       abandon: [['queued', 'dispatched', 'running'], 'failed'],
-      abort: [['proposed', 'queued', 'dispatched', 'running'], 'aborted'],
+      abort: [['queued', 'dispatched', 'running'], 'aborted'],
       reportByPerson: [['queued'], 'completed'],
       reportFailureByPerson: [['queued'], 'failed'],
     };

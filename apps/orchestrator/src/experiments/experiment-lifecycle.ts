@@ -71,9 +71,10 @@ export const EXPERIMENT_TRANSITIONS = {
   /**
    * An operator aborted it, or cancelled its campaign while it was on a device: it ends here, neither data for
    * the optimizer nor run again (on a device, the device is told to abort it; a result that crosses the abort
-   * is kept apart as a conflicting report). A finished experiment cannot be aborted.
+   * is kept apart as a conflicting report). A finished experiment cannot be aborted, nor a proposal (its
+   * batch waits for approval: an operator leaves it out or rejects the batch).
    */
-  abort: { from: ['proposed', 'queued', 'dispatched', 'running'], to: 'aborted' },
+  abort: { from: ['queued', 'dispatched', 'running'], to: 'aborted' },
   /** A person ran it (a campaign of the manual device kind) and an operator reported its value: stored exactly once. */
   reportByPerson: { from: ['queued'], to: 'completed' },
   /** A person ran it and an operator reported that it failed (scope "experiment": data; "device": the set-up failed, not data). */

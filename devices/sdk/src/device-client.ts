@@ -42,6 +42,8 @@ const STOP_TIMEOUT_MS = 2000;
 const ABORT_WAIT_MS = 10_000;
 /** Control commands remembered (by commandId) to answer a re-sent one without doing it again. */
 const REMEMBERED_COMMANDS = 1000;
+/** Aborted experiments remembered, so that a late copy of their run command does not start them. */
+const REMEMBERED_ABORTS = 10_000;
 
 interface ActiveRun {
   command: RunCommand;
@@ -473,8 +475,7 @@ export class DeviceClient {
   ): Promise<Pick<CommandAckEvent, 'status' | 'detail' | 'error'>> {
     const id = command.experimentId;
     const run = this.active.get(id);
-    if (this.abortedRuns.size >= this.opts.rememberCompleted! || this.abortedRuns.size >= 10_000)
-      this.abortedRuns.delete(this.abortedRuns.keys().next().value!);
+    if (this.abortedRuns.size >= REMEMBERED_ABORTS) this.abortedRuns.delete(this.abortedRuns.keys().next().value!);
     this.abortedRuns.set(id, Math.max(command.attempt ?? 0, run?.attempt ?? 0, this.abortedRuns.get(id) ?? 0));
     if (!run) {
       const finished = this.outbox.has(id) || this.outbox.ackedAttempt(id) !== undefined;

@@ -30,17 +30,9 @@ describe('outcomeToEvent', () => {
 
   it('reports an outcome the protocol cannot carry as a device failure', () => {
     const tooMany = { values: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`v${i}`, i])) };
-    expect(outcomeToEvent(base, tooMany)).toMatchObject({
-      type: 'failed',
-      scope: 'device',
-      reason: expect.stringContaining('too many values'),
-    });
+    expect(outcomeToEvent(base, tooMany)).toMatchObject({ type: 'failed', scope: 'device', reason: expect.stringContaining('too many values') });
     expect(outcomeToEvent(base, null as unknown as RunOutcome)).toMatchObject({ type: 'failed', scope: 'device' });
-    expect(outcomeToEvent(base, {} as RunOutcome)).toMatchObject({
-      type: 'failed',
-      scope: 'device',
-      reason: 'handler returned neither values nor failed',
-    });
+    expect(outcomeToEvent(base, {} as RunOutcome)).toMatchObject({ type: 'failed', scope: 'device', reason: 'handler returned neither values nor failed' });
   });
 
   it('turns a throw into a device failure', () => {

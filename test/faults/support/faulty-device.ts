@@ -1,5 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeMessage, parseMessage, topics, type DeviceEvent, type ResultEvent, type RunCommand } from '#protocol';
+import {
+  encodeMessage,
+  parseMessage,
+  topics,
+  type DeviceEvent,
+  type ResultEvent,
+  type RunCommand,
+} from '#protocol';
 import { branin } from '#simulators';
 import { pickWeighted, rngFor, type FaultKind, type FaultTally } from './tally.js';
 

@@ -20,7 +20,17 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
  * The allowed changes, and the groups of statuses the service works with, are the
  * orchestrator's experiment lifecycle (apps/orchestrator/src/experiments/experiment-lifecycle.ts).
  */
-export const EXPERIMENT_STATUSES = ['proposed', 'queued', 'dispatched', 'running', 'completed', 'failed', 'rejected', 'cancelled', 'aborted'] as const;
+export const EXPERIMENT_STATUSES = [
+  'proposed',
+  'queued',
+  'dispatched',
+  'running',
+  'completed',
+  'failed',
+  'rejected',
+  'cancelled',
+  'aborted',
+] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export type FailureScope = 'device' | 'experiment';

@@ -200,7 +200,7 @@ describe('operator console in a browser', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-results]')]);
     const text = await readFile(await download.path(), 'utf8');
-    expect(text.split('\n')[0]).toBe('source,experiment,batch,device,finished_at,x1,x2,y,failed,failure_reason');
+    expect(text.split('\n')[0]).toBe('source,experiment,batch,device,finished_at,x1,x2,y,failed,failure_reason,metadata');
     expect(text.split('\n').filter((line) => line.startsWith('Lab notebook 7,'))).toHaveLength(4);
     await page.close();
 
@@ -228,4 +228,63 @@ describe('operator console in a browser', () => {
     await page.locator('#model-card').screenshot({ path: screenshotPath('desktop-model') });
     await page.close();
   });
+
+  it('an operator reports the value of an experiment a person ran, and aborts another, from the console', async () => {
+    const created = await svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({
+        name: 'Branin by hand',
+        deviceKind: 'manual',
+        budget: 2,
+        batchSize: 2,
+        seed: 5,
+        objective: { name: 'y', direction: 'minimize', low: 0 },
+      }),
+    );
+    const id = created.body.id;
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await page.goto(`${svc.httpUrl}/console/#campaign=${id}`);
+    await page.fill('#token', TEST_TOKENS.operator.token);
+    await page.click('#login-form button[type=submit]');
+    const rows = page.locator('[data-testid=in-progress] li');
+    await until(async () => (await page.locator('[data-testid=report-form]').count()) === 2, {
+      what: 'two experiments waiting for a person',
+    });
+    expect(await rows.first().textContent()).toContain('waiting for a person');
+    const [first, second] = (await campaign2(svc, id)).experiments;
+
+    // A value outside the checks is refused on the page, naming why; a good one is stored.
+    const firstRow = page.locator(`[data-testid=in-progress] li[data-id="${first.id}"]`);
+    await firstRow.locator('[data-testid=report-value]').fill('-5');
+    await firstRow.locator('[data-testid=report]').click();
+    await page.waitForSelector('#flash[data-testid=error]');
+    expect(await page.textContent('#flash')).toContain('"y" = -5 is below the plausible range (low 0)');
+    await firstRow.locator('[data-testid=report-value]').fill('12.5');
+    await firstRow.locator('[data-testid=report]').click();
+    await until(async () => (await page.textContent('#flash'))?.includes('y = 12.5 stored'), { what: 'the report confirmed' });
+    await page.locator('#controls').screenshot({ path: screenshotPath('desktop-controls') });
+    await page.locator(`[data-testid=in-progress] li[data-id="${second.id}"] [data-testid=abort]`).click();
+    await until(async () => (await page.textContent('#flash'))?.includes('aborted'), { what: 'the abort confirmed' });
+    // Gone from the card (an aborted experiment spends no budget: the campaign proposes another in its place).
+    await until(async () => (await page.locator(`[data-testid=in-progress] li[data-id="${second.id}"]`).count()) === 0, {
+      what: 'the aborted experiment off the card',
+    });
+    const after = await campaign2(svc, id);
+    expect(after.experiments.map((e) => [e.id, e.status, e.objective])).toEqual([
+      [first.id, 'completed', 12.5],
+      [second.id, 'aborted', null],
+    ]);
+    await page.close();
+  });
 });
+
+async function campaign2(svc: TestService, id: string): Promise<Campaign> {
+  return until(
+    async () => {
+      const c = (await svc.api<Campaign>('GET', `/api/campaigns/${id}`)).body;
+      return c.experiments.length >= 2 ? { ...c, experiments: c.experiments.slice(0, 2) } : undefined;
+    },
+    { what: "the manual campaign's experiments" },
+  );
+}

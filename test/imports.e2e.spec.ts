@@ -138,10 +138,22 @@ describe('earlier results imported into a campaign', () => {
     expect(exported.status).toBe(200);
     expect(exported.headers.get('content-type')).toMatch(/^text\/csv/);
     const table = parseCsv(await exported.text());
-    expect(table.columns).toEqual(['source', 'experiment', 'batch', 'device', 'finished_at', 'x1', 'x2', 'y', 'failed', 'failure_reason']);
+    expect(table.columns).toEqual([
+      'source',
+      'experiment',
+      'batch',
+      'device',
+      'finished_at',
+      'x1',
+      'x2',
+      'y',
+      'failed',
+      'failure_reason',
+      'metadata',
+    ]);
     expect(table.rows).toHaveLength(21);
     expect(table.rows.slice(0, 13).every((r) => r[0] === 'Lab notebook 3, p. 41')).toBe(true);
-    expect(table.rows[12].slice(8)).toEqual(['true', 'pump blocked']);
+    expect(table.rows[12].slice(8)).toEqual(['true', 'pump blocked', '']);
     expect(table.rows.slice(13).map((r) => [r[0], r[3]])).toEqual(Array.from({ length: 8 }, () => ['campaign', `rig-${kind}`]));
     const next = await env.svc.api<{ id: string; imported: Summary['imported'] }>(
       'POST',

@@ -247,6 +247,9 @@ describe('the running service under hostile input', () => {
         ['POST', `/api/campaigns/${id}/${['pause', 'resume', 'cancel'][i % 3]}`],
         ['POST', `/api/campaigns/${manualCampaignId}/batches/${id}/${i % 2 ? 'approve' : 'reject'}`],
         ['POST', `/api/campaigns/${id}/batches/${proposedBatchId}/approve`],
+        ['POST', `/api/experiments/${id}/${['abort', 'result'][i % 2]}`],
+        ['GET', `/api/experiments/${id}/commands`],
+        ['POST', `/api/devices/${id}/${['stop', 'resume'][i % 2]}`],
       ];
       const [method, path] = paths[i % paths.length];
       expectRefused(`${method} ${path.slice(0, 120)}`, await send(method, path, method === 'POST' ? '{"by":"fuzz"}' : undefined));

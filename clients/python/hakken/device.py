@@ -87,6 +87,10 @@ class Device:
         self._client = mqtt_client
         self._lock = threading.RLock()
         self._active: dict[str, _Run] = {}
+        #: Answers to abort/stop/resume by commandId; experiments aborted (with the attempt); why the device is stopped.
+        self._answers: dict[str, dict[str, Any]] = {}
+        self._aborted_runs: dict[str, int] = {}
+        self._halted: str | None = None
         self._running = 0
         self._executor: ThreadPoolExecutor | None = None
         self._state = "new"
@@ -256,15 +260,65 @@ class Device:
             with self._lock:
                 if command["type"] == "run":
                     self._on_run(command)
-                else:
+                elif command["type"] == "ack":
                     self._on_ack(command)
+                else:
+                    self._on_control(command)
         except Exception:  # a bug here must not kill paho's network thread
             self._logger.exception("error while handling a command")
 
     # -- commands (called with the lock held) ----------------------------------------------------
 
+    def _on_control(self, command: dict[str, Any]) -> None:
+        """abort, stop, resume: done once per commandId and answered with a command_ack (a re-sent one is answered again)."""
+        answers = self._answers
+        done = answers.get(command["commandId"])
+        if done is None:
+            kind = command["type"]
+            if kind == "abort":
+                detail = self._abort_run(command["experimentId"], command.get("attempt", 0), f"aborted by the service: {command['reason']}")
+            elif kind == "stop":
+                self._halted = command["reason"]
+                held = list(self._active)
+                for eid in held:
+                    self._abort_run(eid, 0, f"the device was stopped: {command['reason']}")
+                detail = f"stopped; aborted {len(held)} experiment(s)"
+            else:
+                self._halted = None
+                detail = "resumed"
+            done = {"v": 1, "type": "command_ack", "commandId": command["commandId"], "status": "ok", "detail": detail}
+            if kind == "abort":
+                done["experimentId"] = command["experimentId"]
+            if len(answers) >= 1000:
+                answers.pop(next(iter(answers)))
+            answers[command["commandId"]] = done
+        self._publish_event({**done, "ts": now()})
+
+    def _abort_run(self, eid: str, attempt: int, reason: str) -> str:
+        """Aborts an experiment held here: its handler's ctx.aborted and ctx.cancelled are set; its outcome is never reported."""
+        aborted = self._aborted_runs
+        run = self._active.pop(eid, None)
+        aborted[eid] = max(attempt or 0, run.attempt if run else 0, aborted.get(eid, 0))
+        if run is None:
+            return "not holding it"
+        self.stats["aborted"] = self.stats.get("aborted", 0) + 1
+        run.ctx.abort_reason = reason
+        run.ctx.aborted.set()
+        run.ctx.cancelled.set()
+        self._log("info", f"{eid}: {reason}")
+        return "aborted before it started" if run.phase == "queued" else "aborted: its handler was told (ctx.aborted)"
+
     def _on_run(self, command: dict[str, Any]) -> None:
         eid = command["experimentId"]
+        if command["attempt"] <= self._aborted_runs.get(eid, 0):
+            self.stats["duplicatesIgnored"] += 1
+            self._log("debug", f"{eid}: run command for an aborted experiment ignored")
+            return
+        if self._halted is not None:
+            self.stats["rejected"] += 1
+            self._publish_event({"v": 1, "type": "rejected", "experimentId": eid, "attempt": command["attempt"], "ts": now(),
+                                 "reason": truncate(f"the device is stopped: {self._halted}")})
+            return
         active = self._active.get(eid)
         if active:
             self.stats["duplicatesIgnored"] += 1
@@ -324,7 +378,7 @@ class Device:
 
     def _execute(self, run: _Run) -> None:
         with self._lock:
-            if self._state != "started":
+            if self._state != "started" or run.ctx.aborted.is_set():
                 return
             run.phase = "running"
             self._running += 1
@@ -338,6 +392,9 @@ class Device:
         with self._lock:
             self._running -= 1
             self.stats["runsFinished"] += 1
+            if run.ctx.aborted.is_set():
+                self._log("info", f"{run.command['experimentId']}: the aborted run ended; its outcome is not reported")
+                return
             self._active.pop(run.command["experimentId"], None)
             what = f"result {event['values']}" if event["type"] == "result" else f"failed ({event['scope']}): {event['reason']}"
             self._log("info", f"{event['experimentId']}: {what}")

@@ -42,8 +42,12 @@ class RunContext:
         self.campaign_id: str = command["campaignId"]
         #: The dispatch attempt served (the latest seen if the service re-dispatched while it ran).
         self.attempt: int = command["attempt"]
-        #: Set when the device stops: long runs should check it and give up.
+        #: Set when the device stops, or the service aborts the experiment or stops the device: long runs
+        #: should check it and give up (what the handler returns after an abort is not reported).
         self.cancelled = threading.Event()
+        #: Set (with ``abort_reason``) when the service aborted this experiment or stopped the device.
+        self.aborted = threading.Event()
+        self.abort_reason: str | None = None
         self._publish = publish
         self._log = log
 

@@ -73,7 +73,7 @@ def _id(x: Any) -> bool:
 
 
 def parse_command(payload: bytes) -> dict[str, Any]:
-    """A run or ack command, checked as the service's schema does; raises ProtocolError."""
+    """A run, ack, abort, stop or resume command, checked as the service's schema does; raises ProtocolError."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"payload of {len(payload)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}")
     try:
@@ -111,8 +111,18 @@ def parse_command(payload: bytes) -> dict[str, Any]:
             problems.append("attempt: an integer >= 1")
         if data.get("status") not in ("ok", "error"):
             problems.append('status: "ok" or "error"')
+    elif kind in ("abort", "stop", "resume"):
+        allowed = {"v", "type", "commandId", "issuedAt"} | ({"experimentId", "attempt", "reason"} if kind == "abort" else set()) | (
+            {"reason"} if kind == "stop" else set())
+        problems = [f"unknown key {k}" for k in data if k not in allowed]
+        if not _id(data.get("commandId")):
+            problems.append("commandId: a string of 1 to 128 characters")
+        if kind == "abort" and not _id(data.get("experimentId")):
+            problems.append("experimentId: a string of 1 to 128 characters")
+        if kind != "resume" and not (isinstance(data.get("reason"), str) and 1 <= len(data["reason"]) <= 1024):
+            problems.append("reason: a string of 1 to 1024 characters")
     else:
-        raise ProtocolError(f'invalid commands payload: type must be "run" or "ack", got {kind!r}')
+        raise ProtocolError(f'invalid commands payload: type must be "run", "ack", "abort", "stop" or "resume", got {kind!r}')
     if problems:
         raise ProtocolError(f"invalid commands payload: {'; '.join(problems)}")
     return data

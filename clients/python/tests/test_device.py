@@ -175,6 +175,40 @@ class Deduplication(DeviceCase):
         self.assertEqual(result["attempt"], 2)  # the latest attempt seen while it ran
         self.assertEqual(device.stats["duplicatesIgnored"], 2)
 
+    def test_an_abort_tells_the_handler_is_acknowledged_once_and_its_outcome_is_never_reported(self):
+        seen = []
+
+        def rig(params, ctx):
+            ctx.aborted.wait(5)
+            seen.append(ctx.abort_reason)
+            return 1.0
+
+        device = self.make(rig)
+        send(device, run_command("e1"))
+        until(lambda: device._running == 1, what="the run")
+        abort = {"v": 1, "type": "abort", "commandId": "c1", "experimentId": "e1", "reason": "wrong reagent", "issuedAt": "2026-12-07T10:00:00Z"}
+        send(device, abort)
+        send(device, abort)  # re-sent by the service: answered again, not done again
+        until(lambda: device._running == 0, what="the aborted run ended")
+        acks = until(lambda: len(self.fake.events("command_ack")) == 2 and self.fake.events("command_ack"), what="two acks")
+        self.assertEqual({(a["commandId"], a["status"], a["experimentId"]) for a in acks}, {("c1", "ok", "e1")})
+        self.assertEqual(seen, ["aborted by the service: wrong reagent"])
+        self.assertEqual(self.fake.events("result"), [])
+        send(device, run_command("e1"))  # a late copy of its run command does not run it again
+        self.assertEqual(device.stats["runsStarted"], 1)
+
+    def test_a_stop_rejects_runs_until_resumed(self):
+        device = self.make(lambda p: 2.0)
+        send(device, {"v": 1, "type": "stop", "commandId": "s1", "reason": "smoke", "issuedAt": "2026-12-07T10:00:00Z"})
+        send(device, run_command("e2"))
+        [rejected] = until(lambda: self.fake.events("rejected"), what="a rejection")
+        self.assertEqual(rejected["reason"], "the device is stopped: smoke")
+        send(device, {"v": 1, "type": "resume", "commandId": "r1", "issuedAt": "2026-12-07T10:01:00Z"})
+        send(device, run_command("e3"))
+        until(lambda: self.fake.events("result"), what="a result after the resume")
+        self.assertEqual([(a["commandId"], a["detail"]) for a in self.fake.events("command_ack")],
+                         [("s1", "stopped; aborted 0 experiment(s)"), ("r1", "resumed")])
+
     def test_a_command_for_a_finished_experiment_resends_its_result_until_acknowledged(self):
         calls = []
         device = self.make(lambda p: calls.append(p) or 4.0)

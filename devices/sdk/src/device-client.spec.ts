@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '#broker';
 import { DeviceClient } from './device-client.js';
-import type { DeviceClientOptions, RunHandler } from './device-client.types.js';
+import { RunAborted, type DeviceClientOptions, type RunHandler } from './device-client.types.js';
 import { FakeService, waitFor } from '#device-sdk/testing';
 
 /** Uses the broker named by MQTT_URL (e.g. Mosquitto) when set, else an embedded aedes on an ephemeral port. */
@@ -53,6 +53,59 @@ describe('DeviceClient', () => {
     await service.close();
     await broker?.close();
     broker = undefined;
+  });
+
+  it('aborts a running and a queued experiment once each, answering a re-sent abort again; a stop rejects runs until resumed', async () => {
+    const reasons: unknown[] = [];
+    const device = newDevice(
+      (command, ctx) =>
+        new Promise((_resolve, reject) =>
+          ctx.signal.addEventListener('abort', () => {
+            reasons.push(ctx.signal.reason);
+            reject(ctx.signal.reason as Error);
+          }),
+        ),
+      { capacity: 1 },
+    );
+    await device.start();
+    await service.sendRun(device.deviceId, 'run-1', { x: 1 });
+    await service.sendRun(device.deviceId, 'queued-1', { x: 2 });
+    await waitFor(() => device.runningNow === 1 && device.activeRuns === 2, 'one running, one queued');
+
+    await service.sendControl(device.deviceId, { type: 'abort', commandId: 'c-queued', experimentId: 'queued-1', reason: 'not needed' });
+    await service.sendControl(device.deviceId, { type: 'abort', commandId: 'c-run', experimentId: 'run-1', reason: 'wrong vial' });
+    await waitFor(() => service.commandAcks('c-run').length === 1 && service.commandAcks('c-queued').length === 1, 'both aborts answered');
+    expect(service.commandAcks('c-queued')[0]).toMatchObject({
+      status: 'ok',
+      experimentId: 'queued-1',
+      detail: 'aborted before it started',
+    });
+    expect(service.commandAcks('c-run')[0]).toMatchObject({ status: 'ok', experimentId: 'run-1', detail: 'aborted: its run stopped' });
+    expect(reasons).toHaveLength(1); // the queued one never started
+    expect(reasons[0]).toBeInstanceOf(RunAborted);
+    expect(device.stats).toMatchObject({ runsStarted: 1, aborted: 2 });
+    expect(device.activeRuns).toBe(0);
+
+    // Re-sent (the ack was lost): answered the same, not done again; a late copy of the run does not start it.
+    await service.sendControl(device.deviceId, { type: 'abort', commandId: 'c-run', experimentId: 'run-1', reason: 'wrong vial' });
+    await service.sendRun(device.deviceId, 'run-1', { x: 1 });
+    await waitFor(() => service.commandAcks('c-run').length === 2, 'the re-sent abort answered');
+    expect(service.commandAcks('c-run')[1]).toMatchObject({ status: 'ok', detail: 'aborted: its run stopped' });
+    expect(device.stats.runsStarted).toBe(1);
+    expect(service.eventsOf('run-1', 'result')).toEqual([]);
+    expect(service.eventsOf('run-1', 'failed')).toEqual([]);
+
+    await service.sendControl(device.deviceId, { type: 'stop', commandId: 's-1', reason: 'leak' });
+    await waitFor(() => service.commandAcks('s-1').length === 1, 'the stop answered');
+    expect(device.stopped).toBe(true);
+    await service.sendRun(device.deviceId, 'while-stopped', { x: 3 });
+    await waitFor(() => service.eventsOf('while-stopped', 'rejected').length === 1, 'the run rejected');
+    expect(service.eventsOf('while-stopped', 'rejected')[0]).toMatchObject({ reason: 'the device is stopped: leak' });
+    await service.sendControl(device.deviceId, { type: 'resume', commandId: 'r-1' });
+    await waitFor(() => service.commandAcks('r-1').length === 1, 'the resume answered');
+    expect(device.stopped).toBe(false);
+    await service.sendRun(device.deviceId, 'after-resume', { x: 4 }, 2);
+    await waitFor(() => device.stats.runsStarted === 2, 'a run after the resume');
   });
 
   it('announces itself and runs accepted → progress → result → ack', async () => {

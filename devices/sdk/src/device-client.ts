@@ -6,12 +6,16 @@ import {
   now,
   parseMessage,
   topics,
+  type AbortCommand,
   type AckCommand,
   type Availability,
+  type CommandAckEvent,
+  type ControlCommand,
   type Capabilities,
   type DeviceEvent,
   type Heartbeat,
   type RunCommand,
+  type StopCommand,
 } from '#protocol';
 import { checkAgainstCapabilities } from './limits.js';
 import {
@@ -24,9 +28,22 @@ import {
 } from './mqtt-options.js';
 import { outcomeToEvent, runContext, thrownToEvent, truncate, type FinalEventBase } from './outcome.js';
 import { Outbox, type ConflictingReport, type FinalEvent } from './outbox.js';
-import type { DeviceClientOptions, DeviceClientStats, DeviceLogger, RunOutcome } from './device-client.types.js';
+import {
+  AbortFailed,
+  RunAborted,
+  type DeviceClientOptions,
+  type DeviceClientStats,
+  type DeviceLogger,
+  type RunOutcome,
+} from './device-client.types.js';
 
 const STOP_TIMEOUT_MS = 2000;
+/** How long an abort waits for the aborted run's handler to end before acknowledging anyway (saying so). */
+const ABORT_WAIT_MS = 10_000;
+/** Control commands remembered (by commandId) to answer a re-sent one without doing it again. */
+const REMEMBERED_COMMANDS = 1000;
+/** Aborted experiments remembered, so that a late copy of their run command does not start them. */
+const REMEMBERED_ABORTS = 10_000;
 
 interface ActiveRun {
   command: RunCommand;
@@ -34,6 +51,12 @@ interface ActiveRun {
   attempt: number;
   phase: 'queued' | 'running';
   controller?: AbortController;
+  /** Set by an abort or stop command: the run's outcome is not reported. */
+  aborted?: RunAborted;
+  /** Settles when the handler has ended (for a running run). */
+  ended?: Promise<void>;
+  /** The handler was aborted but could not stop the rig (it threw AbortFailed): why. */
+  abortFailure?: string;
 }
 
 /**
@@ -62,6 +85,12 @@ export class DeviceClient {
   private client: MqttClient | undefined;
   private resendTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Answers to control commands done, by commandId (a re-sent command is answered again, not done again). */
+  private readonly commandAnswers = new Map<string, CommandAckEvent>();
+  /** Experiments aborted, with the attempt aborted: a late copy of their run command is not run. */
+  private readonly abortedRuns = new Map<string, number>();
+  /** Set while the service has the device stopped: run commands are rejected. */
+  private halted: StopCommand | undefined;
   /** Set by freeze(): the device acts as a hung process (no heartbeats, no answers, no re-sends). */
   private frozen = false;
   private running = 0;
@@ -105,6 +134,11 @@ export class DeviceClient {
   /** Experiments queued or running. */
   get activeRuns(): number {
     return this.active.size;
+  }
+
+  /** Whether the service has the device stopped (a stop command not yet followed by resume). */
+  get stopped(): boolean {
+    return this.halted !== undefined;
   }
 
   /** Experiments whose handler is running now. */
@@ -284,6 +318,10 @@ export class DeviceClient {
           return this.onRun(command);
         case 'ack':
           return this.onAck(command);
+        case 'abort':
+        case 'stop':
+        case 'resume':
+          return void this.onControl(command).catch((err: unknown) => this.log('error', `${command.type}: ${(err as Error).message}`));
         default:
           return assertNever(command);
       }
@@ -294,6 +332,18 @@ export class DeviceClient {
 
   private onRun(command: RunCommand): void {
     const id = command.experimentId;
+    const abortedAttempt = this.abortedRuns.get(id);
+    if (abortedAttempt !== undefined && command.attempt <= abortedAttempt) {
+      this.counters.duplicatesIgnored++;
+      this.log('debug', `${id}: run command for an aborted experiment ignored`);
+      return;
+    }
+    if (this.halted) {
+      this.counters.rejected++;
+      const reason = `the device is stopped: ${this.halted.reason}`;
+      this.publishEvent({ v: 1, type: 'rejected', experimentId: id, attempt: command.attempt, ts: now(), reason: truncate(reason) });
+      return;
+    }
     const active = this.active.get(id);
     if (active) {
       this.counters.duplicatesIgnored++;
@@ -365,8 +415,97 @@ export class DeviceClient {
     }
   }
 
+  /**
+   * An abort, stop or resume: done once per commandId, then acknowledged (a re-sent command is answered
+   * with the same acknowledgement). An abort stops the run (its signal) and waits, up to ABORT_WAIT_MS, for
+   * its handler to end; nothing is reported for it. A stop aborts everything held and rejects runs until a resume.
+   */
+  private async onControl(command: ControlCommand): Promise<void> {
+    const done = this.commandAnswers.get(command.commandId);
+    if (done) {
+      this.publishEvent({ ...done, ts: now() });
+      return;
+    }
+    let answer: Pick<CommandAckEvent, 'status' | 'detail' | 'error'>;
+    switch (command.type) {
+      case 'abort':
+        answer = await this.abortRun(command, new RunAborted(`aborted by the service: ${command.reason}`, 'abort'));
+        break;
+      case 'stop': {
+        this.halted = command;
+        this.queue.length = 0;
+        const held = [...this.active.values()];
+        const answers = await Promise.all(
+          held.map((run) => this.abortRun(run.command, new RunAborted(`the device was stopped: ${command.reason}`, 'stop'))),
+        );
+        const failed = answers.filter((a) => a.status === 'error');
+        this.log('warn', `stopped by the service (${command.reason}): aborted ${held.length} experiment(s)`);
+        answer =
+          failed.length > 0
+            ? { status: 'error', error: { code: 'abort_failed', message: truncate(failed.map((a) => a.error?.message).join('; ')) } }
+            : { status: 'ok', detail: `stopped; aborted ${held.length} experiment(s)` };
+        break;
+      }
+      case 'resume':
+        this.halted = undefined;
+        this.log('info', 'resumed by the service');
+        answer = { status: 'ok', detail: 'resumed' };
+        this.pump();
+        break;
+      default:
+        return assertNever(command);
+    }
+    const ack: CommandAckEvent = {
+      v: 1,
+      type: 'command_ack',
+      commandId: command.commandId,
+      ...(command.type === 'abort' ? { experimentId: command.experimentId } : {}),
+      ...answer,
+      ts: now(),
+    };
+    if (this.commandAnswers.size >= REMEMBERED_COMMANDS) this.commandAnswers.delete(this.commandAnswers.keys().next().value!);
+    this.commandAnswers.set(command.commandId, ack);
+    this.publishEvent(ack);
+  }
+
+  /** Aborts one experiment held here (queued or running); what its run returns is never reported. */
+  private async abortRun(
+    command: Pick<AbortCommand, 'experimentId' | 'attempt'>,
+    reason: RunAborted,
+  ): Promise<Pick<CommandAckEvent, 'status' | 'detail' | 'error'>> {
+    const id = command.experimentId;
+    const run = this.active.get(id);
+    if (this.abortedRuns.size >= REMEMBERED_ABORTS) this.abortedRuns.delete(this.abortedRuns.keys().next().value!);
+    this.abortedRuns.set(id, Math.max(command.attempt ?? 0, run?.attempt ?? 0, this.abortedRuns.get(id) ?? 0));
+    if (!run) {
+      const finished = this.outbox.has(id) || this.outbox.ackedAttempt(id) !== undefined;
+      return { status: 'ok', detail: finished ? 'already finished: its report was sent' : 'not holding it' };
+    }
+    this.counters.aborted++;
+    run.aborted = reason;
+    this.active.delete(id); // no longer held: not in heartbeats' holding list
+    if (run.phase === 'queued') {
+      const at = this.queue.indexOf(id);
+      if (at >= 0) this.queue.splice(at, 1);
+      this.log('info', `${id}: ${reason.message} (it was queued)`);
+      return { status: 'ok', detail: 'aborted before it started' };
+    }
+    this.log('info', `${id}: ${reason.message}; stopping its run`);
+    run.controller?.abort(reason);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      run.ended!.then(() => 'ended' as const),
+      new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), ABORT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (run.abortFailure) return { status: 'error', error: { code: 'abort_failed', message: truncate(run.abortFailure) } };
+    return ended === 'ended'
+      ? { status: 'ok', detail: 'aborted: its run stopped' }
+      : { status: 'ok', detail: `aborted: its run was told to stop and had not ended within ${ABORT_WAIT_MS / 1000} s` };
+  }
+
   private pump(): void {
-    while (this.state === 'started' && this.running < this.settings.capacity && this.queue.length > 0) {
+    while (this.state === 'started' && !this.halted && this.running < this.settings.capacity && this.queue.length > 0) {
       const id = this.queue.shift() as string;
       const run = this.active.get(id);
       if (run?.phase === 'queued') this.execute(run);
@@ -380,11 +519,14 @@ export class DeviceClient {
     this.running++;
     this.counters.runsStarted++;
     const ctx = runContext(run, run.controller.signal, (e) => this.publishEvent(e), this.log);
-    Promise.resolve()
+    run.ended = Promise.resolve()
       .then(() => this.opts.run(run.command, ctx))
       .then(
         (outcome: RunOutcome) => outcomeToEvent(eventBase(run), outcome),
-        (err: unknown) => thrownToEvent(eventBase(run), err),
+        (err: unknown) => {
+          if (run.aborted && err instanceof AbortFailed) run.abortFailure = err.message;
+          return thrownToEvent(eventBase(run), err);
+        },
       )
       .then((event) => this.finish(run, event))
       .catch((err: unknown) => this.log('error', `${id}: ${(err as Error).stack ?? String(err)}`));
@@ -393,6 +535,12 @@ export class DeviceClient {
   private async finish(run: ActiveRun, event: FinalEvent): Promise<void> {
     this.running--;
     this.counters.runsFinished++;
+    if (run.aborted) {
+      // Aborted by the service: the experiment is over there; what the run came to is not reported.
+      this.log('info', `${event.experimentId}: the aborted run ended; its outcome is not reported`);
+      this.pump();
+      return;
+    }
     // Into the outbox before it leaves `active`: what the device holds (heartbeats) never misses it.
     const kept = this.outbox.add(event);
     this.active.delete(run.command.experimentId);
@@ -436,7 +584,7 @@ export class DeviceClient {
     try {
       payload = encodeMessage('events', event);
     } catch (err) {
-      this.log('error', `${event.experimentId}: ${(err as Error).message}`);
+      this.log('error', `${event.experimentId ?? event.type}: ${(err as Error).message}`);
       return;
     }
     this.publish(this.eventsTopic, payload, false);

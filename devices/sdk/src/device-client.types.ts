@@ -19,7 +19,11 @@ export interface RunContext {
   experimentId: string;
   /** The dispatch attempt this run serves (the latest one seen if the service re-dispatched while it ran). */
   readonly attempt: number;
-  /** Aborted when the client stops: long runs should listen and give up. */
+  /**
+   * Aborted when the client stops, or when the service aborts this experiment or stops the device (the
+   * reason is then a RunAborted): long runs should listen and give up. Whatever the run returns after an
+   * abort command is not reported.
+   */
   signal: AbortSignal;
   /** Publishes a progress event; fraction is clamped to [0, 1]. */
   progress(fraction: number, message?: string): void;
@@ -27,6 +31,26 @@ export interface RunContext {
 }
 
 export type RunHandler = (command: RunCommand, ctx: RunContext) => Promise<RunOutcome>;
+
+/** The reason of a run's signal when the service aborted its experiment or stopped the device. */
+export class RunAborted extends Error {
+  constructor(
+    message: string,
+    /** Which command: an abort of this experiment, or a stop of the device. */
+    readonly by: 'abort' | 'stop',
+  ) {
+    super(message);
+    this.name = 'RunAborted';
+  }
+}
+
+/** Thrown by a run handler that was aborted but could not stop the rig (its abort route failed): acknowledged as an error. */
+export class AbortFailed extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AbortFailed';
+  }
+}
 
 export interface DeviceClientOptions {
   /** Broker URL, e.g. mqtt://127.0.0.1:1883. */
@@ -81,8 +105,10 @@ export interface DeviceClientStats {
   malformedIgnored: number;
   /** Successful connections, the first included. */
   connects: number;
-  /** Run commands refused because a param was undeclared or outside its limits. */
+  /** Run commands refused because a param was undeclared or outside its limits, or while the device is stopped. */
   rejected: number;
+  /** Experiments aborted by an abort or stop command (their outcome is never reported). */
+  aborted: number;
   /** Heartbeats published. */
   heartbeatsSent: number;
 }

@@ -73,6 +73,7 @@ export function emptyStats(): DeviceClientStats {
     malformedIgnored: 0,
     connects: 0,
     rejected: 0,
+    aborted: 0,
     heartbeatsSent: 0,
   };
 }

@@ -35,6 +35,15 @@ describe('outcomeToEvent', () => {
     expect(outcomeToEvent(base, {} as RunOutcome)).toMatchObject({ type: 'failed', scope: 'device', reason: 'handler returned neither values nor failed' });
   });
 
+  it('keeps the measurement when its metadata is over 16 KiB, saying in its place why it was not sent', () => {
+    const metadata = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'.repeat(1000)]));
+    const event = outcomeToEvent(base, { values: { y: 2 }, metadata });
+    expect(event).toMatchObject({ type: 'result', values: { y: 2 } });
+    expect((event as { metadata: Record<string, string> }).metadata).toEqual({
+      metadataRefused: expect.stringMatching(/^metadata not sent: metadata: metadata of \d+ bytes as JSON exceeds the limit of 16384$/),
+    });
+  });
+
   it('turns a throw into a device failure', () => {
     expect(thrownToEvent(base, new Error('boom'))).toEqual({ ...base, type: 'failed', scope: 'device', reason: 'handler threw: boom' });
     expect(thrownToEvent(base, 'plain')).toMatchObject({ reason: 'handler threw: plain' });

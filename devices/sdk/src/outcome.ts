@@ -44,7 +44,14 @@ export function outcomeToEvent(base: FinalEventBase, outcome: RunOutcome): Final
     values: outcome.values,
     ...(outcome.metadata ? { metadata: outcome.metadata } : {}),
   };
-  const check = deviceEventSchema.safeParse(event);
+  let check = deviceEventSchema.safeParse(event);
+  if (!check.success && check.error.issues.every((i) => i.path[0] === 'metadata')) {
+    // The measurement stands; metadata the protocol cannot carry (over 16 KiB of JSON, a text over 1024
+    // characters) is replaced by why it was left out, so the service stores the result with that reason.
+    const why = check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    (event as { metadata?: Record<string, string> }).metadata = { metadataRefused: truncate(`metadata not sent: ${why}`) };
+    check = deviceEventSchema.safeParse(event);
+  }
   if (!check.success) {
     return fail(
       'device',

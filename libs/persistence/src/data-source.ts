@@ -7,6 +7,7 @@ import { DeviceEntity } from './entities/device.entity.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
 import { ImportedResultEntity } from './entities/imported-result.entity.js';
 import { CandidateExclusionEntity, CandidateListEntity, CandidateRowEntity } from './entities/candidate-list.entity.js';
+import { DeviceCommandEntity } from './entities/device-command.entity.js';
 import { InitialSchema1763830000000 } from './migrations/1763830000000-initial-schema.js';
 import { CampaignLeases1763900000000 } from './migrations/1763900000000-campaign-leases.js';
 import { DeviceRegistry1763910000000 } from './migrations/1763910000000-device-registry.js';
@@ -15,6 +16,7 @@ import { DeviceAnnouncement1796600000000 } from './migrations/1796600000000-devi
 import { ConflictingReports1796605000000 } from './migrations/1796605000000-conflicting-reports.js';
 import { Liveness1796610000000 } from './migrations/1796610000000-liveness.js';
 import { DefinitionVersions1797200000000 } from './migrations/1797200000000-definition-versions.js';
+import { CampaignControls1797300000000 } from './migrations/1797300000000-campaign-controls.js';
 import { CandidateLists1797400000000 } from './migrations/1797400000000-candidate-lists.js';
 
 /** Explicit lists: no discovery by glob. */
@@ -29,6 +31,7 @@ export const ENTITIES = [
   CandidateListEntity,
   CandidateRowEntity,
   CandidateExclusionEntity,
+  DeviceCommandEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763830000000,
@@ -39,6 +42,7 @@ export const MIGRATIONS = [
   ConflictingReports1796605000000,
   Liveness1796610000000,
   DefinitionVersions1797200000000,
+  CampaignControls1797300000000,
   CandidateLists1797400000000,
 ];
 

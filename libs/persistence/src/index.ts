@@ -7,6 +7,7 @@ export * from './entities/candidate-list.entity.js';
 export * from './entities/device.entity.js';
 export * from './entities/audit-entry.entity.js';
 export * from './entities/conflicting-report.entity.js';
+export * from './entities/device-command.entity.js';
 export * from './data-source.js';
 export * from './embedded-postgres.js';
 export * from './sql.js';

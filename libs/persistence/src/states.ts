@@ -16,10 +16,21 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
  *               or its device retry budget was spent (scope "device")
  * rejected   -> an operator rejected it; never run
  * cancelled  -> its campaign was cancelled before it ran
+ * aborted    -> an operator aborted it (or cancelled its campaign) before it finished: neither data nor run again
  * The allowed changes, and the groups of statuses the service works with, are the
  * orchestrator's experiment lifecycle (apps/orchestrator/src/experiments/experiment-lifecycle.ts).
  */
-export const EXPERIMENT_STATUSES = ['proposed', 'queued', 'dispatched', 'running', 'completed', 'failed', 'rejected', 'cancelled'] as const;
+export const EXPERIMENT_STATUSES = [
+  'proposed',
+  'queued',
+  'dispatched',
+  'running',
+  'completed',
+  'failed',
+  'rejected',
+  'cancelled',
+  'aborted',
+] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export type FailureScope = 'device' | 'experiment';

@@ -47,7 +47,8 @@ describe('AsyncAPI document of protocol v1', () => {
     const payloadOf = (channel: string) =>
       Object.keys(doc.channels[channel].messages).map((m) => doc.components.messages[m].payload.$ref.split('/').pop());
     expect(payloadOf('commands')).toEqual(messages.commandSchema.options.map((o) => `${o.shape.type.value}Command`));
-    expect(payloadOf('events')).toEqual(messages.deviceEventSchema.options.map((o) => `${o.shape.type.value}Event`));
+    const camel = (type: string) => type.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+    expect(payloadOf('events')).toEqual(messages.deviceEventSchema.options.map((o) => `${camel(o.shape.type.value)}Event`));
     expect(payloadOf('availability')).toEqual(['availability']);
     expect(payloadOf('heartbeat')).toEqual(['heartbeat']);
   });

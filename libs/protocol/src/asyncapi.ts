@@ -32,6 +32,8 @@ interface MessageSpec {
   title: string;
   summary: string;
   correlated?: boolean;
+  /** Correlated by its commandId (abort, stop, resume and their command_ack). */
+  byCommand?: boolean;
 }
 
 const MESSAGES: Record<string, MessageSpec> = {
@@ -60,6 +62,33 @@ const MESSAGES: Record<string, MessageSpec> = {
     summary:
       'The service stored (status ok: the outcome in its database is this one), kept apart as conflicting (status conflict: the experiment already ended with another outcome; see reportId) or refused (status error) a result/failure; with `attempt`, it only clears that attempt. The device stops re-sending.',
     correlated: true,
+  },
+  abort: {
+    schema: 'abortCommand',
+    title: 'Abort command',
+    summary:
+      'Abort one experiment: the device stops its run and sends no result for it (the service already recorded it as aborted: neither data nor re-dispatched). Re-sent until a command_ack with its commandId.',
+    byCommand: true,
+  },
+  stop: {
+    schema: 'stopCommand',
+    title: 'Stop command',
+    summary:
+      'Emergency stop: the device aborts everything it holds (finishes nothing) and runs nothing (run commands are rejected) until a resume. Re-sent until a command_ack.',
+    byCommand: true,
+  },
+  resume: {
+    schema: 'resumeCommand',
+    title: 'Resume command',
+    summary: 'Ends a stop: the device takes run commands again. Re-sent until a command_ack.',
+    byCommand: true,
+  },
+  commandAck: {
+    schema: 'commandAckEvent',
+    title: 'Command ack event',
+    summary:
+      'The device did (status ok) or cannot do (status error, with the reason) the abort, stop or resume command of this commandId; a repeat of a command already done is ok. The service stops re-sending it and logs the answer.',
+    byCommand: true,
   },
   accepted: {
     schema: 'acceptedEvent',
@@ -108,7 +137,7 @@ const CHANNELS: ChannelSpec[] = [
   {
     kind: 'commands',
     description: 'Commands from the service to one device.',
-    messages: ['run', 'ack'],
+    messages: ['run', 'ack', 'abort', 'stop', 'resume'],
     action: 'receive',
     qos: 1,
     retain: false,
@@ -116,7 +145,7 @@ const CHANNELS: ChannelSpec[] = [
   {
     kind: 'events',
     description: 'What a device reports about its experiments.',
-    messages: ['accepted', 'rejected', 'progress', 'result', 'failed'],
+    messages: ['accepted', 'rejected', 'progress', 'result', 'failed', 'commandAck'],
     action: 'send',
     qos: 1,
     retain: false,
@@ -154,6 +183,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
           contentType: 'application/json',
           payload: { $ref: `#/components/schemas/${m.schema}` },
           ...(m.correlated ? { correlationId: { $ref: '#/components/correlationIds/experimentId' } } : {}),
+          ...(m.byCommand ? { correlationId: { $ref: '#/components/correlationIds/commandId' } } : {}),
         },
       ];
     }),
@@ -168,6 +198,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
         'MQTT protocol between the hakken orchestrator and lab rigs or simulators. Works on MQTT 3.1.1 (QoS 1, retained messages, Last Will, persistent sessions). ' +
         'Brokers may lose or duplicate QoS 1 messages, so reliability is end to end: the service re-sends a run command until the device accepts or rejects it; ' +
         'a device re-sends each result or failure until the service acknowledges it; both sides de-duplicate by experimentId (and attempt). ' +
+        'Abort, stop and resume carry a commandId and are re-sent until the device answers with a command_ack of it (the device does each once). ' +
         'Every payload is a JSON object carrying "v": 1, at most 262144 bytes. Generated from libs/protocol/src/messages.ts.',
       license: { name: 'Apache-2.0' },
     },
@@ -189,6 +220,10 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
       messages: componentMessages,
       correlationIds: {
         experimentId: { description: 'Commands and events of one experiment share its id.', location: '$message.payload#/experimentId' },
+        commandId: {
+          description: 'An abort, stop or resume command and the command_ack that answers it share its commandId.',
+          location: '$message.payload#/commandId',
+        },
       },
     },
   };

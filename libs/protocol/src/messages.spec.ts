@@ -1,4 +1,4 @@
-import { encodeMessage, MAX_HOLDING, parseMessage, PROTOCOL_VERSION, type DeviceEvent } from './index.js';
+import { encodeMessage, MAX_HOLDING, MAX_METADATA_BYTES, parseMessage, PROTOCOL_VERSION, type DeviceEvent } from './index.js';
 
 const base = {
   v: PROTOCOL_VERSION,
@@ -37,5 +37,61 @@ describe('heartbeat', () => {
     const holding = Array.from({ length: MAX_HOLDING + 1 }, (_, i) => `e-${i}`);
     const parsed = parseMessage('heartbeat', JSON.stringify({ ...heartbeat, holding }));
     expect(parsed).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid heartbeat payload: holding:/) });
+  });
+});
+
+describe('result metadata', () => {
+  const result = { ...base, type: 'result', values: { y: 1 } } as const;
+
+  it('is kept up to MAX_METADATA_BYTES of JSON and refused beyond, naming the size and the limit', () => {
+    const fits = { notes: 'n'.repeat(1000), file: 'run-17.cdf', gain: 2, blank: true };
+    expect(parseMessage('events', JSON.stringify({ ...result, metadata: fits }))).toEqual({
+      ok: true,
+      value: { ...result, metadata: fits },
+    });
+    const big = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'.repeat(1000)]));
+    const bytes = Buffer.byteLength(JSON.stringify(big));
+    expect(bytes).toBeGreaterThan(MAX_METADATA_BYTES);
+    expect(parseMessage('events', JSON.stringify({ ...result, metadata: big }))).toEqual({
+      ok: false,
+      error: `invalid events payload: metadata: metadata of ${bytes} bytes as JSON exceeds the limit of ${MAX_METADATA_BYTES}`,
+    });
+  });
+});
+
+describe('abort, stop, resume and their command_ack', () => {
+  const issuedAt = '2026-12-07T12:00:00.000Z';
+
+  it('parses each command with its commandId, and refuses an abort without a reason', () => {
+    const abort = { v: 1, type: 'abort', commandId: 'c-1', experimentId: base.experimentId, attempt: 2, reason: 'wrong vial', issuedAt };
+    expect(parseMessage('commands', JSON.stringify(abort))).toEqual({ ok: true, value: abort });
+    const stop = { v: 1, type: 'stop', commandId: 'c-2', reason: 'leak', issuedAt };
+    expect(parseMessage('commands', JSON.stringify(stop))).toEqual({ ok: true, value: stop });
+    const resume = { v: 1, type: 'resume', commandId: 'c-3', issuedAt };
+    expect(parseMessage('commands', JSON.stringify(resume))).toEqual({ ok: true, value: resume });
+    const { reason: _, ...noReason } = abort;
+    expect(parseMessage('commands', JSON.stringify(noReason))).toMatchObject({ ok: false, error: expect.stringMatching(/reason/) });
+  });
+
+  it('parses a command_ack, ok or an error with its reason', () => {
+    const ok = {
+      v: 1,
+      type: 'command_ack',
+      commandId: 'c-1',
+      experimentId: base.experimentId,
+      status: 'ok',
+      detail: 'aborted',
+      ts: base.ts,
+    };
+    expect(parseMessage('events', JSON.stringify(ok))).toEqual({ ok: true, value: ok });
+    const error = {
+      v: 1,
+      type: 'command_ack',
+      commandId: 'c-2',
+      status: 'error',
+      error: { code: 'abort_failed', message: '503' },
+      ts: base.ts,
+    };
+    expect(parseMessage('events', JSON.stringify(error))).toEqual({ ok: true, value: error });
   });
 });

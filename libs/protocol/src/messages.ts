@@ -114,10 +114,53 @@ export const ackCommandSchema = z
   })
   .strict();
 
-export const commandSchema = z.discriminatedUnion('type', [runCommandSchema, ackCommandSchema]);
+/**
+ * Abort one experiment: the device stops its run (kills the process, calls the rig's abort route), drops it
+ * from its queue, and sends no result for it. The service has already recorded the experiment as aborted
+ * (neither data nor re-dispatched), so a result that crosses the abort is kept apart as a conflicting report.
+ * Re-sent until the device answers with a `command_ack` of this commandId.
+ */
+export const abortCommandSchema = z
+  .object({
+    v: version,
+    type: z.literal('abort'),
+    /** This command's id: the device answers `command_ack` with it, and de-duplicates by it. */
+    commandId: id,
+    experimentId: id,
+    /** The attempt aborted (the device's current run of the experiment, if it runs another attempt, is aborted too). */
+    attempt: z.number().int().min(1).optional(),
+    reason: z.string().min(1).max(1024),
+    issuedAt: timestamp,
+  })
+  .strict();
+
+/**
+ * Emergency stop of the device: abort every experiment it holds (finish nothing: no result is sent for
+ * them) and run nothing until a `resume`; run commands meanwhile are answered `rejected`. Re-sent until
+ * acknowledged (`command_ack`).
+ */
+export const stopCommandSchema = z
+  .object({ v: version, type: z.literal('stop'), commandId: id, reason: z.string().min(1).max(1024), issuedAt: timestamp })
+  .strict();
+
+/** Ends a stop: the device takes run commands again. Re-sent until acknowledged (`command_ack`). */
+export const resumeCommandSchema = z.object({ v: version, type: z.literal('resume'), commandId: id, issuedAt: timestamp }).strict();
+
+export const commandSchema = z.discriminatedUnion('type', [
+  runCommandSchema,
+  ackCommandSchema,
+  abortCommandSchema,
+  stopCommandSchema,
+  resumeCommandSchema,
+]);
 export type RunCommand = z.infer<typeof runCommandSchema>;
 export type AckCommand = z.infer<typeof ackCommandSchema>;
+export type AbortCommand = z.infer<typeof abortCommandSchema>;
+export type StopCommand = z.infer<typeof stopCommandSchema>;
+export type ResumeCommand = z.infer<typeof resumeCommandSchema>;
 export type Command = z.infer<typeof commandSchema>;
+/** The commands a device answers with a `command_ack` (run is answered by `accepted` or `rejected`). */
+export type ControlCommand = AbortCommand | StopCommand | ResumeCommand;
 
 const eventBase = {
   v: version,
@@ -135,6 +178,19 @@ export const progressEventSchema = z
   .object({ ...eventBase, type: z.literal('progress'), fraction: z.number().min(0).max(1), message: z.string().max(1024).optional() })
   .strict();
 
+/** Largest metadata a result may carry, as JSON text (UTF-8 bytes). */
+export const MAX_METADATA_BYTES = 16 * 1024;
+
+/** Free-form measurement metadata (raw file names, instrument settings): flat, at most MAX_METADATA_BYTES as JSON. */
+export const metadataSchema = z
+  .record(z.string().max(64), z.union([z.string().max(1024), z.number().finite(), z.boolean()]))
+  .superRefine((r, ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(r));
+    if (bytes > MAX_METADATA_BYTES)
+      ctx.addIssue({ code: 'custom', message: `metadata of ${bytes} bytes as JSON exceeds the limit of ${MAX_METADATA_BYTES}` });
+  });
+export type ResultMetadata = z.infer<typeof metadataSchema>;
+
 /**
  * A measurement. Values may be null (the instrument read nothing): the service
  * then records the experiment as failed, it does not drop the message.
@@ -144,8 +200,8 @@ export const resultEventSchema = z
     ...eventBase,
     type: z.literal('result'),
     values: z.record(z.string().max(64), z.number().finite().nullable()).refine((r) => Object.keys(r).length <= 100, 'too many values'),
-    /** Free-form measurement metadata (raw file names, instrument settings). */
-    metadata: z.record(z.string().max(64), z.union([z.string().max(1024), z.number().finite(), z.boolean()])).optional(),
+    /** Measurement metadata (raw file names, instrument settings), stored with the result. */
+    metadata: metadataSchema.optional(),
   })
   .strict();
 
@@ -163,13 +219,39 @@ export const failedEventSchema = z
   })
   .strict();
 
+/**
+ * The device's answer to an abort, stop or resume command, by its commandId: `ok` once done (an abort of an
+ * experiment it does not hold, or a repeat of a command already done, is `ok` too); `error` with the reason.
+ */
+export const commandAckEventSchema = z
+  .object({
+    v: version,
+    type: z.literal('command_ack'),
+    commandId: id,
+    /** The experiment an abort named. */
+    experimentId: id.optional(),
+    status: z.enum(['ok', 'error']),
+    /** What the device did, in a few words (e.g. "killed the running process", "was not holding it"). */
+    detail: z.string().max(1024).optional(),
+    error: z
+      .object({ code: z.string().max(64), message: z.string().max(1024) })
+      .strict()
+      .optional(),
+    ts: timestamp,
+  })
+  .strict();
+
 export const deviceEventSchema = z.discriminatedUnion('type', [
   acceptedEventSchema,
   rejectedEventSchema,
   progressEventSchema,
   resultEventSchema,
   failedEventSchema,
+  commandAckEventSchema,
 ]);
+export type CommandAckEvent = z.infer<typeof commandAckEventSchema>;
+/** The events that concern one experiment (all but command_ack). */
+export type ExperimentEvent = Exclude<DeviceEvent, CommandAckEvent>;
 export type AcceptedEvent = z.infer<typeof acceptedEventSchema>;
 export type RejectedEvent = z.infer<typeof rejectedEventSchema>;
 export type ProgressEvent = z.infer<typeof progressEventSchema>;

@@ -3,8 +3,8 @@
  * parsed here; no other file spells a topic string.
  *
  *   hakken/v1/devices/{deviceId}/availability   device -> all      retained, Last Will "offline"
- *   hakken/v1/devices/{deviceId}/commands       service -> device  run / ack
- *   hakken/v1/devices/{deviceId}/events         device -> service  accepted / rejected / progress / result / failed
+ *   hakken/v1/devices/{deviceId}/commands       service -> device  run / ack / abort / stop / resume
+ *   hakken/v1/devices/{deviceId}/events         device -> service  accepted / rejected / progress / result / failed / command_ack
  *   hakken/v1/devices/{deviceId}/heartbeat      device -> service  periodic liveness (not retained)
  */
 export const PROTOCOL_VERSION = 1 as const;

@@ -2,6 +2,9 @@ import type { DatabaseServer } from './database-server.js';
 import type { SentValue } from './faulty-device.js';
 import { FORGED_Y, reportKey, type SeenResult, type Wire } from './wire.js';
 
+/** Ended without an outcome and spending no budget: cancelled with the campaign, or aborted by an operator (replaced by another proposal). */
+const ENDED_UNRUN = new Set(['cancelled', 'aborted']);
+
 interface FinishedRow {
   id: string;
   status: string;
@@ -167,7 +170,7 @@ export async function verify(
     const c = campaigns.find((x) => x.id === plan.id);
     const mine = rows.filter((r) => r.campaign_id === plan.id);
     const finished = mine.filter((r) => r.status === 'completed' || r.status === 'failed');
-    const open = mine.filter((r) => r.status !== 'completed' && r.status !== 'failed' && r.status !== 'cancelled');
+    const open = mine.filter((r) => r.status !== 'completed' && r.status !== 'failed' && !ENDED_UNRUN.has(r.status));
     if (c?.status !== 'completed') problems.push(`campaign ${plan.name} is ${c?.status ?? 'missing'}, not completed`);
     if (finished.length < plan.budget) {
       v.lost += plan.budget - finished.length;
@@ -175,7 +178,7 @@ export async function verify(
         `${plan.name}: ${finished.length} outcomes for a budget of ${plan.budget} (${open.map((r) => `${r.id} ${r.status}`).join(', ')})`,
       );
     }
-    const extra = mine.filter((r) => r.status !== 'cancelled').length - plan.budget;
+    const extra = mine.filter((r) => !ENDED_UNRUN.has(r.status)).length - plan.budget;
     if (extra > 0) {
       v.duplicated += extra;
       problems.push(`${plan.name}: ${extra} experiment(s) beyond the budget of ${plan.budget}`);
@@ -183,7 +186,7 @@ export async function verify(
   }
 
   for (const r of rows) {
-    if (r.status === 'cancelled') continue;
+    if (ENDED_UNRUN.has(r.status)) continue;
     v.experiments++;
     if (r.status === 'completed') v.completed++;
     if (r.status === 'failed') v.failed++;
@@ -297,7 +300,7 @@ export async function checkInFlight(db: DatabaseServer, wire: Wire, watcher: Out
   doubled.push(...twice.map((t) => `${t.experiment_id}: its failure recorded ${t.n} times`));
   const over = await db.query<{ name: string; n: number; budget: number }>(
     `SELECT c.name, count(e.id)::int AS n, (c.definition->>'budget')::int AS budget FROM campaigns c
-     JOIN experiments e ON e.campaign_id = c.id AND e.status <> 'cancelled'
+     JOIN experiments e ON e.campaign_id = c.id AND e.status NOT IN ('cancelled', 'aborted')
      GROUP BY c.id HAVING count(e.id) > (c.definition->>'budget')::int`,
   );
   doubled.push(...over.map((o) => `${o.name}: ${o.n} experiments for a budget of ${o.budget}`));

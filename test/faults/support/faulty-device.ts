@@ -130,6 +130,7 @@ export class FaultyDevice {
         if (p.event.experimentId === c.experimentId && (c.attempt === undefined || c.attempt === p.event.attempt)) this.outbox.delete(key);
       return;
     }
+    if (c.type !== 'run') return; // abort, stop and resume: the fault suite's campaigns send none
     const known = this.dispatches.get(c.experimentId);
     if (known && known.attempt >= c.attempt) {
       // A re-sent command (or a broker redelivery): the same dispatch, never run again.

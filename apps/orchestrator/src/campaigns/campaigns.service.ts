@@ -18,6 +18,7 @@ import { CandidatesService } from './candidates.service.js';
 import { UUID } from '../common/uuid.js';
 import { EXPERIMENT_STATUS, sqlStatus, type StatusCounts } from '../experiments/experiment-lifecycle.js';
 import { ExperimentsRepository } from '../experiments/experiments.repository.js';
+import { ExperimentControlsService, type Aborted } from '../experiments/controls.service.js';
 
 export interface CampaignSummary {
   id: string;
@@ -62,6 +63,7 @@ export class CampaignsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly experiments: ExperimentsRepository,
+    private readonly controls: ExperimentControlsService,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -159,16 +161,20 @@ export class CampaignsService {
     return this.transition(id, actor, 'campaign.resumed', ['paused'], 'running');
   }
 
-  /** Cancels: proposals not yet sent are cancelled; experiments already on a device finish and are stored. */
-  cancel(id: string, actor: string): Promise<CampaignDetail> {
-    return this.transition(id, actor, 'campaign.cancelled', ['running', 'paused'], 'cancelled', async (m) => {
+  /** Cancels: proposals not yet sent are cancelled; experiments on a device are aborted (their devices told). */
+  async cancel(id: string, actor: string): Promise<CampaignDetail> {
+    let aborted: Aborted[] = [];
+    const detail = await this.transition(id, actor, 'campaign.cancelled', ['running', 'paused'], 'cancelled', async (m) => {
       await this.experiments.cancelUnsent(m, id, this.clock.now());
+      aborted = await this.controls.abortOnDevices(m, id, actor);
       await m.update(
         BatchEntity,
         { campaignId: id, status: 'proposed' },
         { status: 'rejected', decidedAt: this.clock.now(), decidedBy: actor, decisionNote: 'campaign cancelled' },
       );
     });
+    await this.controls.announce(aborted);
+    return aborted.length > 0 ? this.get(id) : detail;
   }
 
   /** Approves a proposed batch: its experiments are queued for devices. */

@@ -148,14 +148,14 @@ describe("exporting a campaign's results", () => {
       [],
     );
     expect(csv.split('\n')[0]).toBe(
-      'source,experiment,batch,device,finished_at,temperature,volume_a,volume_b,solvent,yield,failed,failure_reason',
+      'source,experiment,batch,device,finished_at,temperature,volume_a,volume_b,solvent,yield,failed,failure_reason,metadata',
     );
     const back = planImport(definition, { source: 'export', csv });
     expect(back.results).toEqual([
       { params: point, value: 71, failed: false, reason: null },
       { params: { ...point, solvent: 'DMF' }, value: null, failed: true, reason: 'it broke' },
     ]);
-    expect(back.ignoredColumns).toEqual(['source', 'experiment', 'batch', 'device', 'finished_at']);
+    expect(back.ignoredColumns).toEqual(['source', 'experiment', 'batch', 'device', 'finished_at', 'metadata']);
   });
 
   it('keeps parameters named like its own columns', () => {
@@ -176,7 +176,9 @@ describe("exporting a campaign's results", () => {
       [],
     );
     // No column can mark a failure here ("failed" is a parameter): the failed experiment is left out.
-    expect(csv).toBe('source,experiment,#batch,device,finished_at,batch,failed,y\ncampaign,0,0,rig-1,2026-12-06T10:00:00.000Z,2,1,3\n');
+    expect(csv).toBe(
+      'source,experiment,#batch,device,finished_at,batch,failed,y,metadata\ncampaign,0,0,rig-1,2026-12-06T10:00:00.000Z,2,1,3,\n',
+    );
     expect(planImport(named, { source: 'export', csv }).results).toEqual([
       { params: { batch: 2, failed: 1 }, value: 3, failed: false, reason: null },
     ]);

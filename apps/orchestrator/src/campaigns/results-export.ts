@@ -21,13 +21,25 @@ const ORIGIN = ['source', 'experiment', 'batch', 'device', 'finished_at'] as con
  * results can start another. A device failure is not a result and is left out.
  * A campaign of several objectives or with outcome limits has a column per
  * objective and limited outcome, and `pareto` (true for the results on its
- * front: non-dominated among those that meet every limit).
+ * front: non-dominated among those that meet every limit). A last column holds
+ * each result's metadata (JSON).
  */
 export function resultsCsv(
   definition: CampaignDefinition,
   experiments: readonly Pick<
     ExperimentEntity,
-    'id' | 'index' | 'batchId' | 'params' | 'status' | 'objective' | 'values' | 'failureScope' | 'failureReason' | 'deviceId' | 'finishedAt'
+    | 'id'
+    | 'index'
+    | 'batchId'
+    | 'params'
+    | 'status'
+    | 'objective'
+    | 'values'
+    | 'failureScope'
+    | 'failureReason'
+    | 'deviceId'
+    | 'finishedAt'
+    | 'metadata'
   >[],
   batchIndex: ReadonlyMap<string, number>,
   imported: readonly Pick<ImportedResultEntity, 'params' | 'objective' | 'failed' | 'failureReason' | 'source' | 'importedAt'>[],
@@ -56,7 +68,9 @@ export function resultsCsv(
       null,
       r.importedAt.toISOString(),
       ...values(r.params),
-      ...outcome([r.objective], r.failed, r.failureReason),
+      ...outcome([r.objective, ...names.slice(1).map(() => null)], r.failed, r.failureReason),
+      ...(front ? [null] : []),
+      null,
     ]);
   }
   for (const e of experiments) {
@@ -75,7 +89,13 @@ export function resultsCsv(
         failed ? e.failureReason : null,
       ),
       ...(front ? [String(front.has(e.id))] : []),
+      e.metadata ? JSON.stringify(e.metadata) : null,
     ]);
   }
-  return toCsv([...origin, ...keys, ...names, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : []), ...(pareto ? [pareto] : [])], rows);
+  // The metadata each result came with, as JSON (an import lists the column as ignored).
+  const metadata = taken.has('metadata') ? '#metadata' : 'metadata';
+  return toCsv(
+    [...origin, ...keys, ...names, ...(failures ? [FAILED_COLUMN, REASON_COLUMN] : []), ...(pareto ? [pareto] : []), metadata],
+    rows,
+  );
 }

@@ -1,13 +1,19 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../auth/auth.decorators.js';
+import { Actor, Roles } from '../auth/auth.decorators.js';
+import { DeviceCommandsService } from '../commands/device-commands.service.js';
+import { DeviceStopsService } from './device-stops.service.js';
 import { DevicesService } from './devices.service.js';
 
 @ApiTags('devices')
 @ApiBearerAuth()
 @Controller('api/devices')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly stops: DeviceStopsService,
+    private readonly commands: DeviceCommandsService,
+  ) {}
 
   @Get()
   @Roles('viewer')
@@ -22,5 +28,32 @@ export class DevicesController {
   @ApiParam({ name: 'id' })
   get(@Param('id') id: string) {
     return this.devices.get(id);
+  }
+
+  @Get(':id/commands')
+  @Roles('viewer')
+  @ApiOperation({ summary: 'Every command sent to the device (run, abort, stop, resume), with its acknowledgement' })
+  @ApiParam({ name: 'id' })
+  async commandLog(@Param('id') id: string) {
+    await this.devices.get(id);
+    return this.commands.list({ deviceId: id });
+  }
+
+  @Post(':id/stop')
+  @HttpCode(200)
+  @Roles('operator')
+  @ApiOperation({ summary: 'Emergency stop ({"reason": "..."}): the device aborts what it holds and is sent nothing until resumed' })
+  @ApiParam({ name: 'id' })
+  stop(@Param('id') id: string, @Body() body: unknown, @Actor() actor: string) {
+    return this.stops.stop(id, body, actor);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @Roles('operator')
+  @ApiOperation({ summary: 'Resume a stopped device: it takes experiments again' })
+  @ApiParam({ name: 'id' })
+  resume(@Param('id') id: string, @Actor() actor: string) {
+    return this.stops.resume(id, actor);
   }
 }

@@ -31,6 +31,8 @@ export interface DeviceView {
   firstSeenAt: Date;
   lastSeenAt: Date;
   lastHeartbeatAt: Date | null;
+  /** Set while an operator has it stopped (POST /api/devices/:id/stop): nothing is sent to it until resumed. */
+  stopped: { at: Date; by: string | null; reason: string | null } | null;
 }
 
 export interface DeviceDetail extends DeviceView {
@@ -340,5 +342,6 @@ function view(d: DeviceEntity, running: number): DeviceView {
     firstSeenAt: d.firstSeenAt,
     lastSeenAt: d.lastSeenAt,
     lastHeartbeatAt: d.lastHeartbeatAt,
+    stopped: d.stoppedAt ? { at: d.stoppedAt, by: d.stoppedBy ?? null, reason: d.stopReason ?? null } : null,
   };
 }

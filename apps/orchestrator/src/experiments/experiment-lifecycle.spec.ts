@@ -39,6 +39,10 @@ const ALLOWED: Record<string, string> = {
   'running -> completed': 'a result is stored',
   'running -> failed': 'the condition failed, or the retry budget is spent',
   'running -> queued': 'a device failure within the retry budget, or an operator, re-dispatches it',
+  'queued -> aborted': 'an operator aborts it before it is sent',
+  'dispatched -> aborted': 'an operator aborts it on its device (or cancels its campaign)',
+  'running -> aborted': 'an operator aborts it on its device (or cancels its campaign)',
+  'queued -> completed': 'a person ran it and an operator reported its value',
 };
 
 const pairs = EXPERIMENT_STATUSES.flatMap((from) => EXPERIMENT_STATUSES.map((to) => [from, to] as const));
@@ -67,7 +71,7 @@ describe('experiment lifecycle', () => {
   });
 
   it('allows no change from a finished experiment, nor a status to itself', () => {
-    for (const s of ['completed', 'failed', 'rejected', 'cancelled'] as const) expect(allowedFrom(s)).toEqual([]);
+    for (const s of ['completed', 'failed', 'rejected', 'cancelled', 'aborted'] as const) expect(allowedFrom(s)).toEqual([]);
     for (const s of EXPERIMENT_STATUSES) expect(canTransition(s, s)).toBe(false);
   });
 
@@ -82,6 +86,9 @@ describe('experiment lifecycle', () => {
       fail: [['dispatched', 'running'], 'failed'],
       requeue: [['dispatched', 'running'], 'queued'],
       abandon: [['queued', 'dispatched', 'running'], 'failed'],
+      abort: [['queued', 'dispatched', 'running'], 'aborted'],
+      reportByPerson: [['queued'], 'completed'],
+      reportFailureByPerson: [['queued'], 'failed'],
     };
     expect(Object.keys(EXPERIMENT_TRANSITIONS).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, [from, to]] of Object.entries(expected) as [TransitionName, (typeof expected)[TransitionName]][]) {
@@ -90,7 +97,7 @@ describe('experiment lifecycle', () => {
   });
 
   it('groups statuses as the loop, the devices and the console count them', () => {
-    expect(FINISHED).toEqual(['completed', 'failed', 'rejected', 'cancelled']);
+    expect(FINISHED).toEqual(['completed', 'failed', 'rejected', 'cancelled', 'aborted']);
     expect(UNFINISHED).toEqual(['proposed', 'queued', 'dispatched', 'running']);
     expect(ON_DEVICE).toEqual(['dispatched', 'running']);
     expect(IN_PROGRESS).toEqual(['queued', 'dispatched', 'running']);
@@ -127,6 +134,10 @@ describe('experiment lifecycle', () => {
       expect(judgeRepeat(failedHere, { status: 'completed', values: { y: 1 } })).toBe('conflict');
       expect(judgeRepeat(failedOnDevice, { status: 'completed', values: { y: 1 } })).toBe('conflict');
       expect(judgeRepeat(failedHere, { status: 'failed', scope: 'device' })).toBe('conflict');
+      // A result that crossed an abort: the experiment ended aborted, the result is kept apart.
+      expect(judgeRepeat({ status: 'aborted', values: null, failureScope: null }, { status: 'completed', values: { y: 1 } })).toBe(
+        'conflict',
+      );
     });
 
     it('acknowledges nothing for an experiment that has not ended', () => {

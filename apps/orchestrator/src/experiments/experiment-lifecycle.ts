@@ -19,6 +19,15 @@ export const INITIAL_STATUS = {
   autoApproved: 'queued',
 } as const satisfies Record<string, ExperimentStatus>;
 
+/**
+ * The device kind of experiments a person runs: a campaign with this `deviceKind` has its approved experiments
+ * wait for a person (never sent to a device), and an operator reports each one's value or failure.
+ */
+export const MANUAL_DEVICE_KIND = 'manual';
+
+/** What a manual experiment's row says while it waits (its waitingReason). */
+export const WAITING_FOR_PERSON = 'waiting for a person to run it and report its result (POST /api/experiments/:id/result)';
+
 export interface Transition {
   readonly from: readonly ExperimentStatus[];
   readonly to: ExperimentStatus;
@@ -59,6 +68,17 @@ export const EXPERIMENT_TRANSITIONS = {
    * that never comes, or stuck on one. Failed with scope "device": never data for the optimizer.
    */
   abandon: { from: ['queued', 'dispatched', 'running'], to: 'failed' },
+  /**
+   * An operator aborted it, or cancelled its campaign while it was on a device: it ends here, neither data for
+   * the optimizer nor run again (on a device, the device is told to abort it; a result that crosses the abort
+   * is kept apart as a conflicting report). A finished experiment cannot be aborted, nor a proposal (its
+   * batch waits for approval: an operator leaves it out or rejects the batch).
+   */
+  abort: { from: ['queued', 'dispatched', 'running'], to: 'aborted' },
+  /** A person ran it (a campaign of the manual device kind) and an operator reported its value: stored exactly once. */
+  reportByPerson: { from: ['queued'], to: 'completed' },
+  /** A person ran it and an operator reported that it failed (scope "experiment": data; "device": the set-up failed, not data). */
+  reportFailureByPerson: { from: ['queued'], to: 'failed' },
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof EXPERIMENT_TRANSITIONS;
@@ -73,11 +93,12 @@ export const EXPERIMENT_STATUS = {
   failed: 'failed',
   rejected: 'rejected',
   cancelled: 'cancelled',
+  aborted: 'aborted',
 } as const satisfies { [S in ExperimentStatus]: S };
 
 const ALL: readonly ExperimentStatus[] = Object.values(EXPERIMENT_STATUS);
 
-/** Finished: no transition leaves these (completed, failed, rejected, cancelled). */
+/** Finished: no transition leaves these (completed, failed, rejected, cancelled, aborted). */
 export const FINISHED: readonly ExperimentStatus[] = ALL.filter((s) => allowedFrom(s).length === 0);
 /** Not finished yet: waiting for an operator, for a device, or on one. The optimizer counts them as pending. */
 export const UNFINISHED: readonly ExperimentStatus[] = ALL.filter((s) => allowedFrom(s).length > 0);

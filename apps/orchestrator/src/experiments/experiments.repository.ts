@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import { type BatchStatus, ExperimentEntity, queryRows } from '#persistence';
+import { type BatchStatus, ExperimentEntity, type ExperimentStatus, type FailureScope, queryRows } from '#persistence';
 import {
   EXPERIMENT_STATUS,
   EXPERIMENT_TRANSITIONS as T,
   INITIAL_STATUS,
+  MANUAL_DEVICE_KIND,
+  ON_DEVICE,
   sqlStatus,
   sqlStatuses,
   type Transition,
@@ -128,16 +130,26 @@ export class ExperimentsRepository {
     plan: { id: string; deviceId: string; kind: string | null; capabilities: string | null }[],
     now: Date,
   ): Promise<{ id: string; attempt: number; device_id: string }[]> {
+    // The run commands go into the device command log in the same statement (acknowledged by the acceptance).
     return queryRows(
       this.dataSource,
-      `UPDATE experiments e SET ${set(T.dispatch)}, device_id = v.device_id, attempt = e.attempt + 1, dispatched_at = $1,
-         last_sent_at = $1, accepted_at = NULL, waiting_reason = NULL
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS v(id, device_id, kind, capabilities)
-       WHERE e.id = v.id AND ${from(T.dispatch, 'e.status')}
-         AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.campaign_id AND c.status = 'running')
-         AND EXISTS (SELECT 1 FROM devices d WHERE d.id = v.device_id AND d.status = 'online'
-                     AND d.kind IS NOT DISTINCT FROM v.kind AND d.capabilities IS NOT DISTINCT FROM v.capabilities)
-       RETURNING e.id, e.attempt, e.device_id`,
+      `WITH d AS (
+         UPDATE experiments e SET ${set(T.dispatch)}, device_id = v.device_id, attempt = e.attempt + 1, dispatched_at = $1,
+           last_sent_at = $1, accepted_at = NULL, waiting_reason = NULL
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS v(id, device_id, kind, capabilities)
+         WHERE e.id = v.id AND ${from(T.dispatch, 'e.status')}
+           AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.campaign_id AND c.status = 'running')
+           AND EXISTS (SELECT 1 FROM devices d WHERE d.id = v.device_id AND d.status = 'online' AND d.stopped_at IS NULL
+                       AND d.kind IS NOT DISTINCT FROM v.kind AND d.capabilities IS NOT DISTINCT FROM v.capabilities)
+         RETURNING e.id, e.attempt, e.device_id, e.campaign_id, e.params
+       ), c AS (
+         INSERT INTO device_commands (id, device_id, type, experiment_id, campaign_id, attempt, payload, issued_by, issued_at, sends, last_sent_at)
+         SELECT gen_random_uuid(), d.device_id, 'run', d.id, d.campaign_id, d.attempt,
+           jsonb_build_object('type', 'run', 'experimentId', d.id, 'campaignId', d.campaign_id, 'attempt', d.attempt, 'params', d.params),
+           'service', $1, 1, $1
+         FROM d
+       )
+       SELECT id, attempt, device_id FROM d`,
       [now, plan.map((p) => p.id), plan.map((p) => p.deviceId), plan.map((p) => p.kind), plan.map((p) => p.capabilities)],
     );
   }
@@ -146,7 +158,14 @@ export class ExperimentsRepository {
   async markResent(id: string, deviceId: string, now: Date): Promise<boolean> {
     const r = await queryRows<{ id: string }>(
       this.dataSource,
-      `UPDATE experiments SET last_sent_at = $3 WHERE id = $1 AND device_id = $2 AND status = ${sqlStatus(EXPERIMENT_STATUS.dispatched)} RETURNING id`,
+      `WITH u AS (
+         UPDATE experiments SET last_sent_at = $3 WHERE id = $1 AND device_id = $2 AND status = ${sqlStatus(EXPERIMENT_STATUS.dispatched)}
+         RETURNING id, attempt
+       ), c AS (
+         UPDATE device_commands dc SET sends = dc.sends + 1, last_sent_at = $3 FROM u
+         WHERE dc.experiment_id = u.id AND dc.attempt = u.attempt AND dc.type = 'run'
+       )
+       SELECT id FROM u`,
       [id, deviceId, now],
     );
     return r.length > 0;
@@ -168,10 +187,16 @@ export class ExperimentsRepository {
     // against that time, not against when a busy service got round to storing it.
     return queryRows(
       this.dataSource,
-      `UPDATE experiments e SET ${set(T.accept)}, accepted_at = LEAST(COALESCE(v.received_at, $1), $1)
-       FROM unnest($2::uuid[], $3::text[], $4::timestamptz[]) AS v(id, device_id, received_at)
-       WHERE e.id = v.id AND e.device_id = v.device_id AND ${from(T.accept, 'e.status')}
-       RETURNING e.id, e.campaign_id`,
+      `WITH a AS (
+         UPDATE experiments e SET ${set(T.accept)}, accepted_at = LEAST(COALESCE(v.received_at, $1), $1)
+         FROM unnest($2::uuid[], $3::text[], $4::timestamptz[]) AS v(id, device_id, received_at)
+         WHERE e.id = v.id AND e.device_id = v.device_id AND ${from(T.accept, 'e.status')}
+         RETURNING e.id, e.campaign_id, e.attempt, e.accepted_at
+       ), c AS (
+         UPDATE device_commands dc SET acked_at = a.accepted_at, ack_status = 'accepted' FROM a
+         WHERE dc.experiment_id = a.id AND dc.attempt = a.attempt AND dc.type = 'run' AND dc.acked_at IS NULL
+       )
+       SELECT id, campaign_id FROM a`,
       [now, reports.map((r) => r.id), reports.map((r) => r.deviceId), reports.map((r) => r.receivedAt ?? null)],
     );
   }
@@ -182,16 +207,22 @@ export class ExperimentsRepository {
    * (or no longer) this device's current attempt, or already stored.
    */
   async complete(
-    results: { id: string; deviceId: string; attempt: number; values: string; objective: number }[],
+    results: { id: string; deviceId: string; attempt: number; values: string; objective: number; metadata: string | null }[],
     now: Date,
   ): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(
       this.dataSource,
-      `UPDATE experiments e SET ${set(T.complete)}, "values" = v.vals, objective = v.objective, finished_at = $1,
-         accepted_at = COALESCE(e.accepted_at, $1)
-       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::float8[]) AS v(id, device_id, attempt, vals, objective)
-       WHERE e.id = v.id AND e.device_id = v.device_id AND e.attempt = v.attempt AND ${from(T.complete, 'e.status')}
-       RETURNING e.id`,
+      `WITH r AS (
+         UPDATE experiments e SET ${set(T.complete)}, "values" = v.vals, objective = v.objective, metadata = v.metadata, finished_at = $1,
+           accepted_at = COALESCE(e.accepted_at, $1)
+         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::float8[], $7::jsonb[]) AS v(id, device_id, attempt, vals, objective, metadata)
+         WHERE e.id = v.id AND e.device_id = v.device_id AND e.attempt = v.attempt AND ${from(T.complete, 'e.status')}
+         RETURNING e.id, e.attempt
+       ), c AS (
+         UPDATE device_commands dc SET acked_at = $1, ack_status = 'accepted' FROM r
+         WHERE dc.experiment_id = r.id AND dc.attempt = r.attempt AND dc.type = 'run' AND dc.acked_at IS NULL
+       )
+       SELECT id FROM r`,
       [
         now,
         results.map((r) => r.id),
@@ -199,19 +230,27 @@ export class ExperimentsRepository {
         results.map((r) => r.attempt),
         results.map((r) => r.values),
         results.map((r) => r.objective),
+        results.map((r) => r.metadata),
       ],
     );
     return rows.map((r) => r.id);
   }
 
   /** The condition failed (scope "experiment"): data for the optimizer. False when the report was already stored or is not current. */
-  async failExperiment(m: EntityManager, e: OnDevice, reason: string, now: Date, values: string | null): Promise<boolean> {
+  async failExperiment(
+    m: EntityManager,
+    e: OnDevice,
+    reason: string,
+    now: Date,
+    values: string | null,
+    metadata: string | null = null,
+  ): Promise<boolean> {
     const r = await queryRows<{ id: string }>(
       m,
       `UPDATE experiments SET ${set(T.fail)}, failure_scope = 'experiment', failure_reason = $3, finished_at = $4,
-         "values" = COALESCE($6::jsonb, "values")
+         "values" = COALESCE($6::jsonb, "values"), metadata = COALESCE($7::jsonb, metadata)
        WHERE id = $1 AND device_id = $2 AND attempt = $5 AND ${from(T.fail)} RETURNING id`,
-      [e.id, e.deviceId, reason, now, e.attempt, values],
+      [e.id, e.deviceId, reason, now, e.attempt, values, metadata],
     );
     return r.length > 0;
   }
@@ -281,5 +320,76 @@ export class ExperimentsRepository {
        RETURNING e.id, old.device_id, e.attempt`,
       action === 'requeue' ? [campaignId, ids] : [campaignId, ids, reason, now],
     );
+  }
+
+  /**
+   * Aborts experiments that have not finished (by id, or every one of a campaign still on a device), in one
+   * statement with the abort commands for those on a device (logged, unsent: the command sender publishes
+   * them). Returns those aborted, with the status and device they had and the abort command's id.
+   */
+  async abort(
+    m: EntityManager,
+    target: { ids: string[] } | { campaignId: string },
+    reason: string,
+    actor: string,
+    now: Date,
+  ): Promise<
+    { id: string; campaign_id: string; was: ExperimentStatus; device_id: string | null; attempt: number; command_id: string | null }[]
+  > {
+    const byCampaign = 'campaignId' in target;
+    return queryRows(
+      m,
+      `WITH old AS (
+         SELECT id, status, device_id FROM experiments
+         WHERE ${byCampaign ? `campaign_id = $1 AND status IN ${sqlStatuses(ON_DEVICE)}` : 'id = ANY($1::uuid[])'} AND ${from(T.abort)}
+         FOR UPDATE
+       ), a AS (
+         UPDATE experiments e SET ${set(T.abort)}, failure_reason = $2, finished_at = $4, waiting_reason = NULL
+         FROM old WHERE e.id = old.id AND ${from(T.abort, 'e.status')}
+         RETURNING e.id, e.campaign_id, old.status AS was, old.device_id, e.attempt
+       ), x AS (
+         SELECT gen_random_uuid() AS command_id, a.* FROM a WHERE a.was IN ${sqlStatuses(ON_DEVICE)} AND a.device_id IS NOT NULL
+       ), c AS (
+         INSERT INTO device_commands (id, device_id, type, experiment_id, campaign_id, attempt, payload, issued_by, issued_at)
+         SELECT x.command_id, x.device_id, 'abort', x.id, x.campaign_id, x.attempt,
+           jsonb_build_object('type', 'abort', 'experimentId', x.id, 'attempt', x.attempt, 'reason', $2::text), $3, $4
+         FROM x
+       )
+       SELECT a.id, a.campaign_id, a.was, a.device_id, a.attempt, x.command_id FROM a LEFT JOIN x ON x.id = a.id`,
+      [byCampaign ? target.campaignId : target.ids, reason, actor, now],
+    );
+  }
+
+  /**
+   * Stores the outcome a person reported for an experiment of a campaign of the manual device kind, once:
+   * only while it is queued (waiting for the person). False when it is not (any more).
+   */
+  async reportByPerson(
+    m: EntityManager,
+    id: string,
+    outcome:
+      | { status: 'completed'; values: string; objective: number; metadata: string | null }
+      | { status: 'failed'; scope: FailureScope; reason: string; values: string | null; metadata: string | null },
+    reportedBy: string,
+    now: Date,
+  ): Promise<boolean> {
+    const manual = `EXISTS (SELECT 1 FROM campaigns c WHERE c.id = experiments.campaign_id AND c.definition->>'deviceKind' = $4)`;
+    const r =
+      outcome.status === 'completed'
+        ? await queryRows<{ id: string }>(
+            m,
+            `UPDATE experiments SET ${set(T.reportByPerson)}, "values" = $5::jsonb, objective = $6, metadata = $7::jsonb, reported_by = $2,
+               finished_at = $3, waiting_reason = NULL
+             WHERE id = $1 AND ${from(T.reportByPerson)} AND ${manual} RETURNING id`,
+            [id, reportedBy, now, MANUAL_DEVICE_KIND, outcome.values, outcome.objective, outcome.metadata],
+          )
+        : await queryRows<{ id: string }>(
+            m,
+            `UPDATE experiments SET ${set(T.reportFailureByPerson)}, failure_scope = $5, failure_reason = $6, "values" = $7::jsonb,
+               metadata = $8::jsonb, reported_by = $2, finished_at = $3, waiting_reason = NULL
+             WHERE id = $1 AND ${from(T.reportFailureByPerson)} AND ${manual} RETURNING id`,
+            [id, reportedBy, now, MANUAL_DEVICE_KIND, outcome.scope, outcome.reason, outcome.values, outcome.metadata],
+          );
+    return r.length > 0;
   }
 }

@@ -23,7 +23,9 @@ export type DeviceFailureCause =
   /** The device's own list of what it holds (announcement or heartbeat) leaves it out: it restarted or dropped it. */
   | 'lost'
   /** The device reported in a protocol version the service does not speak. */
-  | 'protocol';
+  | 'protocol'
+  /** An operator stopped the device (emergency stop): it finishes nothing. */
+  | 'stopped';
 
 /** The experiment as the caller saw it on its device; the update applies only if it is still so. */
 export interface AssignedExperiment {

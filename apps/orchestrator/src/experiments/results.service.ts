@@ -14,6 +14,7 @@ import { ExperimentsRepository } from './experiments.repository.js';
 import { ObjectiveCache, resultProblem } from './objectives.js';
 import { RedispatchService } from './redispatch.service.js';
 import { logIds } from '../common/logger.js';
+import { DeviceCommandsService } from '../commands/device-commands.service.js';
 
 export type { Ingested };
 
@@ -70,6 +71,7 @@ export class ResultsService {
     private readonly bus: EventBus,
     private readonly redispatch: RedispatchService,
     private readonly conflicts: ConflictsService,
+    private readonly commandLog: DeviceCommandsService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.objectives = new ObjectiveCache(dataSource);
@@ -142,7 +144,7 @@ export class ResultsService {
         // Rare: the experiment fails with the reason, in a transaction with its audit entry.
         const report = this.finalReport(deviceId, row, event, null, { scope: 'experiment', reason: problem });
         alone.push(
-          this.experimentFailure(row, report, problem, event.values).then(
+          this.experimentFailure(row, report, problem, event.values, event.metadata).then(
             (ack) => p.resolve(ack),
             (e: unknown) => p.reject(e),
           ),
@@ -184,6 +186,7 @@ export class ResultsService {
               attempt: r.row.attempt,
               values: JSON.stringify(r.p.item.event.type === 'result' ? r.p.item.event.values : {}),
               objective: r.value,
+              metadata: r.p.item.event.type === 'result' && r.p.item.event.metadata ? JSON.stringify(r.p.item.event.metadata) : null,
             })),
             now,
           ),
@@ -265,6 +268,7 @@ export class ResultsService {
   /** The device refused the command: as a device failure, the experiment goes to another device within its retry budget. */
   async onRejected(deviceId: string, event: RejectedEvent): Promise<Ingested> {
     const row = await this.load(deviceId, event.experimentId, event.attempt);
+    await this.commandLog.runAnswered(row.id, row.attempt, deviceId, 'rejected', event.reason);
     return this.deviceFailure(row, deviceId, 'rejected', `rejected by the device: ${event.reason}`);
   }
 
@@ -303,6 +307,7 @@ export class ResultsService {
     report: FinalReport,
     reason: string,
     values?: ResultEvent['values'],
+    metadata?: ResultEvent['metadata'],
   ): Promise<Ingested> {
     const { deviceId } = report;
     const changed = await this.dataSource.transaction(async (m) => {
@@ -312,6 +317,7 @@ export class ResultsService {
         reason,
         this.clock.now(),
         values === undefined ? null : JSON.stringify(values),
+        metadata === undefined ? null : JSON.stringify(metadata),
       );
       if (changed) {
         await this.audit.record(

@@ -7,7 +7,16 @@ import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { explainWaiting, incompatibility, limitProblem, type Requirements } from '../devices/compatibility.js';
-import { EXPERIMENT_STATUS, EXPERIMENT_TRANSITIONS, ON_DEVICE, sqlStatus, sqlStatuses } from '../experiments/experiment-lifecycle.js';
+import {
+  EXPERIMENT_STATUS,
+  EXPERIMENT_TRANSITIONS,
+  MANUAL_DEVICE_KIND,
+  ON_DEVICE,
+  sqlStatus,
+  sqlStatuses,
+  WAITING_FOR_PERSON,
+} from '../experiments/experiment-lifecycle.js';
+import { DeviceCommandsService } from '../commands/device-commands.service.js';
 import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 import { RedispatchService } from '../experiments/redispatch.service.js';
 import { logIds } from '../common/logger.js';
@@ -65,6 +74,7 @@ export class DispatcherService {
     @Inject(COMMAND_PUBLISHER) private readonly publisher: CommandPublisher,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly commands: DeviceCommandsService,
   ) {}
 
   async dispatchQueued(): Promise<number> {
@@ -77,9 +87,10 @@ export class DispatcherService {
                     || COALESCE(c.definition->'outcomeConstraints', '[]'::jsonb)) x) AS outcomes
        FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
        WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.queued)} AND c.status = 'running'
+         AND (c.definition->>'deviceKind' IS DISTINCT FROM $2 OR e.waiting_reason IS DISTINCT FROM $3)
        ORDER BY e.created_at, e.index
        LIMIT $1`,
-      [QUEUE_WINDOW],
+      [QUEUE_WINDOW, MANUAL_DEVICE_KIND, WAITING_FOR_PERSON],
     );
     if (queued.length === 0) return 0;
     const devices = await queryRows<OnlineDevice>(
@@ -87,11 +98,16 @@ export class DispatcherService {
       `SELECT d.id, d.kind, d.capabilities, d.capacity - COALESCE(a.n, 0) AS free
        FROM devices d
        LEFT JOIN (SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ${sqlStatuses(ON_DEVICE)} GROUP BY device_id) a ON a.device_id = d.id
-       WHERE d.status = 'online'
+       WHERE d.status = 'online' AND d.stopped_at IS NULL
        ORDER BY d.id`,
     );
     const planned: { e: QueuedRow; device: OnlineDevice }[] = [];
     for (const e of queued) {
+      // A person runs it: it is never sent to a device, and waits for an operator's report.
+      if (e.device_kind === MANUAL_DEVICE_KIND) {
+        await this.setWaiting(e, WAITING_FOR_PERSON);
+        continue;
+      }
       const req: Requirements = { deviceKind: e.device_kind, objective: e.objective, outcomes: e.outcomes, params: e.params };
       const compatible = devices.filter((d) => incompatibility(d, req) === undefined);
       if (compatible.length === 0) {
@@ -142,7 +158,7 @@ export class DispatcherService {
       this.dataSource,
       `SELECT e.id, e.campaign_id, e.device_id, e.params, e.attempt, d.capabilities
        FROM experiments e JOIN devices d ON d.id = e.device_id
-       WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.dispatched)} AND d.status = 'online' AND (e.last_sent_at IS NULL OR e.last_sent_at < $1)
+       WHERE e.status = ${sqlStatus(EXPERIMENT_STATUS.dispatched)} AND d.status = 'online' AND d.stopped_at IS NULL AND (e.last_sent_at IS NULL OR e.last_sent_at < $1)
        ORDER BY e.last_sent_at NULLS FIRST LIMIT 500`,
       [before],
     );
@@ -166,6 +182,11 @@ export class DispatcherService {
     }
     await Promise.all(sends);
     return rows.length;
+  }
+
+  /** Publishes the abort, stop and resume commands not yet acknowledged (DeviceCommandsService). */
+  sendControlCommands(): Promise<number> {
+    return this.commands.sendDue();
   }
 
   /** Records why no online device can run the experiment; the audit entry is written once per new reason, not once per pass. */

@@ -273,6 +273,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   private async dispatchStep(): Promise<void> {
     await this.dispatcher.dispatchQueued();
     await this.dispatcher.resendUnaccepted();
+    await this.dispatcher.sendControlCommands();
   }
 
   /** What a campaign needs now: to stop (with the reason), a batch of n proposals, or nothing. */

@@ -122,7 +122,8 @@ export class ProposerService {
         });
       // A device failure says nothing about the condition: it is not data for the optimizer.
       else if (r.status === S.failed && r.failure_scope === 'experiment') observations.push({ params: r.params, failed: true });
-      else if (r.status === S.rejected) rejected.push(r.params);
+      else if (r.status === S.rejected || r.status === S.aborted)
+        rejected.push(r.params); // an operator ruled it out
       else if (UNFINISHED.includes(r.status)) pending.push(r.params);
     }
     const candidates = definition.candidates?.list

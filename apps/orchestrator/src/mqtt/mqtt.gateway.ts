@@ -6,6 +6,7 @@ import { DomainError, assertNever } from '../common/errors.js';
 import { MqttEdgeLimits } from '../common/rate-limiter.js';
 import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { DevicesService } from '../devices/devices.service.js';
+import { DeviceCommandsService } from '../commands/device-commands.service.js';
 import { ResultsService, type Ingested } from '../experiments/results.service.js';
 import { MqttConnection } from './mqtt-connection.js';
 
@@ -39,6 +40,7 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly results: ResultsService,
     private readonly limits: MqttEdgeLimits,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly commands: DeviceCommandsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -138,6 +140,9 @@ export class MqttGateway implements OnApplicationBootstrap, BeforeApplicationShu
           return await this.ackIngested(deviceId, event, await this.results.onResult(deviceId, event));
         case 'failed':
           return await this.ackIngested(deviceId, event, await this.results.onFailed(deviceId, event));
+        case 'command_ack':
+          await this.commands.onAck(deviceId, event);
+          return;
         default:
           return assertNever(event, 'event');
       }

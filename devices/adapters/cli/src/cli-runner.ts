@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { RunCommand } from '#protocol';
-import { parseRigResult, type RunContext, type RunHandler, type RunOutcome } from '#device-sdk';
+import { parseRigResult, RunAborted, type RunContext, type RunHandler, type RunOutcome } from '#device-sdk';
 
 export interface CliRunnerOptions {
   /** Command line, run by `/bin/sh -c` in its own process group. */
@@ -29,7 +29,7 @@ const PROGRESS_LINE = /^progress[:\s]+(\d*\.?\d+(?:e-?\d+)?)\s*(.*)$/i;
  *   exit 0 without a valid result   -> device failure (the rig script is broken)
  *   non-zero exit or killed         -> experiment failure, the reason is stderr's tail
  *   timeout                         -> device failure; the whole process group is killed
- *   device stopping                 -> the process group is killed
+ *   device stopping, or the service aborts the experiment or stops the device -> the process group is killed
  */
 export function cliRunHandler(options: CliRunnerOptions): RunHandler {
   if (!options.command.trim()) throw new Error('cli adapter: the command is empty');
@@ -93,7 +93,14 @@ export function runCommandLine(options: CliRunnerOptions, command: RunCommand, c
     });
     child.on('close', (code, signal) => {
       cleanup();
-      if (ending === 'stopped') return reject(new Error('the device is stopping; the command was killed'));
+      if (ending === 'stopped')
+        return reject(
+          new Error(
+            ctx.signal.reason instanceof RunAborted
+              ? `the command was killed (${ctx.signal.reason.message})`
+              : 'the device is stopping; the command was killed',
+          ),
+        );
       if (ending === 'timeout')
         return resolve({ failed: { scope: 'device', reason: `command timed out after ${options.timeoutMs / 1000} s and was killed` } });
       if (code !== 0) {

@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunCommand } from '#protocol';
-import { DeviceClient, type RunContext } from '#device-sdk';
+import { AbortFailed, DeviceClient, RunAborted, type RunContext } from '#device-sdk';
 import { DeviceHarness, waitFor } from '#device-sdk/testing';
 import { httpRunHandler, runHttp, type HttpRunnerOptions } from './http-runner.js';
 
 /** A small rig API: POST /run answers at once or starts an asynchronous run polled at /runs/:id. */
 class FakeRig {
   readonly requests: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
-  private readonly runs = new Map<string, { polls: number; fail: boolean }>();
+  private readonly runs = new Map<string, { polls: number; fail: boolean; long?: boolean; aborted?: boolean }>();
   private server: Server | undefined;
   base = '';
 
@@ -36,6 +36,7 @@ class FakeRig {
       const run = this.runs.get(status[1]);
       if (!run) return send(404, { error: 'no such run' });
       run.polls++;
+      if (run.long && !run.aborted) return send(200, { status: 'running' });
       if (run.polls < 3) return send(200, { status: 'running', progress: run.polls / 3, message: `step ${run.polls}` });
       return send(
         200,
@@ -43,6 +44,14 @@ class FakeRig {
           ? { status: 'failed', reason: 'column overpressure' }
           : { status: 'done', values: { area: 1234.5 }, metadata: { polls: run.polls } },
       );
+    }
+    const abort = /^\/runs\/([^/]+)\/abort$/.exec(req.url ?? '');
+    if (req.method === 'POST' && abort) {
+      const run = this.runs.get(abort[1]);
+      if (!run) return send(404, { error: 'no such run' });
+      if (abort[1] === 'r-broken' || JSON.parse(body).experimentId === 'exp-broken') return send(500, { error: 'abort relay stuck' });
+      run.aborted = true;
+      return send(200, { aborted: abort[1] });
     }
     if (req.method !== 'POST' || req.url !== '/run') return send(404, { error: 'not found' });
     const params = JSON.parse(body) as Record<string, number | string>;
@@ -59,9 +68,10 @@ class FakeRig {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return void res.end('OK');
       case 'async':
+      case 'async-long':
       case 'async-fail': {
         const id = `r${this.runs.size + 1}`;
-        this.runs.set(id, { polls: 0, fail: params.mode === 'async-fail' });
+        this.runs.set(id, { polls: 0, fail: params.mode === 'async-fail', long: params.mode === 'async-long' });
         return send(202, { id, status: 'queued' }, params.location === 'yes' ? { location: `/runs/${id}` } : {});
       }
       default:
@@ -110,6 +120,30 @@ describe('HTTP adapter against a local rig server', () => {
   });
   afterAll(async () => {
     await rig.close();
+  });
+
+  it('calls the declared abort route when the service aborts the run, and fails the abort when the rig refuses it', async () => {
+    const aborting = (reason: unknown) => {
+      const controller = new AbortController();
+      return { ctx: { ...context(), signal: controller.signal }, abort: () => controller.abort(reason) };
+    };
+    const { ctx, abort } = aborting(new RunAborted('aborted by the service: wrong vial', 'abort'));
+    const run = runHttp(opts({ abortUrl: `${rig.base}/runs/{id}/abort` }), command({ mode: 'async-long' }), ctx);
+    await waitFor(() => rig.requests.some((r) => r.method === 'GET' && /^\/runs\/r\d+$/.test(r.url)), 'a status poll');
+    abort();
+    await expect(run).rejects.toThrow(/^aborted: /);
+    const call = rig.requests.find((r) => r.method === 'POST' && r.url.endsWith('/abort'));
+    expect(call?.headers).toMatchObject({ 'x-hakken-experiment-id': 'exp-7', 'x-hakken-attempt': '3' });
+    expect(JSON.parse(call?.body ?? '')).toMatchObject({ experimentId: 'exp-7', id: expect.stringMatching(/^r\d+$/) });
+
+    const refused = aborting(new RunAborted('the device was stopped: leak', 'stop'));
+    const broken = { ...command({ mode: 'async-long' }), experimentId: 'exp-broken' };
+    const second = runHttp(opts({ abortUrl: `${rig.base}/runs/{id}/abort` }), broken, refused.ctx);
+    const polls = rig.requests.length;
+    await waitFor(() => rig.requests.length > polls + 1, 'the second run polled');
+    refused.abort();
+    await expect(second).rejects.toBeInstanceOf(AbortFailed);
+    await expect(second).rejects.toThrow(/\(abort\) answered 500/);
   });
 
   it('POSTs the params as JSON with the ids in headers and reads the result', async () => {

@@ -1,5 +1,5 @@
 import type { RunCommand } from '#protocol';
-import { parseRigResult, type RunContext, type RunHandler, type RunOutcome } from '#device-sdk';
+import { AbortFailed, parseRigResult, RunAborted, type RunContext, type RunHandler, type RunOutcome } from '#device-sdk';
 
 export interface HttpRunnerOptions {
   /** The rig's endpoint: each experiment's params are POSTed here as a JSON object. */
@@ -21,6 +21,12 @@ export interface HttpRunnerOptions {
   pollRetries?: number;
   /** Extra request headers (e.g. Authorization). */
   headers?: Record<string, string>;
+  /**
+   * The rig's abort route, POSTed (with the experiment's X-Hakken headers) when the service aborts the
+   * experiment or stops the device: `{id}` and `{experimentId}` as in statusUrl. The device acknowledges the
+   * abort once the rig answered 2xx, and reports an error when it did not. Without it, the run is abandoned.
+   */
+  abortUrl?: string;
 }
 
 const RUNNING = new Set(['queued', 'pending', 'accepted', 'running', 'in_progress', 'started']);
@@ -48,6 +54,7 @@ export function httpRunHandler(options: HttpRunnerOptions): RunHandler {
 
 export async function runHttp(options: HttpRunnerOptions, command: RunCommand, ctx: RunContext): Promise<RunOutcome> {
   const deadline = Date.now() + options.timeoutMs;
+  let rigId: string | undefined;
   try {
     const headers = {
       'content-type': 'application/json',
@@ -64,10 +71,15 @@ export async function runHttp(options: HttpRunnerOptions, command: RunCommand, c
       deadline,
       ctx.signal,
     );
+    if (typeof first.json?.id === 'string') rigId = first.json.id;
     if (first.status !== 202 && !isRunning(first.json)) return resultOf(first.json, first.text);
     const statusUrl = statusUrlOf(options, first, command.experimentId);
     return await poll(options, statusUrl, headers, deadline, ctx);
   } catch (err) {
+    if (ctx.signal.aborted && ctx.signal.reason instanceof RunAborted && options.abortUrl) {
+      await abortOnRig(options, options.abortUrl, command, rigId);
+      throw new Error(`aborted: ${options.abortUrl} answered`, { cause: err });
+    }
     if (ctx.signal.aborted) throw new Error('the device is stopping; the HTTP run was abandoned', { cause: err });
     if (err instanceof ExperimentFailure) return { failed: { scope: 'experiment', reason: err.message } };
     if (err instanceof DeviceFailure) return { failed: { scope: 'device', reason: err.message } };
@@ -206,4 +218,30 @@ function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
     );
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Calls the rig's abort route; AbortFailed (acknowledged as an error) when it does not answer 2xx. */
+async function abortOnRig(options: HttpRunnerOptions, template: string, command: RunCommand, rigId: string | undefined): Promise<void> {
+  const url = template
+    .replaceAll('{id}', encodeURIComponent(rigId ?? command.experimentId))
+    .replaceAll('{experimentId}', encodeURIComponent(command.experimentId));
+  const timeoutMs = Math.min(options.requestTimeoutMs ?? 30_000, 30_000);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hakken-experiment-id': command.experimentId,
+        'x-hakken-attempt': String(command.attempt),
+        'x-hakken-campaign-id': command.campaignId,
+        ...options.headers,
+      },
+      body: JSON.stringify({ experimentId: command.experimentId, ...(rigId ? { id: rigId } : {}) }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw new AbortFailed(`POST ${url} (abort) failed: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new AbortFailed(`POST ${url} (abort) answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
 }

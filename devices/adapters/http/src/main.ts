@@ -13,6 +13,7 @@ const USAGE = `usage: http-adapter --id ID --kind KIND --run-url URL --timeout-s
 
   --run-url URL            POST each experiment's params (JSON) here
   --status-url URL         poll this (GET) after a 202; {id} = the id the rig returned, {experimentId}
+  --abort-url URL          POST here when the service aborts the experiment or stops the device ({id}, {experimentId} as above)
   --timeout-s S            per-experiment limit, polling included (device failure past it)
   --poll-interval-s S      between status polls                      (default 1)
   --request-timeout-s S    per HTTP request                          (default 30)
@@ -22,6 +23,7 @@ ${COMMON_USAGE}`;
 const parsed = parseDeviceArgs(process.argv.slice(2), process.env, {
   'run-url': { type: 'string' },
   'status-url': { type: 'string' },
+  'abort-url': { type: 'string' },
   'timeout-s': { type: 'string' },
   'poll-interval-s': { type: 'string' },
   'request-timeout-s': { type: 'string' },
@@ -53,6 +55,7 @@ if (parsed.kind === 'help') {
     runner = {
       runUrl: runUrl ?? '',
       statusUrl: text('status-url'),
+      abortUrl: text('abort-url'),
       timeoutMs: timeoutMs ?? Number.NaN,
       pollIntervalMs: seconds('poll-interval-s'),
       requestTimeoutMs: seconds('request-timeout-s'),

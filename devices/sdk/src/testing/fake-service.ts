@@ -7,10 +7,14 @@ import {
   topics,
   type AckCommand,
   type Availability,
+  type CommandAckEvent,
+  type ControlCommand,
   type DeviceEvent,
   type Heartbeat,
   type RunCommand,
 } from '#protocol';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type AckDecision = 'ok' | 'error' | 'conflict' | 'drop';
 
@@ -91,6 +95,17 @@ export class FakeService {
 
   availabilityOf(deviceId: string): ReceivedAvailability[] {
     return this.availability.filter((a) => a.deviceId === deviceId);
+  }
+
+  /** Sends an abort, stop or resume command (with `v` and `issuedAt` filled in). */
+  async sendControl(deviceId: string, command: DistributiveOmit<ControlCommand, 'v' | 'issuedAt'>): Promise<void> {
+    const full = { v: 1, ...command, issuedAt: now() } as ControlCommand;
+    await this.client.publishAsync(topics.commands(deviceId), encodeMessage('commands', full), { qos: 1 });
+  }
+
+  /** The device's answers (command_ack) to one control command, in arrival order. */
+  commandAcks(commandId: string): CommandAckEvent[] {
+    return this.events.map((e) => e.event).filter((e): e is CommandAckEvent => e.type === 'command_ack' && e.commandId === commandId);
   }
 
   async sendRun(deviceId: string, experimentId: string, params: RunCommand['params'], attempt = 1): Promise<RunCommand> {

@@ -43,6 +43,16 @@ export class DeviceEntity {
   @Column('timestamptz', { name: 'status_changed_at', nullable: true })
   statusChangedAt!: Date | null;
 
+  /** Set while an operator has the device stopped (emergency stop): nothing is sent to it until it is resumed. */
+  @Column('timestamptz', { name: 'stopped_at', nullable: true })
+  stoppedAt?: Date | null;
+
+  @Column('text', { name: 'stopped_by', nullable: true })
+  stoppedBy?: string | null;
+
+  @Column('text', { name: 'stop_reason', nullable: true })
+  stopReason?: string | null;
+
   @Column('timestamptz', { name: 'first_seen_at' })
   firstSeenAt!: Date;
 

@@ -46,6 +46,14 @@ export class ExperimentEntity {
   @Column('jsonb', { nullable: true })
   values!: Record<string, number | null> | null;
 
+  /** The metadata its result came with (instrument settings, raw file names), at most 16 KiB of JSON. */
+  @Column('jsonb', { nullable: true })
+  metadata?: Record<string, string | number | boolean> | null;
+
+  /** Who reported the outcome of an experiment a person ran (`<role>:<name>`); null for a device's. */
+  @Column('text', { name: 'reported_by', nullable: true })
+  reportedBy?: string | null;
+
   /** The campaign objective's value, when the experiment completed. */
   @Column('double precision', { nullable: true })
   objective!: number | null;

@@ -4,6 +4,7 @@ import { drawBest, drawCrossValidation, drawImportance, drawSpace } from './char
 import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views.js';
 import { renderPareto } from './pareto.js';
 import { renderModel } from './model-view.js';
+import { renderControls } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -160,6 +161,14 @@ function renderSelected() {
       command('campaign.setApproval', { campaignId: c.id, policy }, `Approval policy: ${policy}. It applies to the next batches.`),
   });
   renderBatchNow();
+  renderControls($('controls'), c, {
+    canOperate: canOperate(),
+    onDone: (message) => {
+      flash(message);
+      refresh(false, { selected: true });
+    },
+    onError: showError,
+  });
   // The import form is not re-rendered (it holds what an operator is typing and choosing): only shown or hidden.
   $('import-form').hidden = !(canOperate() && (c.status === 'running' || c.status === 'paused'));
   // Several objectives or outcome limits: the Pareto plot, the hypervolume and the proposals' predicted outcomes.

@@ -186,6 +186,7 @@ describe('results of several objectives', () => {
       failureReason: null,
       deviceId: 'rig',
       finishedAt: new Date(0),
+      metadata: null,
     });
     const csv = resultsCsv(
       d,
@@ -194,8 +195,8 @@ describe('results of several objectives', () => {
       [],
     );
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('source,experiment,batch,device,finished_at,temp,time,yield,cost,impurity,failed,failure_reason,pareto');
-    expect(lines[1].endsWith(',50,10,1,false,,true')).toBe(true);
-    expect(lines[2].endsWith(',40,20,1,false,,false')).toBe(true);
+    expect(lines[0]).toBe('source,experiment,batch,device,finished_at,temp,time,yield,cost,impurity,failed,failure_reason,pareto,metadata');
+    expect(lines[1].endsWith(',50,10,1,false,,true,')).toBe(true);
+    expect(lines[2].endsWith(',40,20,1,false,,false,')).toBe(true);
   });
 });

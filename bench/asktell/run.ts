@@ -21,6 +21,7 @@ const HELP = `usage: npm run bench:asktell -- [options]
   --seeds 0-9       seeds: a range or a list (default 0-9)
   --budget N        evaluations per run (default the problem's, else 40)
   --batch Q         candidates per ask (default 1)
+  --pending K       keep K evaluations in flight, told one at a time as each finishes (asynchronous; default 0)
   --jobs J          runs at once (default 1)
   --timeout S       seconds per request before the run fails (default 120)
   --out DIR         where runs/*.json and summary.{md,json} go (default bench/out/asktell)`;
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       seeds: { type: 'string', default: '0-9' },
       budget: { type: 'string' },
       batch: { type: 'string' },
+      pending: { type: 'string' },
       jobs: { type: 'string' },
       timeout: { type: 'string' },
       out: { type: 'string', default: join('bench', 'out', 'asktell') },
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
   const problems = (values.problem?.split(',') ?? PROBLEM_NAMES).map((name) => problemByName(name.trim()));
   const seeds = parseSeeds(values.seeds);
   const batch = positive(values.batch, '--batch', 1)!;
+  const pending = values.pending === '0' ? 0 : positive(values.pending, '--pending', 0)!;
   const jobs = positive(values.jobs, '--jobs', 1)!;
   const timeoutMs = positive(values.timeout, '--timeout', 120)! * 1000;
   const optimizer = values.optimizer ?? defaultOptimizer;
@@ -74,13 +77,18 @@ async function main(): Promise<void> {
   const worker = async () => {
     for (let task = tasks[next++]; task; task = tasks[next++]) {
       const budget = positive(values.budget, '--budget', task.problem.budget ?? 40)!;
-      const record = await runOne(task.problem, { optimizer, seed: task.seed, budget, batch, timeoutMs });
+      const record = await runOne(task.problem, { optimizer, seed: task.seed, budget, batch, pending, timeoutMs });
       records.push(record);
-      await writeFile(join(values.out, 'runs', `${record.problem}.b${budget}.q${batch}.s${task.seed}.json`), `${JSON.stringify(record)}\n`);
+      await writeFile(
+        join(values.out, 'runs', `${record.problem}.b${budget}.q${batch}${pending ? `.p${pending}` : ''}.s${task.seed}.json`),
+        `${JSON.stringify(record)}\n`,
+      );
       const outcome = record.error
         ? `failed: ${record.error}`
         : `log10 regret ${record.finalLog10Regret!.toFixed(2)}, best ${record.finalBest!.toFixed(4)}`;
-      process.stdout.write(`[${record.problem} b${budget}.q${batch} seed ${task.seed}] ${outcome}, ${record.wallS.toFixed(1)} s\n`);
+      process.stdout.write(
+        `[${record.problem} b${budget}.q${batch}${pending ? `.p${pending}` : ''} seed ${task.seed}] ${outcome}, ${record.wallS.toFixed(1)} s\n`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));

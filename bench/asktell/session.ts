@@ -11,6 +11,12 @@ export interface RunSettings {
   seed: number;
   budget: number;
   batch: number;
+  /**
+   * Evaluations kept in flight (an asynchronous run): asks of at most `batch`
+   * refill them as they finish, one at a time, each after a seeded random
+   * duration, as the outside driver's `--pending` does. 0 or absent: synchronous batches.
+   */
+  pending?: number;
   timeoutMs: number;
 }
 
@@ -19,6 +25,8 @@ export interface RunRecord {
   seed: number;
   budget: number;
   batch: number;
+  /** Evaluations kept in flight (0: synchronous batches). */
+  pending: number;
   optimum: number;
   /** Every evaluation in order: the told (noisy) value, or failed. */
   evaluations: { params: Params; told: number | null; noiseless: number | null }[];
@@ -52,6 +60,7 @@ export async function runOne(problem: BenchProblem, settings: RunSettings): Prom
     seed: settings.seed,
     budget: settings.budget,
     batch: settings.batch,
+    pending: settings.pending ?? 0,
     optimum: problem.optimum,
     evaluations: [],
     bestSoFar: [],
@@ -68,26 +77,54 @@ export async function runOne(problem: BenchProblem, settings: RunSettings): Prom
       { op: 'init', problem: publicSpec(problem), seed: settings.seed, budget: settings.budget, batchSize: settings.batch },
       timeout,
     );
-    while (record.evaluations.length < settings.budget) {
-      const n = Math.min(settings.batch, settings.budget - record.evaluations.length);
+    const ask = async (n: number, pending: Params[]): Promise<Params[]> => {
       const askStart = performance.now();
-      const reply = await optimizer.request({ op: 'ask', n, pending: [] }, timeout);
+      const reply = await optimizer.request({ op: 'ask', n, pending }, timeout);
       record.askMs.push(performance.now() - askStart);
-      const candidates = checkCandidates(problem, reply.candidates, n);
-      const results = candidates.map((params) => {
-        const evaluation = problem.evaluate(params);
-        if ('failed' in evaluation) {
-          record.evaluations.push({ params, told: null, noiseless: null });
-          return { params, failed: true };
+      return checkCandidates(problem, reply.candidates, n);
+    };
+    const evaluate = (params: Params) => {
+      const evaluation = problem.evaluate(params);
+      if ('failed' in evaluation) {
+        record.evaluations.push({ params, told: null, noiseless: null });
+        record.bestSoFar.push(best);
+        return { params, failed: true };
+      }
+      const noiseless = evaluation.values[objective];
+      const told = problem.noiseSd ? noiseless + problem.noiseSd * noise.normal() : noiseless;
+      record.evaluations.push({ params, told, noiseless });
+      if (best === null || (goal === 'minimize' ? noiseless < best : noiseless > best)) best = noiseless;
+      record.bestSoFar.push(best);
+      return { params, values: { [objective]: told } };
+    };
+    const pending = settings.pending ?? 0;
+    if (!pending) {
+      for (let asked = 0; asked < settings.budget;) {
+        const n = Math.min(settings.batch, settings.budget - asked);
+        const candidates = await ask(n, []);
+        asked += n;
+        await optimizer.request({ op: 'tell', results: candidates.map(evaluate) }, timeout);
+      }
+    } else {
+      // Asynchronous: keep `pending` evaluations in flight; each finishes after 0.5 + U(0, 1) time units.
+      const durations = seededRandom(`async/${problem.name}/${settings.seed}`);
+      const inFlight: { params: Params; done: number }[] = [];
+      let clock = 0;
+      for (let asked = 0; asked < settings.budget || inFlight.length > 0;) {
+        while (inFlight.length < pending && asked < settings.budget) {
+          const n = Math.min(settings.batch, pending - inFlight.length, settings.budget - asked);
+          const candidates = await ask(
+            n,
+            inFlight.map((f) => f.params),
+          );
+          for (const params of candidates) inFlight.push({ params, done: clock + 0.5 + durations() });
+          asked += n;
         }
-        const noiseless = evaluation.values[objective];
-        const told = problem.noiseSd ? noiseless + problem.noiseSd * noise.normal() : noiseless;
-        record.evaluations.push({ params, told, noiseless });
-        if (best === null || (goal === 'minimize' ? noiseless < best : noiseless > best)) best = noiseless;
-        return { params, values: { [objective]: told } };
-      });
-      for (let i = 0; i < results.length; i++) record.bestSoFar.push(best);
-      await optimizer.request({ op: 'tell', results }, timeout);
+        inFlight.sort((a, b) => a.done - b.done);
+        const finished = inFlight.shift()!;
+        clock = finished.done;
+        await optimizer.request({ op: 'tell', results: [evaluate(finished.params)] }, timeout);
+      }
     }
     await optimizer.request({ op: 'close' }, timeout);
     record.finalBest = best;

@@ -16,7 +16,7 @@ export interface SummaryRow {
 export function summarise(records: readonly RunRecord[]): SummaryRow[] {
   const groups = new Map<string, { problem: string; setting: string; runs: RunRecord[] }>();
   for (const r of records) {
-    const setting = `b${r.budget}.q${r.batch}`;
+    const setting = `b${r.budget}.q${r.batch}${r.pending ? `.p${r.pending}` : ''}`;
     const key = JSON.stringify([r.problem, setting]);
     const group = groups.get(key) ?? { problem: r.problem, setting, runs: [] };
     group.runs.push(r);

@@ -147,6 +147,7 @@ export class ProposerService {
             .map((r) => ({ experimentId: r.id, index: r.index, values: r.values ?? {}, finishedAt: r.finished_at })),
         ).front.map((f) => f.values)
       : undefined;
+    const definitionVersion = campaign.definitionVersion ?? 1;
     const asked = await this.strategies.ask({
       definition: strategyDefinition(definition),
       direction: definition.objective.direction,
@@ -157,11 +158,12 @@ export class ProposerService {
       n,
       seed: campaign.seed,
       ...(candidates ? { candidates } : {}),
+      // The worker that asked last for this campaign keeps its fitted strategy: the next ask extends the fit (strategy-cache.ts).
+      campaign: { id: campaign.id, definitionVersion },
     });
     const { proposals, info, waitedMs } = asked;
     // The definition changed while the strategy worked (PATCH /api/campaigns/:id): these proposals were made under
     // settings that no longer hold (a budget cut, another strategy); the loop's next pass proposes under the new ones.
-    const definitionVersion = campaign.definitionVersion ?? 1;
     const [stored] = await queryRows<{ definition_version: number }>(
       this.dataSource,
       `SELECT definition_version FROM campaigns WHERE id = $1`,

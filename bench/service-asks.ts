@@ -1,7 +1,9 @@
 /**
- * The service's asks, cold against warm: one proposal (q = 1) of the default
+ * The service's asks, cold against warm: one proposal (q = 1) of a campaign's
  * strategy in 6 dimensions after N results, through the strategy pool on a
- * worker thread, as the loop asks (proposer.service.ts).
+ * worker thread, as the loop asks (proposer.service.ts). The strategy is the
+ * exact GP (`bayesian`) by default: the default strategy keeps it up to about
+ * 540 results in 6 dimensions and asks its trees after that (`--kind default`).
  *
  * - cold: an ask that names no campaign, so its worker builds a fresh
  *   strategy and fits its GP afresh (every service ask did so before the
@@ -14,7 +16,7 @@
  * round trip; CPU: the process's CPU time over the ask (the worker's fit, as
  * the main thread waits idle).
  *
- *   npm run bench:service-asks -- [--sizes 300,1000] [--repeats 3]
+ *   npm run bench:service-asks -- [--sizes 300,1000] [--repeats 3] [--kind bayesian]
  */
 import { parseArgs } from 'node:util';
 import type { Observation } from '#optimizer';
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '300,1000' },
     repeats: { type: 'string', default: '3' },
+    kind: { type: 'string', default: 'bayesian' },
   },
 });
 const sizes = args.sizes.split(',').map(Number);
@@ -43,7 +46,7 @@ const definition = parseCampaignDefinition({
   objective: { name: 'y', direction: 'minimize' },
   budget: 100_000,
   batchSize: 1,
-  strategy: { kind: 'default' },
+  strategy: { kind: args.kind },
   seed: 1,
 });
 
@@ -84,7 +87,7 @@ const seconds = (ms: number) => round(ms / 1000, 2);
 
 const pool = new StrategyPool({ size: 1 });
 if (pool.size === 0) throw new Error('no compiled strategy worker: run through npm run bench:service-asks (it builds first)');
-out(`service asks through the strategy pool (1 worker), default strategy, d = ${DIM}, q = 1, ${repeats} timed asks each way`);
+out(`service asks through the strategy pool (1 worker), strategy ${args.kind}, d = ${DIM}, q = 1, ${repeats} timed asks each way`);
 out('| N | cold: wall (CPU) s | warm: wall (CPU) s | ratio (CPU) | strategy |');
 out('|---|---|---|---|---|');
 try {

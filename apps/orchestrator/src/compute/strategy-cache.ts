@@ -17,7 +17,7 @@ export interface StrategyWorkerData {
   cache: StrategyCacheLimits;
 }
 
-export const DEFAULT_STRATEGY_CACHE: StrategyCacheLimits = { campaigns: 8, results: 12_000 };
+export const DEFAULT_STRATEGY_CACHE: StrategyCacheLimits = { campaigns: 8, results: 6_000 };
 
 /**
  * At or below this many results the exact GP fits its hyperparameters afresh

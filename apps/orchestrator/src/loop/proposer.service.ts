@@ -198,6 +198,8 @@ export class ProposerService {
       imported: imported.length,
       pending: pending.length,
       elapsedMs,
+      // Whether the strategy was kept from the campaign's last ask (its fit extended) rather than built afresh (strategy-cache.ts).
+      kept: asked.kept === true,
     };
     const audit = {
       batchId,
@@ -236,7 +238,7 @@ export class ProposerService {
       audit: JSON.stringify(audit),
     });
     this.logger.log(
-      `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
+      `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${asked.kept ? ' (its kept fit extended)' : ''}${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
       logIds({ campaignId: campaign.id, batchId }),
     );
     this.bus.emit('batch.proposed', {

@@ -239,6 +239,54 @@ describe('earlier results imported into a campaign', () => {
     for (const b of stored) expect(b.strategy.settings.fit.hyperparameters.blockVariance).toBeGreaterThan(0);
   });
 
+  it("above 100 results, the next ask extends the campaign's kept strategy with an import; a changed definition builds a fresh one", async () => {
+    // 110 earlier results on an 11 x 10 grid.
+    const results = Array.from({ length: 110 }, (_, k) => {
+      const params = { x1: -5 + 1.5 * (k % 11), x2: 1.5 * Math.floor(k / 11) };
+      return { params, value: branin(params.x1, params.x2) };
+    });
+    const created = await env.svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      braninCampaign({
+        budget: 12,
+        batchSize: 2,
+        approval: 'manual',
+        deviceKind: 'nobody-has-this',
+        strategy: { kind: 'bayesian' },
+        earlierResults: { source: 'grid', results },
+      }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    type Kept = {
+      id: string;
+      strategy: { observations: number; imported: number; kept: boolean; definitionVersion: number };
+    };
+    const stored = (): Promise<Kept[]> =>
+      env.svc.dataSource.query(`SELECT id, strategy FROM batches WHERE campaign_id = $1 ORDER BY index`, [id]);
+    const proposed = (count: number) =>
+      until(async () => ((await stored()).length >= count ? stored() : undefined), { what: `batch ${count}` });
+    /** Rejects the last batch (waiting for approval), then waits for the next one. */
+    const next = async (count: number): Promise<Kept[]> => {
+      const last = (await stored()).at(-1)!;
+      expect((await env.svc.api('POST', `/api/campaigns/${id}/batches/${last.id}/reject`, { note: 'next' })).status).toBe(200);
+      return proposed(count);
+    };
+    await proposed(1);
+    const more = { source: 'more', results: [{ params: { x1: Math.PI, x2: 2.275 }, value: branin(Math.PI, 2.275) }] };
+    expect((await env.svc.api('POST', `/api/campaigns/${id}/imports`, more, { as: 'operator' })).status).toBe(201);
+    const afterImport = await next(2);
+    expect(afterImport.map((b) => [b.strategy.observations, b.strategy.imported, b.strategy.kept])).toEqual([
+      [110, 110, false],
+      [111, 111, true],
+    ]);
+    const changed = await env.svc.api('PATCH', `/api/campaigns/${id}`, { budget: 14, reason: 'more' }, { as: 'operator' });
+    expect(changed.status).toBe(200);
+    const afterChange = await next(3);
+    expect(afterChange[2].strategy).toMatchObject({ observations: 111, kept: false, definitionVersion: 2 });
+  });
+
   it('refuses a bad import whole, naming every problem, and stores nothing', async () => {
     const created = await env.svc.api<{ id: string }>(
       'POST',

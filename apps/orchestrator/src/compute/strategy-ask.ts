@@ -13,6 +13,7 @@ import { strategyFor } from '../campaigns/campaign-strategy.js';
 import type { Outcomes } from '../campaigns/outcomes-definition.js';
 import { expectedImprovements, limitProbability } from '../campaigns/pareto.js';
 import { askCandidates, type CandidateJob } from './strategy-candidates.js';
+import type { StrategyCache, StrategyKey } from './strategy-cache.js';
 import type { ModelJob } from './model-query.js';
 
 /**
@@ -47,6 +48,12 @@ export interface AskJob {
   seed: number;
   /** The campaign's candidate list, when it has one: the strategy proposes only its eligible rows. */
   candidates?: CandidateJob;
+  /**
+   * The campaign and its definition's version: the thread that asks keeps the
+   * strategy for the campaign's next ask (strategy-cache.ts), and the pool
+   * sends that ask to the same worker. Without it every ask builds a fresh strategy.
+   */
+  campaign?: { id: string; definitionVersion: number };
 }
 
 /** An observation; with several outcomes, every objective's and limited outcome's value. */
@@ -67,6 +74,8 @@ export interface AskOutcome {
   info: StrategyInfo;
   /** Time the strategy took, in ms, without any wait for a worker. */
   elapsedMs: number;
+  /** Whether the strategy was kept from the campaign's last ask on this thread (its fit extended), not built for this ask. */
+  kept?: boolean;
 }
 
 /**
@@ -111,7 +120,7 @@ export type InsightsReply = PoolReply<InsightsOutcome>;
  * proposal against the same space before it goes back; the same code runs in
  * a worker and on the main thread.
  */
-export async function askStrategy(job: AskJob): Promise<AskOutcome> {
+export async function askStrategy(job: AskJob, cache?: StrategyCache): Promise<AskOutcome> {
   if (job.outcomes?.pareto && PARETO_MODEL_KINDS.includes(job.definition.strategy.kind)) return askPareto(job, job.outcomes);
   const space = spaceOf(job.definition);
   if (job.candidates) {
@@ -119,7 +128,9 @@ export async function askStrategy(job: AskJob): Promise<AskOutcome> {
     const { proposals, info } = askCandidates(space, job.candidates, job, acquisitionOf(job.definition.strategy));
     return { proposals, info, elapsedMs: performance.now() - began };
   }
-  const strategy = strategyFor(job.definition);
+  const key = cache && strategyKey(job);
+  const cached = key && cache.take(key, job.observations.length);
+  const strategy = cached ?? strategyFor(job.definition);
   const started = performance.now();
   const proposals = await strategy.ask({
     space,
@@ -135,7 +146,16 @@ export async function askStrategy(job: AskJob): Promise<AskOutcome> {
     const problems = space.check(p.params);
     if (problems.length) throw new Error(`strategy ${strategy.info.name} proposed an invalid point: ${problems.join('; ')}`);
   }
-  return { proposals, info: strategy.info, elapsedMs };
+  // Kept only after an ask that succeeded: one that threw may have left the strategy half-updated.
+  if (key) cache.keep(key, strategy, job.observations.length);
+  return { proposals, info: strategy.info, elapsedMs, kept: cached !== undefined };
+}
+
+/** The cache key of a job's strategy: its campaign, and everything the strategy is built from (undefined without a campaign). */
+export function strategyKey(job: AskJob): StrategyKey | undefined {
+  if (!job.campaign) return undefined;
+  const fingerprint = JSON.stringify([job.campaign.definitionVersion, job.definition, job.direction]);
+  return { campaign: job.campaign.id, fingerprint };
 }
 
 /** The kinds that run the several-objective GP strategy; the design kinds run as for one objective (they read no values). */

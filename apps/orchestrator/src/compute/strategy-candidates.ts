@@ -8,7 +8,12 @@ import {
   encodePool,
   PoolStrategy,
   type AcquisitionChoice,
-  type PoolRow, type Proposal, type Space, type StrategyInfo, type Direction } from '#optimizer';
+  type PoolRow,
+  type Proposal,
+  type Space,
+  type StrategyInfo,
+  type Direction,
+} from '#optimizer';
 
 /** A candidate list as an ask sees it: plain data, cloned to a worker thread. */
 export interface CandidateJob {

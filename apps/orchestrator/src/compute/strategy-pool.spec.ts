@@ -6,6 +6,7 @@ import { computeInsights, type InsightsExperiment, type InsightsJob } from '#ins
 import { parseCampaignDefinition, type CampaignDefinition } from '../campaigns/campaign-definition.js';
 import { outcomesOf } from '../campaigns/outcomes-definition.js';
 import { askStrategy, type AskJob } from './strategy-ask.js';
+import { StrategyCache } from './strategy-cache.js';
 import { StrategyPool, type StrategyPoolOptions } from './strategy-pool.js';
 
 /**
@@ -107,11 +108,64 @@ async function largestTickGap(work: () => Promise<unknown>): Promise<number> {
   return Math.max(largest, performance.now() - last);
 }
 
+/** A job of `campaign` (kept on the worker that asks it, see strategy-cache.ts). */
+function campaignJob(campaign: string, kind: string, count: number, seed: number, n = 2): AskJob {
+  return { ...job(kind, 3, count, seed, n), campaign: { id: campaign, definitionVersion: 1 } };
+}
+
 describe('StrategyPool', () => {
   let pool: StrategyPool | undefined;
   afterEach(async () => {
     await pool?.close();
     pool = undefined;
+  });
+
+  it("sends a campaign's asks to the worker that keeps its strategy, which extends its fit there", async () => {
+    pool = new StrategyPool({ size: 2, ...FROM_SOURCES, affinityWaitMs: 600_000 });
+    const first = await pool.ask(campaignJob('a', 'bayesian', 110, 3));
+    expect(first.kept).toBe(false);
+    expect(pool.workerOf('a')).toBe(0);
+    // b's first ask goes to a worker that keeps nothing (a new one); a's next ask, though it waits behind
+    // another of its own, goes to a's worker and finds its strategy.
+    const [b, a2, a3] = await Promise.all([
+      pool.ask(campaignJob('b', 'bayesian', 110, 4)),
+      pool.ask(campaignJob('a', 'bayesian', 111, 3)),
+      pool.ask(campaignJob('a', 'bayesian', 112, 3)),
+    ]);
+    expect(pool.workers).toBe(2);
+    expect([pool.workerOf('a'), pool.workerOf('b')]).toEqual([0, 1]);
+    expect([b.kept, a2.kept, a3.kept]).toEqual([false, true, true]);
+    // On the worker, as on the main thread: the proposals of one strategy asked in turn.
+    const cache = new StrategyCache();
+    for (const count of [110, 111, 112]) {
+      const inThread = await askStrategy(campaignJob('a', 'bayesian', count, 3), cache);
+      if (count === 112) expect(a3.proposals).toEqual(inThread.proposals);
+    }
+  });
+
+  it("takes another worker for a campaign's ask when its worker stays busy past affinityWaitMs, or has stopped", async () => {
+    pool = new StrategyPool({ size: 2, entry: FAILING_WORKER, affinityWaitMs: 150, closeTimeoutMs: 100 });
+    await pool.ask(campaignJob('a', 'sobol', 0, 1));
+    expect(pool.workerOf('a')).toBe(0);
+    // The echo worker never answers an ask for 0 proposals: a's worker stays busy.
+    const stuck = pool.ask(campaignJob('a', 'sobol', 0, 1, 0));
+    const next = await pool.ask(campaignJob('a', 'sobol', 0, 1));
+    expect(next.waitedMs).toBeGreaterThanOrEqual(140);
+    expect(pool.workerOf('a')).toBe(1);
+    // a's worker (now the second) stops while computing a's ask: the next one goes to a worker at once.
+    await expect(pool.ask(campaignJob('a', 'sobol', 0, 1, -1))).rejects.toThrow(/exit code 7/);
+    expect(pool.workerOf('a')).toBeUndefined();
+    const after = await pool.ask(campaignJob('a', 'sobol', 0, 1));
+    expect(after.waitedMs).toBeLessThan(140);
+    await pool.close();
+    await expect(stuck).rejects.toThrow(/terminated at shutdown/);
+  });
+
+  it('without workers keeps the strategies on the main thread', async () => {
+    pool = new StrategyPool({ size: 0 });
+    expect((await pool.ask(campaignJob('a', 'bayesian', 105, 2))).kept).toBe(false);
+    expect((await pool.ask(campaignJob('a', 'bayesian', 106, 2))).kept).toBe(true);
+    expect((await pool.ask(job('bayesian', 3, 107, 2))).kept).toBe(false);
   });
 
   it('answers an ask on a worker with the proposals and provenance of the same ask on the main thread', async () => {

@@ -5,6 +5,7 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { computeInsights, type InsightsJob, type InsightsOutcome } from '#insights';
 import { askStrategy, type AskFailure, type AskJob, type AskOutcome, type PoolMessage, type PoolReply } from './strategy-ask.js';
 import { answerModelQuestion, type ModelJob, type ModelOutcome } from './model-query.js';
+import { DEFAULT_STRATEGY_CACHE, StrategyCache, type StrategyCacheLimits, type StrategyWorkerData } from './strategy-cache.js';
 
 export interface StrategyPoolOptions {
   /** Worker threads; 0: asks run on the calling thread. */
@@ -15,7 +16,18 @@ export interface StrategyPoolOptions {
   execArgv?: string[];
   /** At close, asks in flight get this long to finish before their workers are terminated. Default 5000 ms. */
   closeTimeoutMs?: number;
+  /** What each worker (or the main thread without workers) keeps of the strategies it asked. Default DEFAULT_STRATEGY_CACHE. */
+  cache?: StrategyCacheLimits;
+  /**
+   * An ask of a campaign waits this long for the worker that asked last for
+   * it (and keeps its fitted strategy) when that one is busy, then takes any
+   * free worker, where it fits afresh. Default 2000 ms.
+   */
+  affinityWaitMs?: number;
 }
+
+/** Campaigns whose last worker the pool remembers, at most (the least recently asked are forgotten). */
+const AFFINITY_LIMIT = 1024;
 
 export interface PooledOutcome extends AskOutcome {
   /** Time the ask waited in the queue for a free worker, in ms (0 on the calling thread). */
@@ -40,6 +52,8 @@ const WORDS: Record<Work['kind'], { job: string; closed: string; lost: string }>
 interface Task {
   id: number;
   work: Work;
+  /** The campaign an ask is for: it goes to the worker that asked last for it when that one is free. */
+  affinity?: string;
   queuedAt: number;
   waitedMs: number;
   resolve(outcome: { waitedMs: number }): void;
@@ -97,12 +111,23 @@ export class StrategyPool implements OnApplicationShutdown {
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly cacheLimits: StrategyCacheLimits;
+  /** The main thread's strategies, when the pool has no workers. */
+  private readonly cache: StrategyCache;
+  private readonly affinityWaitMs: number;
+  /** Per campaign, the worker that asked last for it. */
+  private readonly affinity = new Map<string, Slot>();
+  /** Dispatches again when an ask waiting for its worker has waited long enough. */
+  private affinityTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StrategyPoolOptions) {
     this.entry = options.entry ?? (options.size > 0 ? compiledWorker() : undefined);
     this.size = this.entry ? options.size : 0;
     this.execArgv = options.execArgv;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+    this.cacheLimits = options.cache ?? DEFAULT_STRATEGY_CACHE;
+    this.cache = new StrategyCache(this.cacheLimits);
+    this.affinityWaitMs = options.affinityWaitMs ?? 2000;
     if (options.size > 0 && !this.entry)
       this.logger.log(
         `no compiled strategy-worker.js beside ${fileURLToPath(import.meta.url)}: proposals and console insights run on the main thread`,
@@ -114,9 +139,26 @@ export class StrategyPool implements OnApplicationShutdown {
     return this.slots.length;
   }
 
-  /** Asks the job's strategy, on a worker when the pool has any. */
+  /**
+   * Asks the job's strategy, on a worker when the pool has any. An ask that
+   * names its campaign goes to the worker that asked last for it, where the
+   * campaign's strategy is kept (strategy-cache.ts), unless that one stays
+   * busy past affinityWaitMs or has stopped; without workers the main thread
+   * keeps the strategies.
+   */
   ask(job: AskJob): Promise<PooledOutcome> {
-    return this.run<PooledOutcome>({ kind: 'ask', job }, async () => ({ ...(await askStrategy(job)), waitedMs: 0 }));
+    return this.run<PooledOutcome>(
+      { kind: 'ask', job },
+      async () => ({ ...(await askStrategy(job, this.cache)), waitedMs: 0 }),
+      job.campaign?.id,
+    );
+  }
+
+  /** The worker the campaign's next ask prefers, as its index among the running workers (undefined: none). For tests and logs. */
+  workerOf(campaign: string): number | undefined {
+    const slot = this.affinity.get(campaign);
+    const index = slot ? this.slots.indexOf(slot) : -1;
+    return index < 0 ? undefined : index;
   }
 
   /**
@@ -135,7 +177,11 @@ export class StrategyPool implements OnApplicationShutdown {
     );
   }
 
-  private async run<Outcome extends { waitedMs: number }>(work: Work, inProcess: () => Promise<Outcome>): Promise<Outcome> {
+  private async run<Outcome extends { waitedMs: number }>(
+    work: Work,
+    inProcess: () => Promise<Outcome>,
+    affinity?: string,
+  ): Promise<Outcome> {
     if (this.closed) throw new Error(`the strategy pool is closed: ${WORDS[work.kind].closed}`);
     if (this.size === 0) return inProcess();
     let resolve!: (outcome: Outcome) => void;
@@ -149,6 +195,7 @@ export class StrategyPool implements OnApplicationShutdown {
     const task: Task = {
       id: this.nextId++,
       work,
+      affinity,
       queuedAt: performance.now(),
       waitedMs: 0,
       resolve: resolve,
@@ -167,6 +214,7 @@ export class StrategyPool implements OnApplicationShutdown {
   async close(timeoutMs = this.closeTimeoutMs): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.affinityTimer);
     for (const task of this.queue.splice(0)) task.reject(new Error(`the strategy pool closed before ${WORDS[task.work.kind].job} started`));
     const inFlight = this.slots.flatMap((s) => (s.task ? [s.task.settled] : []));
     if (inFlight.length > 0) {
@@ -183,15 +231,25 @@ export class StrategyPool implements OnApplicationShutdown {
     return this.close();
   }
 
-  /** Hands waiting asks to free workers, starting workers up to the pool's size. */
+  /**
+   * Hands waiting jobs to free workers in order, starting workers up to the
+   * pool's size. An ask whose campaign's worker is busy waits for it (up to
+   * affinityWaitMs) while the jobs behind it go on.
+   */
   private dispatch(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      let slot = this.slots.find((s) => !s.task);
-      if (!slot) {
-        if (this.slots.length >= this.size) return;
-        slot = this.spawn();
+    clearTimeout(this.affinityTimer);
+    this.affinityTimer = undefined;
+    let retryInMs = Infinity;
+    for (let i = 0; i < this.queue.length && !this.closed;) {
+      const task = this.queue[i];
+      const slot = this.slotFor(task, i);
+      if (slot === undefined) break; // every worker is busy and the pool is full
+      if (typeof slot === 'number') {
+        retryInMs = Math.min(retryInMs, slot);
+        i++;
+        continue;
       }
-      const task = this.queue.shift()!;
+      this.queue.splice(i, 1);
       task.waitedMs = performance.now() - task.queuedAt;
       try {
         slot.worker.postMessage({ id: task.id, ...task.work } satisfies PoolMessage);
@@ -201,13 +259,53 @@ export class StrategyPool implements OnApplicationShutdown {
         continue;
       }
       slot.task = task;
+      if (task.affinity !== undefined) this.remember(task.affinity, slot);
       // A busy worker keeps the process alive until it answers; an idle one does not.
       slot.worker.ref();
     }
+    if (retryInMs < Infinity && !this.closed) {
+      this.affinityTimer = setTimeout(() => this.dispatch(), Math.max(1, Math.ceil(retryInMs)));
+      this.affinityTimer.unref();
+    }
+  }
+
+  /**
+   * The worker for the task at `index` of the queue: its campaign's worker
+   * when that one is free; the ms left to wait for it while it is busy;
+   * otherwise a free worker no waiting ask is bound to, a new one, or any
+   * free one; undefined when none is free and the pool is full.
+   */
+  private slotFor(task: Task, index: number): Slot | number | undefined {
+    const preferred = task.affinity === undefined ? undefined : this.affinity.get(task.affinity);
+    if (preferred && this.slots.includes(preferred)) {
+      if (!preferred.task) return preferred;
+      const left = this.affinityWaitMs - (performance.now() - task.queuedAt);
+      if (left > 0) return left;
+    }
+    const free = this.slots.filter((s) => !s.task);
+    const bound = new Set(this.queue.slice(index + 1).flatMap((t) => (t.affinity === undefined ? [] : [this.affinity.get(t.affinity)])));
+    // Another campaign's worker keeps that campaign's strategy: a worker keeping none, or a new one, goes first.
+    const keeping = new Map<Slot, number>();
+    for (const s of this.affinity.values()) keeping.set(s, (keeping.get(s) ?? 0) + 1);
+    const open = free.filter((s) => !bound.has(s)).sort((a, b) => (keeping.get(a) ?? 0) - (keeping.get(b) ?? 0));
+    if (open.length > 0 && !keeping.has(open[0])) return open[0];
+    if (this.slots.length < this.size) return this.spawn();
+    return open[0] ?? free[0];
+  }
+
+  /** The campaign's asks prefer this worker from now on; the least recently asked campaigns past AFFINITY_LIMIT are forgotten. */
+  private remember(campaign: string, slot: Slot): void {
+    this.affinity.delete(campaign);
+    this.affinity.set(campaign, slot);
+    if (this.affinity.size > AFFINITY_LIMIT) this.affinity.delete(this.affinity.keys().next().value!);
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.entry!, { execArgv: this.execArgv, name: 'hakken-strategy' });
+    const worker = new Worker(this.entry!, {
+      execArgv: this.execArgv,
+      name: 'hakken-strategy',
+      workerData: { cache: this.cacheLimits } satisfies StrategyWorkerData,
+    });
     worker.unref();
     const slot: Slot = { worker };
     this.slots.push(slot);
@@ -231,6 +329,8 @@ export class StrategyPool implements OnApplicationShutdown {
     worker.on('error', (e) => (slot.error = e));
     worker.on('exit', (code) => {
       this.slots.splice(this.slots.indexOf(slot), 1);
+      // Its kept strategies are gone: the campaigns' next asks go to any worker.
+      for (const [campaign, s] of this.affinity) if (s === slot) this.affinity.delete(campaign);
       const cause = slot.error ? `: ${slot.error.message}` : '';
       const task = slot.task;
       if (task) {

@@ -4,13 +4,16 @@
  * seconds of CPU does not hold up the service's main thread. Errors come
  * back as replies; the worker lives on.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { computeInsights } from '#insights';
 import { askFailure, askStrategy, type PoolMessage, type PoolReply } from './strategy-ask.js';
 import { answerModelQuestion } from './model-query.js';
+import { DEFAULT_STRATEGY_CACHE, StrategyCache, type StrategyWorkerData } from './strategy-cache.js';
 
 if (!parentPort) throw new Error('strategy-worker runs as a worker thread of the strategy pool, not as a program of its own');
 const port = parentPort;
+/** The strategies of the campaigns this worker asked last: the pool sends a campaign's next ask here (strategy-cache.ts). */
+const cache = new StrategyCache((workerData as StrategyWorkerData | undefined)?.cache ?? DEFAULT_STRATEGY_CACHE);
 
 port.on('message', (message: PoolMessage) => void answer(message));
 
@@ -24,7 +27,7 @@ async function answer(message: PoolMessage): Promise<void> {
         ? computeInsights(message.job)
         : message.kind === 'model'
           ? answerModelQuestion(message.job)
-          : await askStrategy(message.job);
+          : await askStrategy(message.job, cache);
     reply = { id, ok: true, outcome };
   } catch (e) {
     reply = { id, ok: false, error: askFailure(e) };

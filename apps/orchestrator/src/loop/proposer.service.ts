@@ -147,6 +147,7 @@ export class ProposerService {
             .map((r) => ({ experimentId: r.id, index: r.index, values: r.values ?? {}, finishedAt: r.finished_at })),
         ).front.map((f) => f.values)
       : undefined;
+    const definitionVersion = campaign.definitionVersion ?? 1;
     const asked = await this.strategies.ask({
       definition: strategyDefinition(definition),
       direction: definition.objective.direction,
@@ -157,11 +158,12 @@ export class ProposerService {
       n,
       seed: campaign.seed,
       ...(candidates ? { candidates } : {}),
+      // The worker that asked last for this campaign keeps its fitted strategy: the next ask extends the fit (strategy-cache.ts).
+      campaign: { id: campaign.id, definitionVersion },
     });
     const { proposals, info, waitedMs } = asked;
     // The definition changed while the strategy worked (PATCH /api/campaigns/:id): these proposals were made under
     // settings that no longer hold (a budget cut, another strategy); the loop's next pass proposes under the new ones.
-    const definitionVersion = campaign.definitionVersion ?? 1;
     const [stored] = await queryRows<{ definition_version: number }>(
       this.dataSource,
       `SELECT definition_version FROM campaigns WHERE id = $1`,
@@ -196,6 +198,8 @@ export class ProposerService {
       imported: imported.length,
       pending: pending.length,
       elapsedMs,
+      // Whether the strategy was kept from the campaign's last ask (its fit extended) rather than built afresh (strategy-cache.ts).
+      kept: asked.kept === true,
     };
     const audit = {
       batchId,
@@ -234,7 +238,7 @@ export class ProposerService {
       audit: JSON.stringify(audit),
     });
     this.logger.log(
-      `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
+      `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${asked.kept ? ' (its kept fit extended)' : ''}${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
       logIds({ campaignId: campaign.id, batchId }),
     );
     this.bus.emit('batch.proposed', {

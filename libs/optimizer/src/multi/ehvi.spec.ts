@@ -108,6 +108,20 @@ describe('Monte Carlo expected hypervolume improvement', () => {
     expect(far).toBeGreaterThan(0.5 * alone);
   });
 
+  it('counts a pending point that may fail in the share of samples given by its probability of success', () => {
+    const models = [fixedGp(X, [0]), fixedGp(X, [0])];
+    const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
+    const alone = Math.exp(monteCarloEhvi({ ...base, pending: [] }).evaluate([[5]])[0]);
+    const value = (pendingSuccess?: number[]) =>
+      Math.exp(monteCarloEhvi({ ...base, pending: [[5]], pendingSuccess }).evaluate([[5]])[0]);
+    expect(value([1])).toBeCloseTo(value(undefined), 12);
+    // Certain to fail: the candidate at the same place keeps its value (its own failure is its weight's business).
+    expect(Math.abs(value([0]) / alone - 1)).toBeLessThan(0.02);
+    // Half the time: about half of it.
+    expect(value([0.5]) / alone).toBeGreaterThan(0.35);
+    expect(value([0.5]) / alone).toBeLessThan(0.65);
+  });
+
   it('is deterministic for a seed', () => {
     const models = [fixedGp(X, [0]), fixedGp(X, [0])];
     const make = () => monteCarloEhvi({ models, front: [[0.5, 0.5]], ref: [-3, -3], pending: [[2]], samples: 32, seed: 9 });

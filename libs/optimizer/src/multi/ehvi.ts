@@ -180,7 +180,7 @@ export function monteCarloEhvi(input: EhviInput): Acquisition {
           const imp = fronts[s].improvement(y);
           total += imp;
           improvement[s] = imp;
-          if (K === 0) continue;
+          if (K === 0 || p === 0 || imp <= 0) continue;
           // The candidate's limited outcomes given this sample's values at the pending points: normal, so the
           // probability of meeting each limit is closed-form (and a candidate on a pending point shares its fate).
           let lm = 0;
@@ -198,8 +198,13 @@ export function monteCarloEhvi(input: EhviInput): Acquisition {
           continue;
         }
         let logEhvi: number;
-        if (K === 0) {
+        if (K === 0 || p === 0) {
+          // Without pending points the candidate's probability of meeting the limits is the same in every sample.
           logEhvi = total > 0 ? Math.log(total / samples) : -Infinity;
+          for (let k = 0; k < K; k++) {
+            const t = (limits[k].value - limitPosts[k].mean[a]) / limitSd[k];
+            logEhvi += logNormalCdf(limits[k].op === '<=' ? t : -t);
+          }
         } else {
           // log of the mean of improvement x P(meets | sample), scaled by its largest term (no underflow far outside the limits).
           let top = -Infinity;

@@ -67,4 +67,15 @@ describe('a batch of several objectives under an outcome limit', () => {
     // it would miss the limit, the later ones were worth as much as the first).
     for (let b = 1; b < picks.length; b++) expect(picks[b].value).toBeLessThan(picks[b - 1].value);
   });
+
+  it('spreads under ParEGO too: the Kriging believer conditions on every pending point, however likely to meet the limit', () => {
+    const { shift, scale } = build(0).limitModels[0].standardisation;
+    const models = build(shift - 0.35 * scale);
+    const options = resolveMultiObjectiveOptions({ acquisition: 'parego' });
+    const picks = proposeBatch(models, { pending: [], n: 6, seed: 3 }, options, gridSearch(0.005), gpOptions);
+    expect(picks).toHaveLength(6);
+    // Fresh weights per pick aim at different parts of the front, some near the data; no pick repeats
+    // another (within a few grid steps).
+    expect(minDistance(picks.map((p) => p.x[0]))).toBeGreaterThan(0.02);
+  });
 });

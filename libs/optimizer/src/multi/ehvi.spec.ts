@@ -112,8 +112,7 @@ describe('Monte Carlo expected hypervolume improvement', () => {
     const models = [fixedGp(X, [0]), fixedGp(X, [0])];
     const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
     const alone = Math.exp(monteCarloEhvi({ ...base, pending: [] }).evaluate([[5]])[0]);
-    const value = (pendingSuccess?: number[]) =>
-      Math.exp(monteCarloEhvi({ ...base, pending: [[5]], pendingSuccess }).evaluate([[5]])[0]);
+    const value = (pendingSuccess?: number[]) => Math.exp(monteCarloEhvi({ ...base, pending: [[5]], pendingSuccess }).evaluate([[5]])[0]);
     expect(value([1])).toBeCloseTo(value(undefined), 12);
     // Certain to fail: the candidate at the same place keeps its value (its own failure is its weight's business).
     expect(Math.abs(value([0]) / alone - 1)).toBeLessThan(0.02);

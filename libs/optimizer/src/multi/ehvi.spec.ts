@@ -61,7 +61,7 @@ describe('Monte Carlo expected hypervolume improvement', () => {
     const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
     const alone = Math.exp(monteCarloEhvi({ ...base, pending: [] }).evaluate([[5]])[0]);
     const halved = Math.exp(
-      monteCarloEhvi({ ...base, pending: [], weight: (P) => new Float64Array(P.length).fill(0.5) }).evaluate([[5]])[0],
+      monteCarloEhvi({ ...base, pending: [], logWeight: (P) => new Float64Array(P.length).fill(Math.log(0.5)) }).evaluate([[5]])[0],
     );
     expect(halved).toBeCloseTo(alone / 2, 10);
     // A pending point at the candidate itself: the joint sample says the candidate brings nothing new.
@@ -71,6 +71,54 @@ describe('Monte Carlo expected hypervolume improvement', () => {
     const far = Math.exp(monteCarloEhvi({ ...base, pending: [[9]] }).evaluate([[5]])[0]);
     expect(far).toBeLessThan(alone);
     expect(far).toBeGreaterThan(0.3 * alone);
+  });
+
+  it('counts a pending point in the front only in the samples where it meets the limits', () => {
+    const models = [fixedGp(X, [0]), fixedGp(X, [0])];
+    const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
+    const alone = Math.exp(monteCarloEhvi({ ...base, pending: [] }).evaluate([[5]])[0]);
+    // Without limits, a pending point beside the candidate (correlated with it) lowers EHVI.
+    const unlimited = Math.exp(monteCarloEhvi({ ...base, pending: [[5.1]] }).evaluate([[5]])[0]);
+    expect(unlimited).toBeLessThan(0.9 * alone);
+    // A limited outcome known almost exactly: 20 at the pending point, 0 at the candidate.
+    const limited = new GaussianProcess({ fixed: { lengthscales: [0.01], outputscale: 100, noise: 1e-8, mean: 0 } });
+    limited.fit([[5.1], [5]], [20, 0]);
+    // Certain to meet "<= 30" (both points): the pending point changes EHVI exactly as without limits.
+    const feasible = monteCarloEhvi({ ...base, pending: [[5.1]], limits: [{ model: limited, op: '<=', value: 30 }] });
+    expect(Math.exp(feasible.evaluate([[5]])[0])).toBeCloseTo(unlimited, 10);
+    // Certain to break "<= 10" while the candidate meets it: the pending point leaves EHVI as it is alone
+    // (up to the Monte Carlo error of other base samples).
+    const infeasible = monteCarloEhvi({ ...base, pending: [[5.1]], limits: [{ model: limited, op: '<=', value: 10 }] });
+    expect(Math.abs(Math.exp(infeasible.evaluate([[5]])[0]) / alone - 1)).toBeLessThan(0.02);
+    // A candidate certain to break a limit is worth (almost) nothing.
+    const hopeless = monteCarloEhvi({ ...base, pending: [], limits: [{ model: limited, op: '>=', value: 10 }] });
+    expect(hopeless.evaluate([[5]])[0]).toBeLessThan(Math.log(1e-100));
+  });
+
+  it('gives nothing to a candidate that repeats a pending point whatever its probability of meeting the limits', () => {
+    const models = [fixedGp(X, [0]), fixedGp(X, [0])];
+    const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
+    // A limited outcome ~N(0, 1) far from the data; the limit <= -0.35 is met with probability ~0.36.
+    const limits = [{ model: fixedGp(X, [0]), op: '<=' as const, value: -0.35 }];
+    const alone = Math.exp(monteCarloEhvi({ ...base, pending: [], limits }).evaluate([[5]])[0]);
+    const repeat = Math.exp(monteCarloEhvi({ ...base, pending: [[5]], limits }).evaluate([[5]])[0]);
+    expect(repeat).toBeLessThan(1e-3 * alone);
+    // Independent of the pending point (far away), the candidate keeps most of its value.
+    const far = Math.exp(monteCarloEhvi({ ...base, pending: [[9]], limits }).evaluate([[5]])[0]);
+    expect(far).toBeGreaterThan(0.5 * alone);
+  });
+
+  it('counts a pending point that may fail in the share of samples given by its probability of success', () => {
+    const models = [fixedGp(X, [0]), fixedGp(X, [0])];
+    const base = { models, front: [[0.5, 0.5]], ref: [-3, -3], samples: 256, seed: 2 };
+    const alone = Math.exp(monteCarloEhvi({ ...base, pending: [] }).evaluate([[5]])[0]);
+    const value = (pendingSuccess?: number[]) => Math.exp(monteCarloEhvi({ ...base, pending: [[5]], pendingSuccess }).evaluate([[5]])[0]);
+    expect(value([1])).toBeCloseTo(value(undefined), 12);
+    // Certain to fail: the candidate at the same place keeps its value (its own failure is its weight's business).
+    expect(Math.abs(value([0]) / alone - 1)).toBeLessThan(0.02);
+    // Half the time: about half of it.
+    expect(value([0.5]) / alone).toBeGreaterThan(0.35);
+    expect(value([0.5]) / alone).toBeLessThan(0.65);
   });
 
   it('is deterministic for a seed', () => {

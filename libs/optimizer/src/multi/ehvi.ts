@@ -12,10 +12,19 @@
  * baseline that qNEHVI integrates over).
  */
 import type { Acquisition } from '../acquisition/analytic.js';
+import { Rng } from '#random';
+import { logNormalCdf } from '../stats/normal.js';
 import { sobolPoints } from '../design/sobol.js';
 import { choleskyJitter, solveLower } from '../linalg/dense.js';
 import type { GaussianProcess } from '../surrogates/gp.js';
 import { PreparedFront } from './hypervolume.js';
+
+/** An outcome with a limit, modelled by its own GP (the outcome in its original units and sign). */
+export interface SampledLimit {
+  model: GaussianProcess;
+  op: '<=' | '>=';
+  value: number;
+}
 
 export interface EhviInput {
   /** One GP per objective, each fitted to maximisation outcomes. */
@@ -25,12 +34,18 @@ export interface EhviInput {
   ref: readonly number[];
   /** Encoded points whose outcomes are unknown but coming (pending experiments, earlier picks). */
   pending: number[][];
-  /** Whether each pending point is expected to count (meet the limits); those that are not stay out of the front. */
-  pendingCounts?: readonly boolean[];
+  /**
+   * The outcome limits: their outcomes are sampled jointly with the objectives' (same base samples), a pending
+   * point joins a sample's front only where its sampled outcomes meet every limit, and the candidate's
+   * improvement in a sample counts with the probability that it meets them given the pending points' samples.
+   */
+  limits?: readonly SampledLimit[];
+  /** The probability that each pending point does not fail: it joins a sample's front with this probability. */
+  pendingSuccess?: readonly number[];
   samples: number;
   seed: number;
-  /** A factor in [0, 1] per point: the probability that it meets every limit and does not fail. */
-  weight?: (X: number[][]) => Float64Array;
+  /** log of a factor in [0, 1] per candidate, multiplying its improvement: the probability that it does not fail. */
+  logWeight?: (X: number[][]) => Float64Array;
 }
 
 /** Fixed standard normal base samples: rows = samples, columns = dim (Sobol pairs through Box–Muller). */
@@ -49,33 +64,71 @@ export function quasiNormals(samples: number, dim: number, seed: number): Float6
   });
 }
 
-/** log of the MC expected hypervolume improvement times the weight (floored at log 1e-300 where it is zero). */
-export function monteCarloEhvi(input: EhviInput): Acquisition {
-  const { models, ref, pending, samples } = input;
-  const M = models.length;
+/** Joint samples at the pending points: per base sample, per pending point, one value per model. */
+function samplePending(
+  models: readonly GaussianProcess[],
+  pending: number[][],
+  z: Float64Array[],
+  offset: (i: number) => number,
+): { chol: Float64Array[]; values: number[][][] } {
   const p = pending.length;
-  // Layout of a base sample: per objective, p values for the pending points then one for the candidate.
-  const z = quasiNormals(samples, M * (p + 1), input.seed);
   const chol: Float64Array[] = [];
-  const pendingSamples: number[][][] = Array.from({ length: samples }, () => Array.from({ length: p }, () => new Array<number>(M)));
-  for (let i = 0; i < M; i++) {
+  const values: number[][][] = z.map(() => Array.from({ length: p }, () => new Array<number>(models.length)));
+  models.forEach((model, i) => {
     if (p === 0) {
       chol.push(new Float64Array(0));
-      continue;
+      return;
     }
-    const { mean, covariance } = models[i].jointPosterior(pending);
+    const { mean, covariance } = model.jointPosterior(pending);
     const { L } = choleskyJitter(covariance, p, { initial: 1e-10, max: 1e-1 });
     chol.push(L);
-    for (let s = 0; s < samples; s++) {
+    for (let s = 0; s < z.length; s++) {
       for (let a = 0; a < p; a++) {
         let v = mean[a];
-        for (let b = 0; b <= a; b++) v += L[a * p + b] * z[s][i * (p + 1) + b];
-        pendingSamples[s][a][i] = v;
+        for (let b = 0; b <= a; b++) v += L[a * p + b] * z[s][offset(i) + b];
+        values[s][a][i] = v;
       }
     }
-  }
-  const counts = input.pendingCounts ?? pending.map(() => true);
-  const fronts = pendingSamples.map((ps) => new PreparedFront([...input.front, ...ps.filter((_, a) => counts[a])], ref));
+  });
+  return { chol, values };
+}
+
+const LOG_FLOOR = Math.log(1e-300);
+
+/**
+ * log of the MC expected hypervolume improvement (floored at log 1e-300 where it is zero), under limits the
+ * improvement of each sample times the probability that the candidate meets the limits in that sample, and times
+ * the weight where one is given.
+ */
+export function monteCarloEhvi(input: EhviInput): Acquisition {
+  const { models, ref, pending, samples } = input;
+  const limits = input.limits ?? [];
+  const M = models.length;
+  const K = limits.length;
+  const p = pending.length;
+  // Layout of a base sample: per objective, p values for the pending points then one for the candidate; then per
+  // limited outcome p values for the pending points (the candidate's limits are integrated in closed form).
+  const z = quasiNormals(samples, M * (p + 1) + K * p, input.seed);
+  const objectives = samplePending(models, pending, z, (i) => i * (p + 1));
+  const limited = samplePending(
+    limits.map((l) => l.model),
+    pending,
+    z,
+    (k) => M * (p + 1) + k * p,
+  );
+  const chol = objectives.chol;
+  const meets = (v: number, l: SampledLimit) => (l.op === '<=' ? v <= l.value : v >= l.value);
+  // Failures are independent of the outcomes: a pending point joins a sample's front with its probability of success.
+  const success = input.pendingSuccess;
+  const uniforms = success ? new Rng(input.seed ^ 0x68e31da4) : undefined;
+  const fronts = objectives.values.map((ps, s) => {
+    const counted = ps.filter((_, a) => {
+      const u = uniforms ? uniforms.next() : 0;
+      if (success && u >= success[a]) return false;
+      return limits.every((l, k) => meets(limited.values[s][a][k], l));
+    });
+    return new PreparedFront([...input.front, ...counted], ref);
+  });
 
   return {
     name: `EHVI(${samples} QMC samples)`,
@@ -84,11 +137,16 @@ export function monteCarloEhvi(input: EhviInput): Acquisition {
       const out = new Float64Array(m);
       if (m === 0) return out;
       const posts = models.map((g) => g.posteriorWith(X, pending));
-      const weight = input.weight ? input.weight(X) : undefined;
+      const limitPosts = limits.map((l) => l.model.posteriorWith(X, pending));
+      const logWeight = input.logWeight ? input.logWeight(X) : undefined;
       const y = new Float64Array(M);
       const w = new Float64Array(p);
       const coef: Float64Array[] = models.map(() => new Float64Array(p));
       const resid = new Float64Array(M);
+      const limitCoef: Float64Array[] = limits.map(() => new Float64Array(p));
+      const limitSd = new Float64Array(K);
+      const improvement = new Float64Array(samples);
+      const logMeet = new Float64Array(samples);
       for (let a = 0; a < m; a++) {
         for (let i = 0; i < M; i++) {
           const post = posts[i];
@@ -100,6 +158,16 @@ export function monteCarloEhvi(input: EhviInput): Acquisition {
           }
           resid[i] = Math.sqrt(Math.max(post.variance[a] - explained, 0));
         }
+        for (let k = 0; k < K; k++) {
+          const post = limitPosts[k];
+          let explained = 0;
+          if (p > 0) {
+            solveLower(limited.chol[k], p, post.cross.subarray(a * p, (a + 1) * p), w);
+            limitCoef[k].set(w);
+            for (let b = 0; b < p; b++) explained += w[b] * w[b];
+          }
+          limitSd[k] = Math.sqrt(Math.max(post.variance[a] - explained, 1e-18));
+        }
         let total = 0;
         for (let s = 0; s < samples; s++) {
           const zs = z[s];
@@ -109,10 +177,43 @@ export function monteCarloEhvi(input: EhviInput): Acquisition {
             for (let b = 0; b < p; b++) v += coef[i][b] * zs[off + b];
             y[i] = v;
           }
-          total += fronts[s].improvement(y);
+          const imp = fronts[s].improvement(y);
+          total += imp;
+          improvement[s] = imp;
+          if (K === 0 || p === 0 || imp <= 0) continue;
+          // The candidate's limited outcomes given this sample's values at the pending points: normal, so the
+          // probability of meeting each limit is closed-form (and a candidate on a pending point shares its fate).
+          let lm = 0;
+          for (let k = 0; k < K; k++) {
+            const off = M * (p + 1) + k * p;
+            let mu = limitPosts[k].mean[a];
+            for (let b = 0; b < p; b++) mu += limitCoef[k][b] * zs[off + b];
+            const t = (limits[k].value - mu) / limitSd[k];
+            lm += logNormalCdf(limits[k].op === '<=' ? t : -t);
+          }
+          logMeet[s] = lm;
         }
-        const ehvi = (total / samples) * (weight ? weight[a] : 1);
-        out[a] = Math.log(Math.max(ehvi, 1e-300));
+        if (K === 0 && !logWeight) {
+          out[a] = Math.log(Math.max(total / samples, 1e-300));
+          continue;
+        }
+        let logEhvi: number;
+        if (K === 0 || p === 0) {
+          // Without pending points the candidate's probability of meeting the limits is the same in every sample.
+          logEhvi = total > 0 ? Math.log(total / samples) : -Infinity;
+          for (let k = 0; k < K; k++) {
+            const t = (limits[k].value - limitPosts[k].mean[a]) / limitSd[k];
+            logEhvi += logNormalCdf(limits[k].op === '<=' ? t : -t);
+          }
+        } else {
+          // log of the mean of improvement x P(meets | sample), scaled by its largest term (no underflow far outside the limits).
+          let top = -Infinity;
+          for (let s = 0; s < samples; s++) if (improvement[s] > 0 && logMeet[s] > top) top = logMeet[s];
+          let sum = 0;
+          if (top > -Infinity) for (let s = 0; s < samples; s++) if (improvement[s] > 0) sum += improvement[s] * Math.exp(logMeet[s] - top);
+          logEhvi = sum > 0 ? Math.log(sum / samples) + top : -Infinity;
+        }
+        out[a] = Math.max(logEhvi + (logWeight ? logWeight[a] : 0), LOG_FLOOR);
       }
       return out;
     },

@@ -146,6 +146,16 @@ export class OutcomeModels {
     return this.logWeight(X).map(Math.exp);
   }
 
+  /** The probability that each point does not fail (1 where no run has failed). */
+  success(X: number[][]): Float64Array {
+    return this.feasibility ? this.feasibility.probability(X) : new Float64Array(X.length).fill(1);
+  }
+
+  /** log of the probability that each point does not fail. */
+  logSuccess(X: number[][]): Float64Array {
+    return this.success(X).map((p) => Math.log(Math.max(p, 1e-300)));
+  }
+
   get constrained(): boolean {
     return this.constraints.length > 0 || this.feasibility !== undefined;
   }

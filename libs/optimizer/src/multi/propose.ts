@@ -2,9 +2,11 @@
  * A batch of proposals from fitted outcome models, whatever the candidates
  * are (a space searched by the acquisition optimiser, or the rows of a
  * pool): sequential greedy, each pick joining the pending points of the next.
- * EHVI conditions on them through its joint samples (ehvi.ts); ParEGO through
- * the Kriging believer on its scalarised GP, with fresh weights per pick, so
- * the picks of one batch aim at different parts of the front.
+ * EHVI conditions on them through its joint samples (ehvi.ts), of the limited
+ * outcomes too, so that a pending point counts in the samples where it meets
+ * the limits; ParEGO through the Kriging believer on its scalarised GP (every
+ * pending point, however likely to meet the limits), with fresh weights per
+ * pick, so the picks of one batch aim at different parts of the front.
  */
 import { logEI, type Acquisition } from '../acquisition/analytic.js';
 import { Rng } from '#random';
@@ -44,23 +46,25 @@ export function proposeBatch(
   const kind = acquisitionKind(options, models.objectives.length);
   const pending = [...request.pending];
   const picks: Pick[] = [];
-  const weight = models.constrained ? (X: number[][]) => models.weight(X) : undefined;
   const logWeight = (X: number[][]) => models.logWeight(X);
   // ParEGO's scalarised GP is refitted per pick (new weights); hyperparameters warm-start across picks.
   const scalarGp = new GaussianProcess(gpOptions);
   for (let b = 0; b < request.n; b++) {
     let acq: Acquisition;
     if (kind === 'ehvi') {
-      const counts = pending.length > 0 && weight ? Array.from(weight(pending), (w) => w > 0.5) : undefined;
+      // Limits: sampled jointly with the objectives (a pending point counts in the samples where it meets them);
+      // failures: a weight on the candidate, and a pending point counts with its probability of success.
+      const fails = models.feasibility !== undefined;
       acq = monteCarloEhvi({
         models: models.models,
         front: models.front,
         ref: models.ref,
         pending,
-        pendingCounts: counts,
+        limits: models.constraints.map((c, k) => ({ model: models.limitModels[k], op: c.op, value: c.value })),
+        pendingSuccess: fails && pending.length > 0 ? Array.from(models.success(pending)) : undefined,
         samples: options.mcSamples,
         seed: rng.nextUint32(),
-        weight,
+        logWeight: fails ? (X: number[][]) => models.logSuccess(X) : undefined,
       });
     } else {
       acq = paregoAcquisition(models, simplexWeights(models.objectives.length, rng), options.paregoRho, scalarGp, pending, logWeight);

@@ -6,8 +6,19 @@
 // the feasible points of a 1001 x 1001 grid together with 10^6 points on the
 // limit's boundary (x0 = (1 - x1 - 0.05 sin(12 x1)) / 2), where the front lies;
 // the 10^5-point boundary gave 55.0825.
-import { branin } from '../../../shared/bench/problems/branin.mjs';
-import { currin } from '../../../shared/bench/problems/branincurrin.mjs';
+// Branin (Dixon and Szegő's test function) and Currin's exponential function,
+// written out here so that the problem needs nothing outside the repository.
+export function branin(x1, x2) {
+  const b = 5.1 / (4 * Math.PI ** 2);
+  const c = 5 / Math.PI;
+  const t = 1 / (8 * Math.PI);
+  return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
+}
+
+export function currin(x0, x1) {
+  const f1 = 1 - Math.exp(-1 / (2 * x1));
+  return (f1 * (2300 * x0 ** 3 + 1900 * x0 ** 2 + 2092 * x0 + 60)) / (100 * x0 ** 3 + 500 * x0 ** 2 + 4 * x0 + 20);
+}
 
 export const stress = (x0, x1) => x1 + 2 * x0 + 0.05 * Math.sin(12 * x1);
 

@@ -21,6 +21,8 @@ const MQTT_PAYLOADS = 3000;
 const REST_DEFINITIONS = 400;
 const REST_DECISIONS = 200;
 const REST_PATHS = 200;
+/** The kinds of path the hostile ids are put in (below). */
+const PATH_KINDS = 12;
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const sample = <T>(arb: fc.Arbitrary<T>, n: number): T[] => fc.sample(arb, { numRuns: n, ...(seed !== undefined ? { seed } : {}) });
 
@@ -241,17 +243,24 @@ describe('the running service under hostile input', () => {
     }
     const ids = sample(hostileId(), REST_PATHS);
     for (const [i, id] of ids.entries()) {
+      // Which variant of a path: each path comes round once in PATH_KINDS ids, so the variant turns with the round.
+      const k = Math.floor(i / PATH_KINDS);
       const paths: [string, string][] = [
         ['GET', `/api/campaigns/${id}`],
         ['GET', `/api/campaigns/${id}/audit`],
-        ['POST', `/api/campaigns/${id}/${['pause', 'resume', 'cancel'][i % 3]}`],
-        ['POST', `/api/campaigns/${manualCampaignId}/batches/${id}/${i % 2 ? 'approve' : 'reject'}`],
+        ['POST', `/api/campaigns/${id}/${['pause', 'resume', 'cancel'][k % 3]}`],
+        ['POST', `/api/campaigns/${manualCampaignId}/batches/${id}/${k % 2 ? 'approve' : 'reject'}`],
         ['POST', `/api/campaigns/${id}/batches/${proposedBatchId}/approve`],
-        ['POST', `/api/experiments/${id}/${['abort', 'result'][i % 2]}`],
+        ['POST', `/api/experiments/${id}/${['abort', 'result'][k % 2]}`],
         ['GET', `/api/experiments/${id}/commands`],
-        ['POST', `/api/devices/${id}/${['stop', 'resume'][i % 2]}`],
+        ['POST', `/api/devices/${id}/${['stop', 'resume'][k % 2]}`],
+        ['GET', `/api/devices/${id}${['', '/commands'][k % 2]}`],
+        ['GET', `/api/campaigns/${id}/${['candidates', 'definitions', 'model/optimum'][k % 3]}`],
+        ['GET', `/api/candidate-lists/${id}`],
+        ['POST', `/api/campaigns/${id}/${['predict', 'candidates/exclusions'][k % 2]}`],
       ];
-      const [method, path] = paths[i % paths.length];
+      expect(paths).toHaveLength(PATH_KINDS);
+      const [method, path] = paths[i % PATH_KINDS];
       expectRefused(`${method} ${path.slice(0, 120)}`, await send(method, path, method === 'POST' ? '{"by":"fuzz"}' : undefined));
     }
     expect(refusals).toEqual([]);

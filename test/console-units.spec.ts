@@ -9,6 +9,7 @@ import type { ImportsService } from '../apps/orchestrator/src/campaigns/imports.
 import { InsightsService } from '../apps/orchestrator/src/console/insights.service.js';
 import type { ExperimentEntity, ImportedResultEntity } from '#persistence';
 import { batchNote } from '../apps/orchestrator/src/console/web/notes.js';
+import { parseRows } from '../apps/orchestrator/src/console/web/row-numbers.js';
 
 /** A campaign of two continuous parameters, x1 in [0, highs[0]] and x2 in [0, highs[1]], as the campaigns service reads it. */
 function twoParameterCampaign(
@@ -222,5 +223,20 @@ describe('HAKKEN_TOKENS', () => {
       'HAKKEN_TOKENS entry 3 must be token:role:name',
     ]);
     expect(error!.message).not.toMatch(/short|cccc/);
+  });
+});
+
+describe('console: row numbers of a candidate list as typed', () => {
+  it('reads numbers and ranges, once each, and names every part that is neither', () => {
+    expect(parseRows('3, 7-9 ,8; 12 – 13')).toEqual({ rows: [3, 7, 8, 9, 12, 13], problems: [] });
+    expect(parseRows('3, x, 9-7, 2.5')).toEqual({
+      rows: [3],
+      problems: [
+        '"x" is not a row number or a range of them',
+        '"9-7": the range runs backwards',
+        '"2.5" is not a row number or a range of them',
+      ],
+    });
+    expect(parseRows('  ').problems).toEqual(['give the row numbers to exclude, such as "3, 7-9"']);
   });
 });

@@ -5,6 +5,7 @@ import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views
 import { renderPareto } from './pareto.js';
 import { renderModel } from './model-view.js';
 import { renderControls } from './controls.js';
+import { renderCandidates, wireUpload } from './candidates.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -48,6 +49,7 @@ async function login(token) {
   $('login').hidden = true;
   $('app').hidden = false;
   $('session').hidden = false;
+  $('candidate-list-card').hidden = !canOperate();
   state.socket = connect(token, onEvent, onSocketState);
   await Promise.all([loadCampaigns(), loadDevices()]);
   const first = state.selectedId ?? new URLSearchParams(location.hash.slice(1)).get('campaign') ?? state.campaigns[0]?.id;
@@ -181,6 +183,10 @@ function renderSelected() {
     drawImportance($('chart-importance'), i);
   }
   renderModel($('model-card'), c).catch(showError);
+  renderCandidates($('candidates'), c, {
+    canOperate: canOperate(),
+    onChanged: () => refresh(false, { selected: true }),
+  }).catch(showError);
 }
 
 let renderedBatch = '';
@@ -324,6 +330,7 @@ $('login-form').addEventListener('submit', async (e) => {
 $('logout').addEventListener('click', () => logout());
 $('download-results').addEventListener('click', () => downloadResults().catch(showError));
 $('import-form').addEventListener('submit', importResults);
+wireUpload($('candidate-list-form'), $('candidate-list-answer'));
 
 if (session.token) login(session.token).catch(() => logout());
 else logout();

@@ -1,0 +1,1 @@
+export function parseRows(text: string): { rows: number[]; problems: string[] };

@@ -141,10 +141,12 @@ describe('devices: back online after an outage', () => {
     expect((await rows(campaignId))[0]).toMatchObject({ status: 'running', device_id: deviceId, attempt: 2 });
     const [moved] = await redispatches(experiment.id);
     // Its announcement lists nothing held; whichever the service reads first with the acceptance already stored, the
-    // announcement or the first heartbeat (each lists what the device holds), says so.
+    // announcement or the first heartbeat (each lists what the device holds), says so. A heartbeat read before the
+    // announcement brings the device back online first; the announcement then finds it online and says it announced so.
     expect([
       `device ${deviceId} came back online without it (it restarted or dropped it while offline)`,
       `device ${deviceId} does not hold it by its heartbeat (it restarted or dropped it)`,
+      `device ${deviceId} announced online without it: it restarted or dropped it`,
     ]).toContain(moved.details.reason);
 
     after.release();

@@ -148,7 +148,11 @@ describe('StrategyPool', () => {
     await pool.ask(campaignJob('a', 'sobol', 0, 1));
     expect(pool.workerOf('a')).toBe(0);
     // The echo worker never answers an ask for 0 proposals: a's worker stays busy.
-    const stuck = pool.ask(campaignJob('a', 'sobol', 0, 1, 0));
+    // Its outcome is read at once, so that its rejection at shutdown is never an unhandled one.
+    const stuck = pool.ask(campaignJob('a', 'sobol', 0, 1, 0)).then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
     const next = await pool.ask(campaignJob('a', 'sobol', 0, 1));
     expect(next.waitedMs).toBeGreaterThanOrEqual(140);
     expect(pool.workerOf('a')).toBe(1);
@@ -158,7 +162,7 @@ describe('StrategyPool', () => {
     const after = await pool.ask(campaignJob('a', 'sobol', 0, 1));
     expect(after.waitedMs).toBeLessThan(140);
     await pool.close();
-    await expect(stuck).rejects.toThrow(/terminated at shutdown/);
+    expect(await stuck).toMatch(/terminated at shutdown/);
   });
 
   it('without workers keeps the strategies on the main thread', async () => {

@@ -20,7 +20,7 @@ import {
   type PlannedList,
   rowNumberProblems,
 } from './candidates.js';
-import { definitionOf } from './stored-definition.js';
+import { readStoredCampaign } from './stored-definition.js';
 
 /** What an upload stored. */
 export interface CandidateListSummary {
@@ -250,16 +250,9 @@ export class CandidatesService {
   }
 
   private async campaign(id: string, open: boolean): Promise<{ status: CampaignStatus; definition: CampaignDefinition }> {
-    const [row] = UUID.test(id)
-      ? await queryRows<{ status: CampaignStatus; definition: unknown }>(
-          this.dataSource,
-          `SELECT status, definition FROM campaigns WHERE id = $1`,
-          [id],
-        )
-      : [];
-    if (!row) throw new DomainError('not_found', `campaign ${id} not found`);
-    if (open) assertOpen(id, row.status);
-    return { status: row.status, definition: definitionOf({ id, definition: row.definition }) };
+    const campaign = await readStoredCampaign(this.dataSource, id);
+    if (open) assertOpen(id, campaign.status);
+    return campaign;
   }
 }
 

@@ -7,10 +7,9 @@ import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
 import type { CampaignDefinition } from './campaign-definition.js';
-import { definitionOf } from './stored-definition.js';
+import { readStoredCampaign } from './stored-definition.js';
 import { planImport, type PlannedImport } from './imports.js';
 import { resultsCsv } from './results-export.js';
-import { UUID } from '../common/uuid.js';
 
 /** What an import stored. */
 export interface ImportReceipt {
@@ -82,16 +81,9 @@ export class ImportsService {
   }
 
   private async campaign(id: string, open: boolean): Promise<{ status: CampaignStatus; definition: CampaignDefinition }> {
-    const [row] = UUID.test(id)
-      ? await queryRows<{ status: CampaignStatus; definition: unknown }>(
-          this.dataSource,
-          `SELECT status, definition FROM campaigns WHERE id = $1`,
-          [id],
-        )
-      : [];
-    if (!row) throw new DomainError('not_found', `campaign ${id} not found`);
-    if (open) assertOpen(id, row.status);
-    return { status: row.status, definition: definitionOf({ id, definition: row.definition }) };
+    const campaign = await readStoredCampaign(this.dataSource, id);
+    if (open) assertOpen(id, campaign.status);
+    return campaign;
   }
 }
 

@@ -1,6 +1,8 @@
 import { formatIssues } from '#optimizer';
-import type { JsonObject } from '#persistence';
+import type { DataSource } from 'typeorm';
+import { queryRows, type CampaignStatus, type JsonObject } from '#persistence';
 import { DomainError } from '../common/errors.js';
+import { UUID } from '../common/uuid.js';
 import { campaignDefinitionSchema, withPrimaryObjective, type CampaignDefinition } from './campaign-definition.js';
 
 /**
@@ -96,4 +98,20 @@ export function upgradeStored(
     upgraded = step(upgraded);
   }
   return upgraded;
+}
+
+/** A campaign's status and stored definition, read outside a transaction; not_found for an id that is no campaign's (or no UUID). */
+export async function readStoredCampaign(
+  dataSource: DataSource,
+  id: string,
+): Promise<{ status: CampaignStatus; definition: CampaignDefinition }> {
+  const [row] = UUID.test(id)
+    ? await queryRows<{ status: CampaignStatus; definition: unknown }>(
+        dataSource,
+        `SELECT status, definition FROM campaigns WHERE id = $1`,
+        [id],
+      )
+    : [];
+  if (!row) throw new DomainError('not_found', `campaign ${id} not found`);
+  return { status: row.status, definition: definitionOf({ id, definition: row.definition }) };
 }

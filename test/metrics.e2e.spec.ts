@@ -23,8 +23,12 @@ describe('observability: Prometheus metrics and JSON logs after a small closed l
       lines.push(...String(chunk).split('\n').filter(Boolean));
       return true;
     });
-    svc = await startTestService({ logFormat: 'json', logLevel: 'log' });
-    rig = startRigProcess({ url: testMqttUrl(), id: `rig-${kind}`, kind, function: 'branin', 'latency-ms': 5, capacity: 3, seed: 2 });
+    svc = await startTestService({ logFormat: 'json', logLevel: 'log', commandResendMs: 60_000 });
+    // A result unacknowledged after a second is sent again, and so is a run command unaccepted after two; on a loaded
+    // machine either can happen, and the copy is a duplicate the service rightly counts. This run waits a minute before
+    // either, so that zero duplicates is the exact expectation.
+    const rigArgs = { url: testMqttUrl(), id: `rig-${kind}`, kind, function: 'branin', 'latency-ms': 5, capacity: 3, seed: 2 };
+    rig = startRigProcess({ ...rigArgs, 'resend-ms': 60_000 });
   });
   afterAll(async () => {
     await rig?.stop();

@@ -17,6 +17,7 @@ export const SIM_RIG_USAGE = `usage: sim-rig --url mqtt://host:1883 --id rig-1 -
   --objective NAME             name of the reported value         (env SIM_OBJECTIVE, default y)
   --seed N                     random seed                        (env SIM_SEED, default 1)
   --heartbeat-s S              seconds between heartbeats         (env SIM_HEARTBEAT_S, default 10)
+  --resend-ms MS               resend an unacknowledged result    (env SIM_RESEND_MS, default 1000)
   --outbox-file PATH           persist unacknowledged results     (env SIM_OUTBOX_FILE)
   --protocol-version 4|5       MQTT 3.1.1 or 5                    (env MQTT_PROTOCOL_VERSION, default 4)
   --log-level LEVEL            debug, info, warn, error           (env SIM_LOG_LEVEL, default info)
@@ -49,6 +50,7 @@ export function parseSimRigArgs(argv: string[], env: NodeJS.ProcessEnv): SimRigA
         objective: { type: 'string' },
         seed: { type: 'string' },
         'heartbeat-s': { type: 'string' },
+        'resend-ms': { type: 'string' },
         'outbox-file': { type: 'string' },
         'protocol-version': { type: 'string' },
         'log-level': { type: 'string' },
@@ -95,6 +97,7 @@ export function parseSimRigArgs(argv: string[], env: NodeJS.ProcessEnv): SimRigA
     objective: str('objective', 'SIM_OBJECTIVE', 'y') as string,
     seed: num('seed', 'SIM_SEED', 1),
     heartbeatIntervalS: str('heartbeat-s', 'SIM_HEARTBEAT_S') === undefined ? undefined : num('heartbeat-s', 'SIM_HEARTBEAT_S', 10),
+    resendIntervalMs: str('resend-ms', 'SIM_RESEND_MS') === undefined ? undefined : num('resend-ms', 'SIM_RESEND_MS', 1000),
     outboxFile: str('outbox-file', 'SIM_OUTBOX_FILE'),
     username: env.MQTT_USERNAME,
     password: env.MQTT_PASSWORD,

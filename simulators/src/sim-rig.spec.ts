@@ -199,6 +199,12 @@ describe('parseSimRigArgs', () => {
     });
     const hb = parseSimRigArgs(['--id', 'r', '--heartbeat-s', '0.5'], {});
     expect(hb.kind === 'run' && hb.options.heartbeatIntervalS).toBe(0.5);
+    const resend = parseSimRigArgs(['--id', 'r', '--resend-ms', '250'], {});
+    expect(resend.kind === 'run' && resend.options.resendIntervalMs).toBe(250);
+    expect(parseSimRigArgs(['--id', 'r'], { SIM_RESEND_MS: 'soon' })).toEqual({
+      kind: 'error',
+      errors: ['--resend-ms (or SIM_RESEND_MS) must be a number, got "soon"'],
+    });
   });
 
   it('reports every bad flag at once', () => {

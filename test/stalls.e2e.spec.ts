@@ -14,7 +14,7 @@ interface Stall {
 interface Campaign {
   status: string;
   stalled: Stall | null;
-  experiments: { id: string; status: string; attempt: number; failureScope: string | null }[];
+  experiments: { id: string; status: string; attempt: number; failureScope: string | null; waitingReason: string | null }[];
 }
 
 // No silent stall, ever: a campaign that stops moving says so (audited, with what it waits for, in its
@@ -105,6 +105,30 @@ describe('stalled campaigns and liveness deadlines', () => {
       ['operator:ada', 'fail'],
     ]);
     expect((await audit(id, 'experiment.failed')).map((r: { experiment_id: string }) => r.experiment_id)).toEqual([b.experimentId]);
+  });
+
+  it('does not mark a campaign stalled whose open experiments all wait for a person', async () => {
+    const manual = (
+      await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ budget: 2, batchSize: 2, deviceKind: 'manual' }))
+    ).body.id;
+    await until(
+      async () => {
+        const open = (await campaign(manual)).experiments.filter((e) => e.status === 'queued');
+        return open.length === 2 && open.every((e) => e.waitingReason?.startsWith('waiting for a person')) ? true : undefined;
+      },
+      { what: 'both experiments waiting for a person' },
+    );
+    // A campaign no device takes, created after it: once the monitor marks this one stalled, it has looked at
+    // the manual campaign too, idle for longer.
+    const other = (await svc.api<{ id: string }>('POST', '/api/campaigns', braninCampaign({ budget: 2, batchSize: 2, deviceKind: kind() })))
+      .body.id;
+    const stall = await until(async () => (await campaign(other)).stalled ?? undefined, {
+      what: 'the campaign no device takes marked stalled',
+      timeoutMs: 20_000,
+    });
+    expect(stall.reason).toMatch(/^no progress for \d+ s; waits for experiment 0 queued/);
+    expect((await campaign(manual)).stalled).toBeNull();
+    expect(await audit(manual, 'campaign.stalled')).toEqual([]);
   });
 
   it('takes an experiment with no result or progress for three typical durations off its device; progress keeps one alive', async () => {

@@ -44,7 +44,7 @@ export class DefinitionChangesService {
   async change(id: string, input: unknown, actor: string): Promise<DefinitionVersion> {
     if (!UUID.test(id)) throw new DomainError('not_found', `campaign ${id} not found`);
     const now = this.clock.now();
-    const { version, status } = await this.dataSource.transaction(async (m) => {
+    const { version, status, changed } = await this.dataSource.transaction(async (m) => {
       const [row] = await queryRows<{
         id: string;
         definition: unknown;
@@ -64,7 +64,7 @@ export class DefinitionChangesService {
         [id],
       );
       const plan = planDefinitionChange(current, input, use);
-      if (Object.keys(plan.changes).length === 0) return { version: row.definition_version, status: row.status };
+      if (Object.keys(plan.changes).length === 0) return { version: row.definition_version, status: row.status, changed: null };
       const next = row.definition_version + 1;
       // The definition as created is version 1 of the history; its row is written with the first change.
       await m.query(
@@ -92,9 +92,10 @@ export class DefinitionChangesService {
         },
         m,
       );
-      return { version: next, status: row.status };
+      return { version: next, status: row.status, changed: { reason: plan.reason, fields: Object.keys(plan.changes) } };
     });
     this.bus.emit('campaign.updated', { campaignId: id, status });
+    if (changed) this.bus.emit('campaign.definitionChanged', { campaignId: id, version, changedBy: actor, ...changed });
     const history = await this.history(id);
     return history.find((h) => h.version === version) ?? history[history.length - 1];
   }

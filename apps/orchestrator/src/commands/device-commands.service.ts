@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type DeviceCommandAck, type DeviceCommandType, type JsonObject, queryRows } from '#persistence';
 import { PROTOCOL_VERSION, type CommandAckEvent, type ControlCommand } from '#protocol';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
+import { EventBus } from '../common/events.js';
 import { CLOCK, COMMAND_PUBLISHER, type Clock, type CommandPublisher } from '../common/ports.js';
 import { logIds } from '../common/logger.js';
 import { UUID } from '../common/uuid.js';
@@ -66,6 +67,7 @@ export class DeviceCommandsService {
     @Inject(COMMAND_PUBLISHER) private readonly publisher: CommandPublisher,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: EventBus,
   ) {}
 
   /**
@@ -151,16 +153,29 @@ export class DeviceCommandsService {
       return false;
     }
     const detail = event.error ? `${event.error.code}: ${event.error.message}` : (event.detail ?? null);
-    const r = await queryRows<{ id: string }>(
+    const r = await queryRows<Pick<CommandRow, 'id' | 'type' | 'experiment_id' | 'campaign_id'>>(
       this.dataSource,
       `UPDATE device_commands SET acked_at = $3, ack_status = $4, ack_detail = $5
-       WHERE id = $1 AND device_id = $2 AND acked_at IS NULL AND type <> 'run' RETURNING id`,
+       WHERE id = $1 AND device_id = $2 AND acked_at IS NULL AND type <> 'run' RETURNING id, type, experiment_id, campaign_id`,
       [event.commandId, deviceId, this.clock.now(), event.status, detail],
     );
-    if (r.length === 0) this.logger.debug?.(`command_ack from ${deviceId} for ${event.commandId}: unknown or already answered`);
-    else if (event.status === 'error')
+    if (r.length === 0) {
+      this.logger.debug?.(`command_ack from ${deviceId} for ${event.commandId}: unknown or already answered`);
+      return false;
+    }
+    if (event.status === 'error')
       this.logger.warn(`device ${deviceId} could not do command ${event.commandId}: ${detail}`, logIds({ deviceId }));
-    return r.length > 0;
+    const [c] = r;
+    this.bus.emit('command.acknowledged', {
+      commandId: c.id,
+      deviceId,
+      type: c.type,
+      status: event.status,
+      detail,
+      experimentId: c.experiment_id,
+      campaignId: c.campaign_id,
+    });
+    return true;
   }
 
   /** A device answered a run command otherwise than by accepting it (a rejection, with its reason). */

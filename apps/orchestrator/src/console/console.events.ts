@@ -21,6 +21,9 @@ export const RELAYED_EVENTS = [
   'batch.decided',
   'experiment.updated',
   'device.updated',
+  'device.controlled',
+  'command.acknowledged',
+  'campaign.definitionChanged',
 ] as const satisfies readonly (keyof HakkenEventMap)[];
 
 /** Commands: name -> request (the reply of each is the campaign, as REST answers). */

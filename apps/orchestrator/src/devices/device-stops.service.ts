@@ -71,6 +71,7 @@ export class DeviceStopsService {
       if (outcome !== undefined) requeued++;
     }
     this.bus.emit('device.updated', { deviceId, status: 'online' });
+    this.bus.emit('device.controlled', { deviceId, action: 'stopped', by: actor, reason: why, commandId });
     return { deviceId, commandId, requeued };
   }
 
@@ -91,6 +92,7 @@ export class DeviceStopsService {
     this.logger.log(`device ${deviceId} resumed by ${actor}`, logIds({ deviceId }));
     await this.commands.sendDue();
     this.bus.emit('device.updated', { deviceId, status: 'online' });
+    this.bus.emit('device.controlled', { deviceId, action: 'resumed', by: actor, reason: null, commandId });
     return { deviceId, commandId };
   }
 }

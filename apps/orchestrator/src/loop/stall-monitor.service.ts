@@ -5,7 +5,14 @@ import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../common/config.js';
 import { EventBus } from '../common/events.js';
 import { CLOCK, type Clock } from '../common/ports.js';
-import { EXPERIMENT_STATUS, ON_DEVICE, sqlStatuses, UNFINISHED } from '../experiments/experiment-lifecycle.js';
+import {
+  EXPERIMENT_STATUS,
+  ON_DEVICE,
+  sqlStatus,
+  sqlStatuses,
+  UNFINISHED,
+  WAITING_FOR_PERSON,
+} from '../experiments/experiment-lifecycle.js';
 
 /** What a stalled campaign waits for, at most this many experiments named. */
 const NAMED = 20;
@@ -29,7 +36,9 @@ interface Waiting {
  * result, experiments no device takes, a proposal that never came). Progress
  * is anything that moves it: an experiment proposed, sent, accepted, finished
  * or reporting progress, an operator's decision, a resume. A batch waiting for
- * an operator is not a stall (the console asks for it). The mark goes, with a
+ * an operator is not a stall (the console asks for it), nor are experiments
+ * that all wait for a person to run them (a "deviceKind": "manual" campaign:
+ * the console asks for each one's result; a person may take days). The mark goes, with a
  * `campaign.stall_cleared` entry, at the first progress after it. Time is
  * counted from this instance's start at the earliest, as device silence is.
  */
@@ -55,20 +64,23 @@ export class StallMonitorService {
     const every = Math.min(60_000, Math.max(200, this.config.campaignStallAfterMs / 4));
     if (now.getTime() - this.lastCheck < every || campaignIds.length === 0) return;
     this.lastCheck = now.getTime();
-    const rows = await queryRows<{ id: string; name: string; stalled_at: Date | null; last_progress_at: Date; awaiting_operator: boolean }>(
+    const rows = await queryRows<{ id: string; name: string; stalled_at: Date | null; last_progress_at: Date; awaiting_people: boolean }>(
       this.dataSource,
       `SELECT c.id, c.name, c.stalled_at,
          GREATEST(c.created_at, c.updated_at, $2::timestamptz,
            (SELECT GREATEST(max(e.created_at), max(e.dispatched_at), max(e.accepted_at), max(e.finished_at), max(e.last_progress_at))
             FROM experiments e WHERE e.campaign_id = c.id),
            (SELECT GREATEST(max(b.proposed_at), max(b.decided_at)) FROM batches b WHERE b.campaign_id = c.id)) AS last_progress_at,
-         EXISTS (SELECT 1 FROM batches b WHERE b.campaign_id = c.id AND b.status = 'proposed') AS awaiting_operator
+         EXISTS (SELECT 1 FROM batches b WHERE b.campaign_id = c.id AND b.status = 'proposed')
+         OR (EXISTS (SELECT 1 FROM experiments e WHERE e.campaign_id = c.id AND e.status IN ${sqlStatuses(UNFINISHED)})
+             AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.campaign_id = c.id AND e.status IN ${sqlStatuses(UNFINISHED)}
+                             AND (e.status <> ${sqlStatus(EXPERIMENT_STATUS.queued)} OR e.waiting_reason IS DISTINCT FROM $3))) AS awaiting_people
        FROM campaigns c WHERE c.id = ANY($1::uuid[]) AND c.status = 'running'`,
-      [campaignIds, this.startedAt],
+      [campaignIds, this.startedAt, WAITING_FOR_PERSON],
     );
     for (const c of rows) {
       const idleMs = now.getTime() - c.last_progress_at.getTime();
-      const stalled = !c.awaiting_operator && idleMs >= this.config.campaignStallAfterMs;
+      const stalled = !c.awaiting_people && idleMs >= this.config.campaignStallAfterMs;
       if (stalled && c.stalled_at === null) await this.markStalled(c, now, idleMs);
       else if (!stalled && c.stalled_at !== null) await this.clear(c, now);
     }

@@ -1,7 +1,9 @@
 // The operator console: log in with a token, follow campaigns live, decide batches, watch the pictures.
 import { api, ApiError, connect, session } from './api.js';
 import { drawBest, drawCrossValidation, drawImportance, drawSpace } from './charts.js';
-import { renderBatch, renderCampaigns, renderDevices, renderHead } from './views.js';
+import { renderBatch, renderCampaigns, renderHead } from './views.js';
+import { renderDevices } from './devices.js';
+import { renderSettings } from './settings.js';
 import { renderPareto } from './pareto.js';
 import { renderModel } from './model-view.js';
 import { renderControls } from './controls.js';
@@ -82,8 +84,29 @@ async function loadCampaigns() {
 }
 
 async function loadDevices() {
-  state.devices = await api('GET', '/api/devices');
-  renderDevices($('devices'), state.devices);
+  const devices = await api('GET', '/api/devices');
+  // A stopped device: whether it has acknowledged its stop (its command log, newest last).
+  await Promise.all(
+    devices
+      .filter((d) => d.stopped)
+      .map(async (d) => {
+        const log = await api('GET', `/api/devices/${encodeURIComponent(d.id)}/commands`);
+        d.stopCommand = log.filter((c) => c.type === 'stop').at(-1) ?? null;
+      }),
+  );
+  state.devices = devices;
+  drawDevices();
+}
+
+function drawDevices() {
+  renderDevices($('devices'), state.devices, {
+    canOperate: canOperate(),
+    onDone: (message) => {
+      flash(message);
+      refresh(false, { devices: true });
+    },
+    onError: showError,
+  });
 }
 
 async function loadSelected() {
@@ -123,8 +146,18 @@ function refresh(all = false, { devices = false, selected = false } = {}) {
   }, 250);
 }
 
+/** Someone else's change, said in the flash line (one's own is said by the form that made it). */
+function byOther(by) {
+  return state.me && by !== `${state.me.role}:${state.me.name}`;
+}
+
 function onEvent(name, payload) {
-  if (name === 'device.updated') return refresh(false, { devices: true });
+  if (name === 'device.controlled' && byOther(payload.by))
+    flash(`Device ${payload.deviceId} ${payload.action} by ${payload.by}${payload.reason ? `: ${payload.reason}` : ''}.`);
+  if (name === 'campaign.definitionChanged' && payload.campaignId === state.selectedId && byOther(payload.changedBy))
+    flash(`Settings changed by ${payload.changedBy} (${payload.fields.join(', ')}): ${payload.reason}`);
+  if (name === 'device.updated' || name === 'device.controlled') return refresh(false, { devices: true });
+  if (name === 'command.acknowledged') refresh(false, { devices: true });
   if (payload && typeof payload === 'object' && 'campaignId' in payload)
     refresh(false, { selected: payload.campaignId === state.selectedId });
 }
@@ -182,6 +215,7 @@ function renderSelected() {
     drawSpace($('chart-space'), i);
     drawImportance($('chart-importance'), i);
   }
+  renderSettings($('settings'), c, { canOperate: canOperate(), onChanged: () => refresh(false, { selected: true }), onError: showError });
   renderModel($('model-card'), c).catch(showError);
   renderCandidates($('candidates'), c, {
     canOperate: canOperate(),

@@ -1,4 +1,4 @@
-// Rendering of the campaign list, devices, a campaign's head and its pending batch.
+// Rendering of the campaign list, a campaign's head and its pending batch (the device list: devices.js).
 import { h, num } from './dom.js';
 import { batchNote } from './notes.js';
 
@@ -36,39 +36,6 @@ export function renderCampaigns(list, campaigns, selectedId, onSelect) {
         ),
       );
     }),
-  );
-}
-
-function deviceItem(d) {
-  return h(
-    'li',
-    { class: 'device', dataset: { id: d.id, status: d.status } },
-    h('span', { class: `dot ${d.status}`, 'aria-hidden': 'true' }),
-    h('span', { class: 'name' }, d.id),
-    h('span', { class: 'small muted' }, `${d.kind ?? 'any kind'} · capacity ${d.capacity} · ${d.status}`),
-  );
-}
-
-/** Online devices first; the offline ones folded away (a lab's broker remembers many). */
-export function renderDevices(list, devices) {
-  if (devices.length === 0) return list.replaceChildren(h('li', { class: 'muted' }, 'No device has connected.'));
-  const online = devices.filter((d) => d.status === 'online');
-  const offline = devices.filter((d) => d.status !== 'online');
-  const open = list.querySelector('details')?.open ?? false;
-  list.replaceChildren(
-    ...(online.length ? online.map(deviceItem) : [h('li', { class: 'muted' }, 'No device is online.')]),
-    offline.length
-      ? h(
-          'li',
-          {},
-          h(
-            'details',
-            { open },
-            h('summary', { class: 'small muted' }, `${offline.length} offline`),
-            h('ul', { class: 'devices' }, ...offline.map(deviceItem)),
-          ),
-        )
-      : '',
   );
 }
 

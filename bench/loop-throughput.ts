@@ -1,20 +1,26 @@
 /**
- * Loop throughput: many campaigns, instant simulated devices, a real
- * PostgreSQL and MQTT broker. Prints results ingested per second and the
- * latency from a result's publication (its `ts`) to its row being stored
- * (`finished_at`), with the count of lost and doubled results, and a baseline
- * measured in the same run: the broker's own QoS 1 publish rate and the
- * database's own single-row update rate on this machine.
+ * Loop throughput: many campaigns, instant simulated devices (in a separate
+ * process), a real PostgreSQL and MQTT broker. Prints results ingested per
+ * second, the MQTT messages the service sent and received per result, the
+ * latency from a result's making (its event's `ts`) to its row being stored
+ * (`finished_at`), the count of lost and doubled results, the CPU time of the
+ * service's process and of the device fleet per result, and baselines measured
+ * in the same run: the broker's own QoS 1 rate (before and after the loop) and
+ * the database's own single-row update rate on this machine. The loop's
+ * ceiling is the broker's rate ÷ messages per result; the ratio printed is
+ * results/s ÷ that ceiling.
  *
- *   npm run bench:loop -- [--campaigns 100] [--budget 100] [--batch 10] [--devices 20] [--capacity 8] [--strategy sobol] [--asynchronous]
+ *   npm run bench:loop -- [--campaigns 100] [--budget 100] [--batch 10] [--devices 20] [--capacity 8] [--strategy sobol] [--asynchronous] [--accept-at-once]
  *
+ * `--accept-at-once`: the devices send `accepted` for every run command (acceptanceDelayMs 0), as devices
+ * before the acceptance rode on the result did (one message more per result).
  * DATABASE_URL / MQTT_URL select the servers (default: the local PostgreSQL
  * and Mosquitto on their standard ports). `--strategy bayesian` (or another
  * kind that needs no options) makes every proposal a GP fit, to
  * see what the loop's proposals cost the ingestion of results;
  * PROPOSAL_WORKERS=0 runs them on the service's main thread.
  */
-import { spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -26,7 +32,9 @@ import { startOrchestrator } from '../apps/orchestrator/src/bootstrap.js';
 import { CampaignsService } from '../apps/orchestrator/src/campaigns/campaigns.service.js';
 import { loadConfig } from '../apps/orchestrator/src/common/config.js';
 import { StrategyPool } from '../apps/orchestrator/src/compute/strategy-pool.js';
-import { parseMessage, topics } from '#protocol';
+import { MQTT_CONNECTION } from '../apps/orchestrator/src/mqtt/mqtt.gateway.js';
+import type { MqttConnection } from '../apps/orchestrator/src/mqtt/mqtt-connection.js';
+import type { FleetMessage } from './support/instant-fleet.js';
 import { round, summarise } from './support/stats.js';
 
 const { values: args } = parseArgs({
@@ -39,6 +47,8 @@ const { values: args } = parseArgs({
     strategy: { type: 'string', default: 'sobol' },
     /** Campaigns whose batches overlap (see the campaign definition's `asynchronous`). */
     asynchronous: { type: 'boolean', default: false },
+    /** Devices send `accepted` for every command instead of letting an instant result carry it. */
+    'accept-at-once': { type: 'boolean', default: false },
   },
 });
 const campaigns = Number(args.campaigns);
@@ -109,24 +119,31 @@ const orchestrator = await startOrchestrator({
   loopIntervalMs: 100,
   instanceId: `bench-${kind}`,
 });
-const fleet = spawn(
-  process.execPath,
-  [resolve(import.meta.dirname, 'support/instant-fleet.js'), mqttUrl, String(deviceCount), kind, String(capacity)],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
+const fleet = fork(
+  resolve(import.meta.dirname, 'support/instant-fleet.js'),
+  [mqttUrl, String(deviceCount), kind, String(capacity), ...(args['accept-at-once'] ? ['0'] : [])],
+  { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
 );
-await new Promise<void>((r) => fleet.stdout.once('data', () => r()));
+const fleetSays = <T extends FleetMessage['type']>(type: T): Promise<Extract<FleetMessage, { type: T }>> =>
+  new Promise((r, reject) => {
+    const on = (m: FleetMessage) => {
+      if (m.type !== type) return;
+      fleet.off('message', on);
+      fleet.off('exit', onExit);
+      r(m as Extract<FleetMessage, { type: T }>);
+    };
+    const onExit = (code: number | null) => reject(new Error(`the device fleet exited (${code}) before saying ${type}`));
+    fleet.on('message', on);
+    fleet.once('exit', onExit);
+  });
+await fleetSays('ready');
 
-// Publication time of each result, as the device stamped it (the first delivery of each).
-const published = new Map<string, number>();
-const monitor = await mqtt.connectAsync(mqttUrl, { clean: true });
-monitor.on('message', (topic, payload) => {
-  const m = parseMessage('events', payload);
-  if (m.ok && m.value.type === 'result' && !published.has(m.value.experimentId))
-    published.set(m.value.experimentId, Date.parse(m.value.ts));
-});
-await monitor.subscribeAsync(topics.allEvents, { qos: 0 });
+// Every MQTT message the service sends and receives (commands, acks; events, heartbeats, availability).
+const client = orchestrator.app.get<MqttConnection>(MQTT_CONNECTION).client;
+const messages = { sent: 0, received: 0 };
+client.on('packetsend', (p) => void (p.cmd === 'publish' && messages.sent++));
+client.on('packetreceive', (p) => void (p.cmd === 'publish' && messages.received++));
+const cpuAtStart = process.cpuUsage();
 
 const service = orchestrator.app.get(CampaignsService);
 const t0 = performance.now();
@@ -159,6 +176,14 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const seconds = (performance.now() - t0) / 1000;
+const serviceCpu = process.cpuUsage(cpuAtStart);
+const counted = { ...messages };
+const fleetReport = fleetSays('report');
+fleet.send({ type: 'report' });
+const { madeAt, cpuMs: fleetCpuMs, accepted } = await fleetReport;
+const published = new Map(madeAt);
+const brokerRateAfter = await baselineBroker();
+const ceilingRate = (brokerRate + brokerRateAfter) / 2;
 
 const rows = await q<{ id: string; status: string; attempt: number; finished: number }>(
   `SELECT id, status, attempt, EXTRACT(EPOCH FROM finished_at) * 1000 AS finished FROM experiments`,
@@ -167,6 +192,10 @@ const stored = rows.filter((r) => r.status === 'completed');
 const latencies = stored.flatMap((r) => (published.has(r.id) ? [Number(r.finished) - published.get(r.id)!] : []));
 const lat = summarise(latencies);
 const [{ results }] = await q<{ results: string }>(`SELECT count(*) AS results FROM experiments WHERE "values" IS NOT NULL`);
+const resultsPerSecond = stored.length / seconds;
+const messagesPerResult = (counted.sent + counted.received) / stored.length;
+const ceiling = ceilingRate / messagesPerResult;
+const serviceCpuMs = (serviceCpu.user + serviceCpu.system) / 1000;
 const figures = {
   machine: `${os.cpus().length} cores, ${round(os.totalmem() / 2 ** 30, 0)} GiB, ${os.cpus()[0]?.model ?? 'unknown cpu'}`,
   database: serverUrl.replace(/:[^:@/]+@/, ':***@'),
@@ -185,27 +214,44 @@ const figures = {
   doubled: Number(results) - stored.length - rows.filter((r) => r.status === 'failed').length,
   redispatched: rows.filter((r) => r.attempt > 1).length,
   seconds: round(seconds, 2),
-  resultsPerSecond: round(stored.length / seconds, 0),
+  resultsPerSecond: round(resultsPerSecond, 0),
+  messagesPerResult: round(messagesPerResult, 2),
+  messages: { ...counted, acceptancesSentByDevices: accepted },
+  acceptAtOnce: args['accept-at-once'],
+  cpuMsPerResult: { service: round(serviceCpuMs / stored.length, 3), fleet: round(fleetCpuMs / stored.length, 3) },
+  cpuSeconds: { service: round(serviceCpuMs / 1000, 2), fleet: round(fleetCpuMs / 1000, 2) },
   latencyMs: { p50: round(lat.p50), p95: round(lat.p95), p99: round(lat.p99), max: round(lat.max), measured: lat.n },
-  baseline: { brokerMessagesPerSecond: round(brokerRate, 0), databaseUpdatesPerSecond: round(dbRate, 0) },
+  baseline: {
+    brokerMessagesPerSecond: round(ceilingRate, 0),
+    brokerBefore: round(brokerRate, 0),
+    brokerAfter: round(brokerRateAfter, 0),
+    databaseUpdatesPerSecond: round(dbRate, 0),
+  },
+  ceilingResultsPerSecond: round(ceiling, 0),
   ratios: {
-    resultsPerBrokerMessage: round(stored.length / seconds / brokerRate, 3),
-    resultsPerDatabaseUpdate: round(stored.length / seconds / dbRate, 3),
+    resultsPerCeiling: round(resultsPerSecond / ceiling, 3),
+    resultsPerBrokerMessage: round(resultsPerSecond / ceilingRate, 3),
+    resultsPerDatabaseUpdate: round(resultsPerSecond / dbRate, 3),
   },
 };
 out(
   `loop throughput: ${figures.stored}/${total} results from ${campaigns} campaigns on ${deviceCount} devices in ${figures.seconds} s (strategy ${strategyKind}${args.asynchronous ? ', asynchronous campaigns' : ''}, ${figures.proposalWorkers} proposal workers)`,
 );
 out(
-  `  ${figures.resultsPerSecond} results/s (${figures.ratios.resultsPerBrokerMessage} of the broker's own rate, ${figures.ratios.resultsPerDatabaseUpdate} of the database's single-row update rate)`,
+  `  ${figures.resultsPerSecond} results/s at ${figures.messagesPerResult} MQTT messages per result (the service sent ${counted.sent} and received ${counted.received}; devices sent ${accepted} acceptances${args['accept-at-once'] ? ', every command accepted at once' : ''})`,
 );
 out(
-  `  published -> stored latency: p50 ${figures.latencyMs.p50} ms, p95 ${figures.latencyMs.p95} ms, p99 ${figures.latencyMs.p99} ms (max ${figures.latencyMs.max} ms, ${lat.n} measured)`,
+  `  ceiling: broker ${figures.baseline.brokerMessagesPerSecond} QoS 1 messages/s (before ${figures.baseline.brokerBefore}, after ${figures.baseline.brokerAfter}) / ${figures.messagesPerResult} = ${figures.ceilingResultsPerSecond} results/s; results/s / ceiling = ${figures.ratios.resultsPerCeiling}`,
+);
+out(
+  `  ${figures.ratios.resultsPerDatabaseUpdate} of the database's single-row update rate; CPU per result: service ${figures.cpuMsPerResult.service} ms, device fleet ${figures.cpuMsPerResult.fleet} ms (${figures.cpuSeconds.service} s and ${figures.cpuSeconds.fleet} s in all)`,
+);
+out(
+  `  result made -> stored latency: p50 ${figures.latencyMs.p50} ms, p95 ${figures.latencyMs.p95} ms, p99 ${figures.latencyMs.p99} ms (max ${figures.latencyMs.max} ms, ${lat.n} measured)`,
 );
 out(`  lost ${figures.lost}, doubled ${figures.doubled}, re-dispatched ${figures.redispatched}`);
 
 fleet.kill('SIGTERM');
-await monitor.endAsync();
 await orchestrator.close();
 await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
 await admin.end();

@@ -61,8 +61,20 @@ describe('result ingestion over MQTT', () => {
 
   it('stores a result delivered twice exactly once, and acknowledges both deliveries', async () => {
     const run = device.runs()[1];
+    expect((await row(run.experimentId)).status).toBe('dispatched');
+    // No acceptance first: a device that answers at once lets its result stand for it.
     await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 12.5 } });
     await device.waitForAck(run.experimentId, 1);
+    const [command] = (await svc.dataSource.query(
+      `SELECT acked_at, ack_status FROM device_commands WHERE experiment_id = $1 AND type = 'run' AND attempt = 1`,
+      [run.experimentId],
+    )) as { acked_at: Date | null; ack_status: string | null }[];
+    expect(command).toMatchObject({ acked_at: expect.any(Date), ack_status: 'accepted' });
+    expect(await svc.dataSource.query(`SELECT accepted_at IS NOT NULL AS accepted FROM experiments WHERE id = $1`, [run.experimentId])).toEqual(
+      [{ accepted: true }],
+    );
+    // An acceptance arriving after its result (a re-sent command answered late) changes nothing.
+    await device.publishEvent({ type: 'accepted', experimentId: run.experimentId });
     await device.publishEvent({ type: 'result', experimentId: run.experimentId, values: { y: 12.5 } });
     const acks = await device.waitForAck(run.experimentId, 2);
     expect(acks.every((a) => a.type === 'ack' && a.status === 'ok')).toBe(true);

@@ -126,15 +126,98 @@ describe('DeviceClient', () => {
     expect(device.stats).toMatchObject({ runsStarted: 1, runsFinished: 1, resultsResent: 0, duplicatesIgnored: 0 });
   });
 
+  it("sends an instant run's result alone: the result carries the acceptance", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const device = newDevice(
+      async (command) => {
+        if (command.experimentId === 'exp-marker') await gate;
+        return { values: { y: Number(command.params.x) } };
+      },
+      { acceptanceDelayMs: 100, capacity: 2 },
+    );
+    await device.start();
+    await service.sendRun(device.deviceId, 'exp-instant', { x: 3 });
+    await waitFor(() => device.stats.acksReceived === 1, 'the ack');
+    // A later run that waits: its acceptance is sent 100 ms after it came. A held-back acceptance of the
+    // first run, had its result not cancelled it, was due earlier, so it would have arrived first.
+    await service.sendRun(device.deviceId, 'exp-marker', { x: 4 });
+    await waitFor(() => service.eventsOf('exp-marker', 'accepted').length === 1, "the later run's acceptance");
+    release();
+    await waitFor(() => device.stats.acksReceived === 2, 'the second ack');
+    expect(service.eventsOf('exp-instant').map((e) => e.type)).toEqual(['result']);
+    expect(service.eventsOf('exp-instant', 'result')[0]).toMatchObject({ attempt: 1, values: { y: 3 } });
+    expect(device.stats.acceptancesSent).toBe(1);
+  });
+
+  it('accepts a run that outlasts acceptanceDelayMs before its result, once', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const device = newDevice(
+      async () => {
+        await gate;
+        return { values: { y: 1 } };
+      },
+      { acceptanceDelayMs: 50 },
+    );
+    await device.start();
+    await service.sendRun(device.deviceId, 'exp-slow', { x: 1 });
+    await waitFor(() => service.eventsOf('exp-slow', 'accepted').length === 1, 'the held-back acceptance');
+    release();
+    await waitFor(() => device.stats.acksReceived === 1, 'the ack');
+    expect(service.eventsOf('exp-slow').map((e) => e.type)).toEqual(['accepted', 'result']);
+    expect(service.eventsOf('exp-slow', 'accepted')[0]).toMatchObject({ attempt: 1 });
+    expect(device.stats.acceptancesSent).toBe(1);
+  });
+
+  it('answers a re-sent command at once while its acceptance is held back, and sends no second one', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const device = newDevice(
+      async (_command, ctx) => {
+        await gate;
+        ctx.progress(0.9); // already accepted: progress sends no acceptance
+        return { values: { y: 1 } };
+      },
+      { acceptanceDelayMs: 60_000 },
+    );
+    await device.start();
+    await service.sendRun(device.deviceId, 'exp-held', { x: 1 });
+    await service.sendRun(device.deviceId, 'exp-held', { x: 1 });
+    await waitFor(() => service.eventsOf('exp-held', 'accepted').length === 1, 'the acceptance of the re-sent command');
+    release();
+    await waitFor(() => device.stats.acksReceived === 1, 'the ack');
+    expect(service.eventsOf('exp-held').map((e) => e.type)).toEqual(['accepted', 'progress', 'result']);
+    expect(device.stats).toMatchObject({ runsStarted: 1, duplicatesIgnored: 1, acceptancesSent: 1 });
+  });
+
+  it("sends the held-back acceptance before a run's first progress", async () => {
+    const device = newDevice(
+      async (command, ctx) => {
+        ctx.progress(0.1);
+        ctx.progress(0.2);
+        return { values: { y: Number(command.params.x) } };
+      },
+      { acceptanceDelayMs: 60_000 },
+    );
+    await device.start();
+    await service.sendRun(device.deviceId, 'exp-progress', { x: 2 });
+    await waitFor(() => device.stats.acksReceived === 1, 'the ack');
+    expect(service.eventsOf('exp-progress').map((e) => e.type)).toEqual(['accepted', 'progress', 'progress', 'result']);
+  });
+
   it('runs a duplicated run command once, while running and after it finished', async () => {
     let calls = 0;
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const device = newDevice(async () => {
-      calls++;
-      await gate;
-      return { values: { y: 1 } };
-    });
+    const device = newDevice(
+      async () => {
+        calls++;
+        await gate;
+        return { values: { y: 1 } };
+      },
+      { acceptanceDelayMs: 0 }, // every command answered with an acceptance at once
+    );
     await device.start();
     await service.sendRun(device.deviceId, 'exp-dup', { x: 1 });
     await service.sendRun(device.deviceId, 'exp-dup', { x: 1 });
@@ -160,7 +243,8 @@ describe('DeviceClient', () => {
     // Acked: a duplicate run now gets the result again only while unacked; it is not re-sent any more.
     const copies = service.eventsOf('exp-resend', 'result').length;
     await service.sendRun(device.deviceId, 'exp-resend', { x: 2 });
-    await waitFor(() => service.eventsOf('exp-resend', 'accepted').length === 2, 'accepted for the late duplicate');
+    // The instant run's result carried its acceptance: this is the first `accepted` sent.
+    await waitFor(() => service.eventsOf('exp-resend', 'accepted').length === 1, 'accepted for the late duplicate');
     expect(service.eventsOf('exp-resend', 'result').length).toBe(copies);
   });
 

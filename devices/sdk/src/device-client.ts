@@ -57,6 +57,10 @@ interface ActiveRun {
   ended?: Promise<void>;
   /** The handler was aborted but could not stop the rig (it threw AbortFailed): why. */
   abortFailure?: string;
+  /** Whether an `accepted` event was sent for this run (else its final event carries the acceptance). */
+  acceptanceSent: boolean;
+  /** Sends the held-back acceptance when the run has not finished within acceptanceDelayMs. */
+  acceptanceTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -220,7 +224,10 @@ export class DeviceClient {
     this.firstReady?.reject(`device ${this.deviceId} was stopped before it connected`);
     clearInterval(this.resendTimer);
     clearInterval(this.heartbeatTimer);
-    for (const run of this.active.values()) run.controller?.abort(new Error('device client stopped'));
+    for (const run of this.active.values()) {
+      this.dropAcceptance(run);
+      run.controller?.abort(new Error('device client stopped'));
+    }
     this.queue.length = 0;
     const client = this.client;
     if (!client) return;
@@ -351,7 +358,7 @@ export class DeviceClient {
         this.log('info', `${id}: re-dispatched as attempt ${command.attempt} while ${active.phase}; keeping the current run`);
         active.attempt = command.attempt;
       }
-      this.publishEvent({ v: 1, type: 'accepted', experimentId: id, attempt: active.attempt, ts: now() });
+      this.sendAcceptance(active); // asked again: answered now, not when the held-back acceptance is due
       return;
     }
     const final = this.outbox.get(id);
@@ -360,6 +367,7 @@ export class DeviceClient {
       if (command.attempt <= finishedAttempt) {
         this.counters.duplicatesIgnored++;
         this.log('debug', `${id}: duplicate run command (already finished)`);
+        this.counters.acceptancesSent++;
         this.publishEvent({ v: 1, type: 'accepted', experimentId: id, attempt: finishedAttempt, ts: now() });
         if (final) this.publishFinal(final);
         return;
@@ -375,10 +383,39 @@ export class DeviceClient {
       this.publishEvent({ v: 1, type: 'rejected', experimentId: id, attempt: command.attempt, ts: now(), reason: truncate(limits.reason) });
       return;
     }
-    this.active.set(id, { command, attempt: command.attempt, phase: 'queued' });
-    this.publishEvent({ v: 1, type: 'accepted', experimentId: id, attempt: command.attempt, ts: now() });
+    const run: ActiveRun = { command, attempt: command.attempt, phase: 'queued', acceptanceSent: false };
+    this.active.set(id, run);
+    this.acceptLater(run);
     this.queue.push(id);
     this.pump();
+  }
+
+  /**
+   * A run's acceptance is held back for acceptanceDelayMs: a run that finishes within it sends its result
+   * (or failure) alone, which the service takes as its acceptance too (one message fewer per experiment).
+   * A run still queued or running then, or one that reports progress, sends `accepted` first.
+   */
+  private acceptLater(run: ActiveRun): void {
+    if (this.settings.acceptanceDelayMs === 0) return this.sendAcceptance(run);
+    run.acceptanceTimer = setTimeout(() => {
+      run.acceptanceTimer = undefined;
+      if (this.active.get(run.command.experimentId) === run && !run.aborted) this.sendAcceptance(run);
+    }, this.settings.acceptanceDelayMs);
+  }
+
+  /** Publishes the run's acceptance (again, when asked again by a duplicate command). */
+  private sendAcceptance(run: ActiveRun): void {
+    clearTimeout(run.acceptanceTimer);
+    run.acceptanceTimer = undefined;
+    run.acceptanceSent = true;
+    this.counters.acceptancesSent++;
+    this.publishEvent({ v: 1, type: 'accepted', experimentId: run.command.experimentId, attempt: run.attempt, ts: now() });
+  }
+
+  /** The run ended (finished or aborted) before its acceptance was due: none is sent. */
+  private dropAcceptance(run: ActiveRun): void {
+    clearTimeout(run.acceptanceTimer);
+    run.acceptanceTimer = undefined;
   }
 
   private onAck(ack: AckCommand): void {
@@ -483,6 +520,7 @@ export class DeviceClient {
     }
     this.counters.aborted++;
     run.aborted = reason;
+    this.dropAcceptance(run);
     this.active.delete(id); // no longer held: not in heartbeats' holding list
     if (run.phase === 'queued') {
       const at = this.queue.indexOf(id);
@@ -518,7 +556,16 @@ export class DeviceClient {
     run.controller = new AbortController();
     this.running++;
     this.counters.runsStarted++;
-    const ctx = runContext(run, run.controller.signal, (e) => this.publishEvent(e), this.log);
+    const ctx = runContext(
+      run,
+      run.controller.signal,
+      (e) => {
+        // Progress of a run the service has not seen accepted: the acceptance goes first.
+        if (!run.acceptanceSent && !run.aborted) this.sendAcceptance(run);
+        this.publishEvent(e);
+      },
+      this.log,
+    );
     run.ended = Promise.resolve()
       .then(() => this.opts.run(run.command, ctx))
       .then(
@@ -535,6 +582,7 @@ export class DeviceClient {
   private async finish(run: ActiveRun, event: FinalEvent): Promise<void> {
     this.running--;
     this.counters.runsFinished++;
+    this.dropAcceptance(run); // not sent yet: the final event stands for it
     if (run.aborted) {
       // Aborted by the service: the experiment is over there; what the run came to is not reported.
       this.log('info', `${event.experimentId}: the aborted run ended; its outcome is not reported`);

@@ -76,6 +76,13 @@ export interface DeviceClientOptions {
   sessionExpirySeconds?: number;
   /** How often an unacknowledged result or failure is re-sent. Default 1000 ms. */
   resendIntervalMs?: number;
+  /**
+   * How long a run's `accepted` event is held back, in ms (default 100). A run that finishes within it
+   * sends its result or failure alone: the service takes that as the acceptance too, one message fewer
+   * per experiment. A run still queued or running then, or reporting progress, is accepted first. Keep it
+   * well below the service's COMMAND_RESEND_MS (a command not accepted is re-sent); 0 accepts at once.
+   */
+  acceptanceDelayMs?: number;
   /** Delay between reconnect attempts. Default 500 ms. */
   reconnectPeriodMs?: number;
   /** How many finished-and-acknowledged experiment ids are remembered (and persisted with the outbox) to answer late duplicates. Default 10000. */
@@ -109,6 +116,8 @@ export interface DeviceClientStats {
   rejected: number;
   /** Experiments aborted by an abort or stop command (their outcome is never reported). */
   aborted: number;
+  /** `accepted` events published (a run that finished within acceptanceDelayMs sends none: its result stands for it). */
+  acceptancesSent: number;
   /** Heartbeats published. */
   heartbeatsSent: number;
 }

@@ -9,7 +9,11 @@ export interface ResolvedDeviceOptions {
   capacity: number;
   resendIntervalMs: number;
   heartbeatIntervalS: number;
+  acceptanceDelayMs: number;
 }
+
+/** How long a run's acceptance is held back by default: an instant run's result carries it. */
+export const DEFAULT_ACCEPTANCE_DELAY_MS = 100;
 
 /** Defaults and checks of a device's settings; throws naming every invalid one. */
 export function resolveDeviceOptions(options: DeviceClientOptions): ResolvedDeviceOptions {
@@ -21,11 +25,14 @@ export function resolveDeviceOptions(options: DeviceClientOptions): ResolvedDevi
   const heartbeatIntervalS = options.heartbeatIntervalS ?? DEFAULT_HEARTBEAT_INTERVAL_S;
   if (!(heartbeatIntervalS >= 0.1 && heartbeatIntervalS <= 3600))
     problems.push(`heartbeatIntervalS must be within [0.1, 3600], got ${options.heartbeatIntervalS}`);
+  const acceptanceDelayMs = options.acceptanceDelayMs ?? DEFAULT_ACCEPTANCE_DELAY_MS;
+  if (!(Number.isFinite(acceptanceDelayMs) && acceptanceDelayMs >= 0 && acceptanceDelayMs <= 60_000))
+    problems.push(`acceptanceDelayMs must be within [0, 60000], got ${options.acceptanceDelayMs}`);
   if (options.capabilities !== undefined) {
     for (const p of capabilitiesProblems(options.capabilities)) problems.push(`capabilities: ${p}`);
   }
   if (problems.length > 0) throw new Error(`invalid options of device ${options.deviceId}: ${problems.join('; ')}`);
-  return { capacity, resendIntervalMs, heartbeatIntervalS };
+  return { capacity, resendIntervalMs, heartbeatIntervalS, acceptanceDelayMs };
 }
 
 /**
@@ -74,6 +81,7 @@ export function emptyStats(): DeviceClientStats {
     connects: 0,
     rejected: 0,
     aborted: 0,
+    acceptancesSent: 0,
     heartbeatsSent: 0,
   };
 }

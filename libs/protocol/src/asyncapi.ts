@@ -53,7 +53,7 @@ const MESSAGES: Record<string, MessageSpec> = {
     schema: 'runCommand',
     title: 'Run command',
     summary:
-      'Run an experiment. Re-sent until the device answers `accepted` (or `rejected`); the device de-duplicates by experimentId and attempt.',
+      'Run an experiment. Re-sent until the device answers `accepted`, `rejected`, or with the result or failure (which stands for the acceptance: a device that answers at once sends no `accepted`); the device de-duplicates by experimentId and attempt.',
     correlated: true,
   },
   ack: {
@@ -93,7 +93,8 @@ const MESSAGES: Record<string, MessageSpec> = {
   accepted: {
     schema: 'acceptedEvent',
     title: 'Accepted event',
-    summary: 'The device queued or is running the experiment (also the answer to a duplicate command).',
+    summary:
+      'The device queued or is running the experiment (also the answer to a duplicate command). Optional when the result or failure follows at once: the service takes a final report as the acceptance too (the SDK holds the acceptance back for acceptanceDelayMs, 100 ms by default, and sends it before any progress). An acceptance arriving after the final report changes nothing.',
     correlated: true,
   },
   rejected: {
@@ -104,12 +105,17 @@ const MESSAGES: Record<string, MessageSpec> = {
     correlated: true,
   },
   progress: { schema: 'progressEvent', title: 'Progress event', summary: 'Fraction done, optional message.', correlated: true },
-  result: { schema: 'resultEvent', title: 'Result event', summary: 'Measured values. Re-sent until acknowledged.', correlated: true },
+  result: {
+    schema: 'resultEvent',
+    title: 'Result event',
+    summary: 'Measured values. Re-sent until acknowledged. Stands for the acceptance too when none was sent (dispatched → completed in one step).',
+    correlated: true,
+  },
   failed: {
     schema: 'failedEvent',
     title: 'Failed event',
     summary:
-      'scope `device`: the rig failed (retry elsewhere, not learned from); scope `experiment`: the condition failed (learned from). Re-sent until acknowledged.',
+      'scope `device`: the rig failed (retry elsewhere, not learned from); scope `experiment`: the condition failed (learned from). Re-sent until acknowledged. Stands for the acceptance too when none was sent.',
     correlated: true,
   },
 };

@@ -76,7 +76,11 @@ export const availabilitySchema = z
   .strict();
 export type Availability = z.infer<typeof availabilitySchema>;
 
-/** Run an experiment. Re-sent until the device answers `accepted`; the device de-duplicates by experimentId. */
+/**
+ * Run an experiment. Re-sent until the device answers `accepted` or `rejected`, or reports the result or
+ * failure (a final report stands for the acceptance: a device that answers at once sends no `accepted`);
+ * the device de-duplicates by experimentId.
+ */
 export const runCommandSchema = z
   .object({
     v: version,
@@ -169,6 +173,10 @@ const eventBase = {
   ts: timestamp,
 };
 
+/**
+ * The device took the run command. Optional when the result or failure follows at once: the service takes
+ * a final report of a dispatched experiment as its acceptance too (dispatched -> completed in one step).
+ */
 export const acceptedEventSchema = z.object({ ...eventBase, type: z.literal('accepted') }).strict();
 
 /** The device will not run the command (parameters outside its limits, unknown parameters): try another device. */

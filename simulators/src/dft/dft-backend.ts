@@ -11,7 +11,7 @@ export type RunTimeModel =
 /** The connection options are the SDK's own. */
 export interface DftBackendOptions extends Pick<
   DeviceClientOptions,
-  'url' | 'deviceId' | 'heartbeatIntervalS' | 'outboxFile' | 'username' | 'password' | 'protocolVersion' | 'resendIntervalMs' | 'logger'
+  'url' | 'deviceId' | 'heartbeatIntervalS' | 'outboxFile' | 'username' | 'password' | 'protocolVersion' | 'resendIntervalMs' | 'acceptanceDelayMs' | 'logger'
 > {
   /** Default "dft-backend". */
   kind?: string;
@@ -131,6 +131,7 @@ export async function startDftBackend(options: DftBackendOptions): Promise<DftBa
     password: options.password,
     protocolVersion: options.protocolVersion,
     resendIntervalMs: options.resendIntervalMs,
+    acceptanceDelayMs: options.acceptanceDelayMs,
     outboxFile: options.outboxFile,
     logger: options.logger,
     run: async (command, ctx) => {

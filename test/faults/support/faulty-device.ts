@@ -11,13 +11,14 @@ import { branin } from '#simulators';
 import { pickWeighted, rngFor, type FaultKind, type FaultTally } from './tally.js';
 
 /** How the device answers one dispatch (experiment, attempt). */
-export type Behaviour = 'normal' | 'duplicate' | 'twice' | 'out-of-order' | 'silent' | 'late' | 'replay';
+export type Behaviour = 'normal' | 'duplicate' | 'twice' | 'out-of-order' | 'instant' | 'silent' | 'late' | 'replay';
 
 const BEHAVIOUR_WEIGHTS: Record<Behaviour, number> = {
   normal: 30,
   duplicate: 14,
   twice: 12,
   'out-of-order': 12,
+  instant: 12,
   silent: 8,
   late: 8,
   replay: 12,
@@ -27,6 +28,7 @@ const FAULT_OF: Partial<Record<Behaviour, FaultKind>> = {
   duplicate: 'duplicate-result',
   twice: 'result-twice',
   'out-of-order': 'out-of-order',
+  instant: 'result-as-acceptance',
   silent: 'never-answers',
   late: 'late-result',
   replay: 'replayed-result',
@@ -66,7 +68,8 @@ export interface FaultyDeviceOptions {
  * protocol demands it (results kept in an outbox and re-sent until
  * acknowledged; run commands de-duplicated by experiment id) and misbehaving
  * on purpose per dispatch, chosen by a seeded draw: the same result sent
- * twice, two different results, the result before "accepted", accepted and
+ * twice, two different results, the result before "accepted", the result
+ * with no "accepted" at all (it carries the acceptance), accepted and
  * never answered, answered after the service gave up on it, and the
  * acknowledged result replayed later.
  */
@@ -181,6 +184,9 @@ export class FaultyDevice {
         // The result overtakes "accepted"; the late "accepted" must not reopen the experiment.
         this.finish(result(y));
         return this.after(latency, accepted);
+      case 'instant':
+        // Answered at once: the result alone stands for the acceptance (none is sent unless the command comes again).
+        return this.finish(result(y));
       case 'silent':
         accepted(); // and never a word more: the service's experimentTimeoutS must take it back
         return;

@@ -11,6 +11,7 @@ export const FAULT_KINDS = [
   'duplicate-result',
   'result-twice',
   'out-of-order',
+  'result-as-acceptance',
   'never-answers',
   'late-result',
   'replayed-result',

@@ -132,6 +132,7 @@ export class ConsoleGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   private relay<E extends (typeof RELAYED_EVENTS)[number]>(server: ConsoleServer, event: E): void {
     // socket.io's typed emit cannot follow a generic event name; the maps agree by construction (ConsoleEventMap).
     const emit = server.emit.bind(server) as (e: E, payload: HakkenEventMap[E]) => boolean;
-    this.unsubscribe.push(this.bus.on(event, (payload) => emit(event, payload)));
+    // With no console connected, nothing to encode (every result emits an event).
+    this.unsubscribe.push(this.bus.on(event, (payload) => server.sockets.sockets.size > 0 && emit(event, payload)));
   }
 }

@@ -111,6 +111,17 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   /** Campaigns with changes since the last step. */
   private readonly dirty = new Set<string>();
   private sweepDue = true;
+  /**
+   * Re-sends of unaccepted commands are a matter of time: the dispatch pass looks for them on the timer's
+   * ticks only, not on every pass a result wakes (two round trips per pass fewer under load).
+   */
+  private resendsDue = true;
+  /**
+   * Control commands (abort, stop, resume) are logged unsent and published by the dispatch pass: looked
+   * for on the timer's ticks and after the events that log them (an experiment aborted, a device or
+   * campaign changed), not after results.
+   */
+  private controlsDue = true;
   /** A device came, went or changed since the last check of what dead devices hold. */
   private devicesChanged = true;
   /** Campaigns held at the last lease renewal; undefined before the first. */
@@ -146,6 +157,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     this.unsubscribe.push(
       this.bus.on('campaign.updated', (e) => {
         touch(e);
+        this.controlsDue = true; // cancelled: its experiments on devices are aborted
         this.dispatchPass.wake(); // resumed: its queued experiments can go out
       }),
       this.bus.on('batch.decided', (e) => {
@@ -158,11 +170,13 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
       this.bus.on('experiment.updated', (e) => {
         // Only a finished experiment can change what its campaign needs (close, stop, propose).
         if (!IN_PROGRESS.includes(e.status)) touch(e);
+        if (e.status === EXPERIMENT_STATUS.aborted) this.controlsDue = true; // its abort command waits to be sent
         // A finished or re-queued experiment frees a slot or waits for one.
         if (!ON_DEVICE.includes(e.status)) this.dispatchPass.wake();
       }),
       this.bus.on('device.updated', () => {
         this.devicesChanged = true;
+        this.controlsDue = true; // stopped or resumed, or back online with commands waiting
         this.wake();
       }),
     );
@@ -170,6 +184,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     // leases gained); steps woken by events look only at the campaigns that changed.
     this.timer = setInterval(() => {
       this.sweepDue = true;
+      this.resendsDue = true;
+      this.controlsDue = true;
       this.wake();
     }, this.config.loopIntervalMs);
     this.wake();
@@ -189,8 +205,10 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     this.dispatchPass.wake();
   }
 
-  /** Both passes, one after the other; exposed for tests. */
+  /** Both passes, one after the other, as on a timer tick; exposed for tests. */
   async step(): Promise<void> {
+    this.resendsDue = true;
+    this.controlsDue = true;
     await this.campaignStep();
     await this.dispatchStep();
   }
@@ -271,9 +289,14 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async dispatchStep(): Promise<void> {
+    // Taken before the round trips: an event meanwhile sets them again for the pass it wakes.
+    const resends = this.resendsDue;
+    const controls = this.controlsDue;
+    this.resendsDue = false;
+    this.controlsDue = false;
     await this.dispatcher.dispatchQueued();
-    await this.dispatcher.resendUnaccepted();
-    await this.dispatcher.sendControlCommands();
+    if (resends) await this.dispatcher.resendUnaccepted();
+    if (controls) await this.dispatcher.sendControlCommands();
   }
 
   /** What a campaign needs now: to stop (with the reason), a batch of n proposals, or nothing. */

@@ -90,17 +90,20 @@ export class ProposerService {
    */
   async propose(campaign: CampaignEntity, n: number): Promise<'exhausted' | undefined> {
     const definition = definitionOf(campaign);
-    const rows = await queryRows<ExperimentRow>(
-      this.dataSource,
-      `SELECT id, index, params, status, objective, "values", finished_at, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
-      [campaign.id],
-    );
-    // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
-    const imported = await queryRows<{ params: Params; objective: number | null; failed: boolean; import_id: string }>(
-      this.dataSource,
-      `SELECT params, objective, failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
-      [campaign.id],
-    );
+    // The two reads side by side: one round trip's wait instead of two.
+    const [rows, imported] = await Promise.all([
+      queryRows<ExperimentRow>(
+        this.dataSource,
+        `SELECT id, index, params, status, objective, "values", finished_at, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
+        [campaign.id],
+      ),
+      // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
+      queryRows<{ params: Params; objective: number | null; failed: boolean; import_id: string }>(
+        this.dataSource,
+        `SELECT params, objective, failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
+        [campaign.id],
+      ),
+    ]);
     // Blocks (definition.strategy.blocks): results of one batch, or of one device, share an offset; so do those of one import.
     const blocking = definition.strategy?.blocks;
     const blockOf = (block: string | undefined) => (block === undefined ? {} : { block });

@@ -43,6 +43,12 @@ export interface BayesianStrategyOptions {
    * continuous spaces (a trade between problems, see the benchmark notes).
    */
   stallMargin?: number;
+  /**
+   * Where the data look noiseless by the GP's evidence (see noiseless.ts): no
+   * candidate within this distance of an evaluated, pending or chosen point, in
+   * the model's lengthscales, and the acquisition on the noiseless model; 0 turns it off.
+   */
+  repeatRadius?: number;
   /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
   encoding?: EncoderOptions;
   /** The acquisition (see acquisition/choice.ts); default log EI. Batches 'fantasies' and 'penalisation' need a log-scale one (log EI; PI too for 'penalisation'). */
@@ -77,6 +83,9 @@ export const BAYESIAN_DEFAULTS: Readonly<Omit<ResolvedBayesianOptions, 'initialD
   // Off: a margin helps hartmann6 and costs branin and levy6.
   stallMargin: 0,
   stallPeriod: 2,
+  // Off: 0.01 halves the re-evaluations and helps the generated suite, but costs branin its last digits
+  // (bench/results/repeats-2026-12-07).
+  repeatRadius: 0,
 });
 
 /** The options with every one left out set from BAYESIAN_DEFAULTS (in the order the provenance has always listed them). */
@@ -96,6 +105,7 @@ export function resolveBayesianOptions(options: BayesianStrategyOptions): Resolv
     stallThreshold: options.stallThreshold ?? d.stallThreshold,
     stallMargin: options.stallMargin ?? d.stallMargin,
     stallPeriod: options.stallPeriod ?? d.stallPeriod,
+    repeatRadius: options.repeatRadius ?? d.repeatRadius,
     initialDesign: options.initialDesign,
   };
 }

@@ -37,6 +37,7 @@ import { combinationOf, leastTriedCombination, stalledFor, withinCombination } f
 import { paretoExploration } from './explore.js';
 import { lipschitzEstimate, locallyPenalised, type PenaltyCentre } from './penalisation.js';
 import type { OutcomeWarp } from './warp.js';
+import { nearAny, noiselessModel } from './noiseless.js';
 
 export class BayesianStrategy implements Strategy {
   private readonly modelInfo: StrategyInfo;
@@ -126,14 +127,20 @@ export class BayesianStrategy implements Strategy {
 
     const taken = new Set<string>();
     for (const p of [...observed.map((o) => o.params), ...request.pending, ...(request.rejected ?? [])]) taken.add(space.key(p));
-    const excluded = (x: number[]) => taken.has(space.key(enc.decode(x)));
+    // Noiseless data (see noiseless.ts): the acquisition on the noiseless model, and no candidate a hair from a point
+    // evaluated, pending or chosen.
+    const quiet = this.options.repeatRadius > 0 ? noiselessModel(gp) : undefined;
+    if (this.options.repeatRadius > 0) fitInfo.noise = quiet ? 'negligible' : 'material';
+    const visited = [...allX, ...request.pending.filter(valid).map((p) => enc.encode(p))];
+    const near = quiet ? nearAny(visited, gp.hyperparameters.lengthscales, this.options.repeatRadius) : () => false;
+    const excluded = (x: number[]) => taken.has(space.key(enc.decode(x))) || near(x);
 
     // Pending points and earlier picks of the batch: the Kriging believer adds them
     // to the model with their posterior mean; local penalisation damps the
     // acquisition around them instead.
     const rng = new Rng(mixSeed(request.seed, observed.length, request.pending.length));
     const penalise = this.options.batch === 'penalisation';
-    let model = gp;
+    let model = quiet ?? gp;
     // With block offsets an observed value holds its block's offset: EI's incumbent is the best result
     // net of its block's estimated offset (the best result itself where the offsets come out near zero).
     const offsets = gp.blockOffsets();
@@ -219,6 +226,7 @@ export class BayesianStrategy implements Strategy {
         );
       }
       taken.add(space.key(params));
+      visited.push(x);
       proposals.push(this.describe(params, x, found.value, sign, gp, warp, enc, allX));
       if (b < n - 1) remember([x]);
     }

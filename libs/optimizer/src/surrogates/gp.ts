@@ -204,6 +204,40 @@ export class GaussianProcess implements JointSurrogate {
   }
 
   /**
+   * Log marginal likelihood of the (standardised) training outcomes at the
+   * current hyperparameters, without the priors: log N(y | m, K + noise I).
+   */
+  get dataLogLikelihood(): number {
+    const { hp } = this.require();
+    const n = this.X.length;
+    let fit = 0;
+    for (let i = 0; i < n; i++) fit += (this.ys[i] - hp.mean) * this.alpha[i];
+    return -0.5 * fit - 0.5 * logDetFromCholesky(this.L, n) - 0.5 * n * Math.log(2 * Math.PI);
+  }
+
+  /** Jitter the last factorisation had to add to the diagonal (0 when none was needed). */
+  get addedJitter(): number {
+    return this.jitter;
+  }
+
+  /**
+   * The same GP (data, standardisation, kernel, mean, blocks) with another
+   * noise variance in standardised units: no hyperparameter fitting.
+   */
+  withNoise(noise: number): GaussianProcess {
+    if (!(noise > 0)) throw new Error(`withNoise: the noise variance must be positive, got ${noise}`);
+    const hp = { ...this.hyperparameters, noise };
+    const gp = new GaussianProcess({ ...this.options, fixed: hp });
+    gp.X = [...this.X];
+    gp.yMean = this.yMean;
+    gp.yStd = this.yStd;
+    gp.hp = hp;
+    gp.blockOf = this.blockOf;
+    gp.factorise(Float64Array.from(this.ys));
+    return gp;
+  }
+
+  /**
    * A GP with the same hyperparameters and standardisation conditioned on
    * extra (e.g. fantasised) observations: no hyperparameter fitting.
    */

@@ -89,4 +89,24 @@ describe('MultiObjectivePoolStrategy', () => {
     }
     expect(picks[0].id).not.toBe(picks[1].id);
   });
+
+  it('proposes only eligible rows, an observed one again where it is eligible, never a pending one', () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    const X = ids.map((_, i) => [i / 29]);
+    const pool = new MultiObjectivePoolStrategy(ids, X, 5, { mcSamples: 32 });
+    const obs = [0, 7, 14, 21, 29].map((i) => ({ id: ids[i], values: outcome(i / 29) }));
+    const ask = (eligible: string[], pending: string[], n: number) =>
+      pool.ask({ objectives, observations: obs, pending, eligible, n, seed: 5 });
+    // Replicates: rows already observed are eligible again; a pending one is not, however eligible.
+    const again = ask(['r7', 'r14', 'r21'], ['r14'], 3);
+    expect(again.map((p) => p.id).sort()).toEqual(['r21', 'r7']);
+    for (const p of again) expect(p.predictions?.b).toBeDefined();
+    // Exclusions: rows left out of eligible are never proposed, whatever their value.
+    const free = ids.filter((_, i) => i % 2 === 1 && ![7, 21, 29].includes(i));
+    const picks = ask(free, [], 6);
+    expect(picks).toHaveLength(6);
+    for (const p of picks) expect(free).toContain(p.id);
+    expect(new Set(picks.map((p) => p.id)).size).toBe(6);
+    expect(pool.fit).toEqual(expect.objectContaining({ acquisition: 'ehvi', front: expect.any(Number) }));
+  });
 });

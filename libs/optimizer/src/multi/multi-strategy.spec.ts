@@ -1,5 +1,6 @@
 import { Space } from '../space.js';
 import { MultiObjectivePoolStrategy, MultiObjectiveStrategy, type MultiObservation } from './multi-strategy.js';
+import { POOL_SAMPLE_BUDGET, poolSamples, resolveMultiObjectiveOptions } from './multi-options.js';
 import { hypervolume } from './hypervolume.js';
 
 // Two objectives on [0,1]: a = x (maximised), b = x² (minimised) trade off along the whole line, so
@@ -54,8 +55,11 @@ describe('MultiObjectiveStrategy', () => {
     expect(fit.refSource).toMatch(/inferred/);
   });
 
-  it('grows the hypervolume with ParEGO too', async () => {
-    const s = new MultiObjectiveStrategy({ acquisition: 'parego', rawSamples: 128 });
+  it.each([
+    ['ParEGO', { acquisition: 'parego' as const, rawSamples: 128 }],
+    ['EHVI over the noisy baseline', { noisyBaseline: true, rawSamples: 128, mcSamples: 32 }],
+  ])('grows the hypervolume with %s too', async (_name, options) => {
+    const s = new MultiObjectiveStrategy(options);
     const obs = observed([0.02, 0.04, 0.06, 0.08, 0.1]);
     const hv = () =>
       hypervolume(
@@ -107,6 +111,14 @@ describe('MultiObjectivePoolStrategy', () => {
     expect(picks).toHaveLength(6);
     for (const p of picks) expect(free).toContain(p.id);
     expect(new Set(picks.map((p) => p.id)).size).toBe(6);
-    expect(pool.fit).toEqual(expect.objectContaining({ acquisition: 'ehvi', front: expect.any(Number) }));
+    expect(pool.fit).toEqual(expect.objectContaining({ acquisition: 'ehvi', front: expect.any(Number), mcSamples: 512 }));
+  });
+
+  it('scores rows with more base samples than a search, fewer where the rows are many, never fewer than mcSamples', () => {
+    const options = resolveMultiObjectiveOptions({});
+    expect(poolSamples(options, 1728)).toBe(512);
+    expect(poolSamples(options, 4096)).toBe(POOL_SAMPLE_BUDGET / 4096);
+    expect(poolSamples(options, 100_000)).toBe(options.mcSamples);
+    expect(poolSamples(resolveMultiObjectiveOptions({ mcSamples: 64, poolMcSamples: 64 }), 10)).toBe(64);
   });
 });

@@ -15,7 +15,12 @@ import { inInitialDesign, initialDesignSize } from '../bo/initial-design.js';
 import { maximizeAcquisition } from '../bo/optimize.js';
 import { maximinRows } from '../bo/pool.js';
 import { Rng } from '#random';
-import { resolveMultiObjectiveOptions, type MultiObjectiveOptions, type ResolvedMultiObjectiveOptions } from './multi-options.js';
+import {
+  poolSamples,
+  resolveMultiObjectiveOptions,
+  type MultiObjectiveOptions,
+  type ResolvedMultiObjectiveOptions,
+} from './multi-options.js';
 import { type ObjectiveSpec, type OutcomeConstraint, type OutcomeData, OutcomeModels } from './outcome-models.js';
 import { acquisitionKind, proposeBatch } from './propose.js';
 
@@ -234,17 +239,19 @@ export class MultiObjectivePoolStrategy {
       succeeded: known.map((o) => complete({ params: {}, ...o }, names)),
     };
     const models = new OutcomeModels(request.objectives, constraints, data, this.gps, this.raw.gp ?? {}, this.options.refMargin);
+    const mcSamples = poolSamples(this.options, free.length);
     this.lastFit = {
       acquisition: acquisitionKind(this.options, models.objectives.length),
       ref: models.ref.map((r, i) => models.signs[i] * r),
       refSource: models.refSource,
       front: models.front.length,
+      mcSamples,
     };
     const left = new Set(free);
     const picks = proposeBatch(
       models,
       { pending: pendingRows.map((r) => this.X[r]), n, seed },
-      this.options,
+      { ...this.options, mcSamples },
       (acq) => {
         const cand = [...left];
         if (cand.length === 0) return undefined;

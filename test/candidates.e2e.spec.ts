@@ -207,6 +207,124 @@ describe('campaigns over a candidate list', () => {
     const audit = (await svc.api<{ action: string; details: { rows: number[] } }[]>('GET', `/api/campaigns/${id}/audit`)).body;
     expect(audit.find((a) => a.action === 'candidates.excluded')?.details.rows).toEqual(excludedRows.map((r) => r.number));
   });
+  it('runs a list with two objectives and an outcome limit: the several-objective models pick its rows, with every prediction recorded', async () => {
+    const uploaded = await uploadCsv(csvOf(rows), 'name=arylation%2060%20pareto&descriptors=ligand_mass');
+    expect(uploaded.status).toBe(201);
+    // A cost limit that some rows of the list meet and others do not.
+    const costs = rows.map((r) => {
+      const a = emulator.evaluate(r);
+      if (!a.ok) throw new Error(`the emulator has no value for ${keyOf(r)}`);
+      return a.values.cost;
+    });
+    const limit = [...costs].sort((a, b) => a - b)[Math.floor(costs.length * 0.6)];
+    const created = await svc.api<{ id: string }>(
+      'POST',
+      '/api/campaigns',
+      definition(
+        { list: uploaded.body.id },
+        {
+          name: 'arylation yield against cost over a list',
+          objective: undefined,
+          objectives: [
+            { name: 'yield', direction: 'maximize', low: 0, high: 100, ref: 0 },
+            { name: 'cost', direction: 'minimize', low: 0 },
+          ],
+          outcomeConstraints: [{ name: 'cost', op: '<=', value: limit }],
+          budget: 20,
+        },
+      ),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    type Campaign = {
+      status: string;
+      batches: { id: string; strategy: { name: string; settings: { fit?: { refSource: string } } } }[];
+      experiments: (Experiment & {
+        values: Record<string, number> | null;
+        prediction: {
+          outcomes?: Record<string, { mean: number; sd: number }>;
+          limits?: { name: string; probability: number }[];
+          improves?: string[];
+        } | null;
+      })[];
+      pareto: { front: { index: number; values: Record<string, number> }[] } | null;
+    };
+    const first = await until(
+      async () => {
+        const c = (await svc.api<Campaign>('GET', `/api/campaigns/${id}`)).body;
+        return c.batches.length > 0 && c.experiments.length > 0 ? c : undefined;
+      },
+      { what: 'the first batch' },
+    );
+    const inFirst = new Set(first.experiments.map((e) => keyOf(e.params)));
+    const excludedRows = rows
+      .map((r, i) => ({ key: keyOf(r), number: i + 1 }))
+      .filter((r) => !inFirst.has(r.key))
+      .slice(0, 15);
+    const excluded = await svc.api<Candidates>(
+      'POST',
+      `/api/campaigns/${id}/candidates/exclusions`,
+      { rows: excludedRows.map((r) => r.number), reason: 'base out of stock' },
+      { as: 'operator' },
+    );
+    expect(excluded.status).toBe(200);
+    expect((await svc.api('PUT', `/api/campaigns/${id}/approval`, { policy: 'auto' }, { as: 'operator' })).status).toBe(200);
+    await svc.api('POST', `/api/campaigns/${id}/batches/${first.batches[0].id}/approve`, {}, { as: 'operator' });
+    const done = await until(
+      async () => {
+        const c = (await svc.api<Campaign>('GET', `/api/campaigns/${id}`)).body;
+        return c.status === 'completed' ? c : undefined;
+      },
+      { timeoutMs: 120_000, what: 'the campaign to complete' },
+    );
+
+    // Only rows of the list, none twice, none excluded; every outcome the emulator's.
+    const listed = new Set(rows.map(keyOf));
+    const forbidden = new Set(excludedRows.map((r) => r.key));
+    const proposed = done.experiments.map((e) => keyOf(e.params));
+    expect(done.experiments).toHaveLength(20);
+    expect(proposed.filter((k) => !listed.has(k))).toEqual([]);
+    expect(new Set(proposed).size).toBe(proposed.length);
+    expect(proposed.filter((k) => forbidden.has(k))).toEqual([]);
+    for (const e of done.experiments) {
+      expect(e.status).toBe('completed');
+      const answer = emulator.evaluate(e.params);
+      if (!answer.ok) throw new Error('the emulator measured a row it has no value for');
+      expect(e.values?.yield).toBeCloseTo(answer.values.yield, 9);
+      expect(e.values?.cost).toBeCloseTo(answer.values.cost, 9);
+    }
+    // After the design, the several-objective models over the rows: per proposal every outcome's prediction,
+    // the limit's probability and the objectives it may improve, as on a continuous space.
+    const modelBatches = done.batches.filter((b) => b.strategy.name === 'pool/multi-objective' && b.strategy.settings.fit);
+    expect(modelBatches.length).toBeGreaterThan(0);
+    for (const b of modelBatches) {
+      expect(b.strategy.settings.fit?.refSource).toMatch(/^inferred/);
+      for (const e of done.experiments.filter((x) => x.batchId === b.id)) {
+        const p = e.prediction!;
+        expect(Object.keys(p.outcomes ?? {}).sort()).toEqual(['cost', 'yield']);
+        expect(p.limits).toHaveLength(1);
+        expect(p.limits![0].probability).toBeGreaterThanOrEqual(0);
+        expect(p.limits![0].probability).toBeLessThanOrEqual(1);
+        expect(Array.isArray(p.improves)).toBe(true);
+      }
+    }
+    // The front: results that meet the limit, none dominated by another that does.
+    const meeting = done.experiments.filter((e) => (e.values?.cost ?? Infinity) <= limit);
+    expect(meeting.length).toBeGreaterThan(0);
+    const front = done.pareto?.front ?? [];
+    expect(front.length).toBeGreaterThan(0);
+    for (const f of front) {
+      expect(f.values.cost).toBeLessThanOrEqual(limit);
+      const beaten = meeting.some(
+        (e) =>
+          e.values!.yield >= f.values.yield &&
+          e.values!.cost <= f.values.cost &&
+          (e.values!.yield > f.values.yield || e.values!.cost < f.values.cost),
+      );
+      expect(beaten).toBe(false);
+    }
+  }, 150_000);
+
   it('completes a campaign whose inline list is used up or excluded, saying so', async () => {
     const created = await svc.api<{ id: string; definition: { candidates: { list: string } } }>(
       'POST',

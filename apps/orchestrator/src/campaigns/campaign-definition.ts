@@ -260,11 +260,7 @@ export function parseCampaignDefinition(input: unknown, known: { measured?: read
       problems.push(
         'strategy.acquisition: several objectives or outcome limits choose their own acquisition (expected hypervolume improvement or ParEGO); leave it out',
       );
-    if (d.candidates) {
-      problems.push(...candidateSourceProblems(d.candidates, d));
-      if (objective && outcomesOf(withPrimaryObjective(d)).pareto)
-        problems.push('candidates: a candidate list proposes for one objective without outcome limits (several objectives or limits are not supported with a list yet)');
-    }
+    if (d.candidates) problems.push(...candidateSourceProblems(d.candidates, d));
   }
   if (problems.length > 0 || !r.success) {
     throw new DomainError(

@@ -12,7 +12,7 @@ import { acquisitionOf, spaceOf, type CampaignDefinition } from '../campaigns/ca
 import { strategyFor } from '../campaigns/campaign-strategy.js';
 import type { Outcomes } from '../campaigns/outcomes-definition.js';
 import { expectedImprovements, limitProbability } from '../campaigns/pareto.js';
-import { askCandidates, type CandidateJob } from './strategy-candidates.js';
+import { askCandidates, askCandidatesPareto, type CandidateJob } from './strategy-candidates.js';
 import type { StrategyCache, StrategyKey } from './strategy-cache.js';
 import type { ModelJob } from './model-query.js';
 
@@ -121,7 +121,10 @@ export type InsightsReply = PoolReply<InsightsOutcome>;
  * a worker and on the main thread.
  */
 export async function askStrategy(job: AskJob, cache?: StrategyCache): Promise<AskOutcome> {
-  if (job.outcomes?.pareto && PARETO_MODEL_KINDS.includes(job.definition.strategy.kind)) return askPareto(job, job.outcomes);
+  if (job.outcomes?.pareto && PARETO_MODEL_KINDS.includes(job.definition.strategy.kind)) {
+    if (job.candidates) return askParetoCandidates(job, job.candidates, job.outcomes);
+    return askPareto(job, job.outcomes);
+  }
   const space = spaceOf(job.definition);
   if (job.candidates) {
     const began = performance.now();
@@ -178,10 +181,35 @@ async function askPareto(job: AskJob, outcomes: Outcomes): Promise<AskOutcome> {
     seed: job.seed,
   });
   const elapsedMs = performance.now() - started;
+  return { proposals: paretoProposals(space, strategy.info.name, proposals, outcomes, job.front), info: strategy.info, elapsedMs };
+}
+
+/** Several objectives or limits over the campaign's candidate list: the rows scored by the same models and acquisition. */
+function askParetoCandidates(job: AskJob, candidates: CandidateJob, outcomes: Outcomes): AskOutcome {
+  const space = spaceOf(job.definition);
+  const started = performance.now();
+  const { proposals, info } = askCandidatesPareto(space, candidates, outcomes, job);
+  const elapsedMs = performance.now() - started;
+  return { proposals: paretoProposals(space, info.name, proposals, outcomes, job.front), info, elapsedMs };
+}
+
+/**
+ * Proposals of several outcomes, checked against the space, with their
+ * provenance: every outcome's prediction (the first objective's as the
+ * proposal's own), each limit's probability, and the objectives each may
+ * improve on the measured front.
+ */
+function paretoProposals(
+  space: ReturnType<typeof spaceOf>,
+  strategyName: string,
+  proposals: readonly { params: Params; predictions?: Record<string, Prediction>; acquisition?: number }[],
+  outcomes: Outcomes,
+  front: readonly Record<string, number>[] = [],
+): AskProposal[] {
   const first = outcomes.objectives[0].name;
-  const out: AskProposal[] = proposals.map((p) => {
+  return proposals.map((p) => {
     const problems = space.check(p.params);
-    if (problems.length) throw new Error(`strategy ${strategy.info.name} proposed an invalid point: ${problems.join('; ')}`);
+    if (problems.length) throw new Error(`strategy ${strategyName} proposed an invalid point: ${problems.join('; ')}`);
     const predictions = p.predictions;
     if (!predictions) return { params: p.params };
     return {
@@ -190,10 +218,9 @@ async function askPareto(job: AskJob, outcomes: Outcomes): Promise<AskOutcome> {
       acquisition: p.acquisition,
       predictions,
       limits: outcomes.constraints.map((c) => ({ ...c, probability: limitProbability(c, predictions[c.name]) })),
-      improves: expectedImprovements(outcomes.objectives, job.front ?? [], predictions),
+      improves: expectedImprovements(outcomes.objectives, front, predictions),
     };
   });
-  return { proposals: out, info: strategy.info, elapsedMs };
 }
 
 export function askFailure(e: unknown): AskFailure {

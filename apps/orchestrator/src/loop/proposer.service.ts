@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type Observation, type Params } from '#optimizer';
+import { type Params } from '#optimizer';
 import { type CampaignEntity, type ExperimentStatus, type FailureScope, type JsonObject, queryRows } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
 import { type CampaignDefinition, experimentBlock, importBlock, spaceOf } from '../campaigns/campaign-definition.js';
@@ -56,7 +56,7 @@ export class ProposerService {
   private async candidateJob(
     campaignId: string,
     definition: CampaignDefinition,
-    observations: readonly Observation[],
+    observations: readonly AskObservation[],
     pending: readonly Params[],
     proposed: readonly Params[],
   ): Promise<CandidateJob> {
@@ -73,7 +73,10 @@ export class ProposerService {
       eligible,
       observations: observations.flatMap((o) => {
         const row = rowOf(o.params);
-        return row === undefined ? [] : [{ row, ...(o.failed ? { failed: true } : { value: o.value }) }];
+        if (row === undefined) return [];
+        // Several objectives or limits: every outcome's value (measuredValues), which the Pareto path reads.
+        const values = o.values;
+        return [{ row, ...(o.failed ? { failed: true } : { value: o.value }), ...(values ? { values } : {}) }];
       }),
       pending: pending.flatMap((p) => {
         const row = rowOf(p);

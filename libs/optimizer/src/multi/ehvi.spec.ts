@@ -1,6 +1,6 @@
 import { Rng } from '#random';
 import { GaussianProcess } from '../surrogates/gp.js';
-import { monteCarloEhvi, quasiNormals } from './ehvi.js';
+import { baselinePoints, monteCarloEhvi, quasiNormals } from './ehvi.js';
 import { chebyshevScalarise, simplexWeights } from './parego.js';
 
 /** A GP whose posterior is known: fixed hyperparameters, a tiny noise, data far from the query points. */
@@ -155,5 +155,23 @@ describe('ParEGO scalarisation', () => {
       expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 14);
       for (const v of w) expect(v).toBeGreaterThanOrEqual(0);
     }
+  });
+});
+
+describe('the noisy baseline (observed points that may be on the front)', () => {
+  it('keeps the points on the front in some posterior sample, once each, and drops the clearly dominated and those that break a limit', () => {
+    // Two objectives at five observed inputs; the posterior there is near-certain (noise 1e-6).
+    const X = [[0], [0.25], [0.5], [0.75], [1]];
+    const f0 = [3, 1, 2.5, 0, 1.5];
+    const f1 = [1, 3, 0.5, 0, 3.5];
+    const models = [fixedGp(X, f0), fixedGp(X, f1)];
+    // The limit's outcome: the last point breaks "<= 1".
+    const limit = { model: fixedGp(X, [0, 0, 0, 0, 2]), op: '<=' as const, value: 1 };
+    const kept = baselinePoints(models, [], [...X, [0.25]], 32, 7, 10);
+    // (1.5, 3.5) dominates (1, 3); (3, 1) dominates (2.5, 0.5); (0, 0) is dominated by all.
+    expect(kept.map((x) => x[0]).sort()).toEqual([0, 1]);
+    const underLimit = baselinePoints(models, [limit], X, 32, 7, 10);
+    expect(underLimit.map((x) => x[0]).sort()).toEqual([0, 0.25]);
+    expect(baselinePoints(models, [limit], X, 32, 7, 1)).toHaveLength(1);
   });
 });

@@ -17,7 +17,7 @@ import { logNormalCdf } from '../stats/normal.js';
 import { sobolPoints } from '../design/sobol.js';
 import { choleskyJitter, solveLower } from '../linalg/dense.js';
 import type { GaussianProcess } from '../surrogates/gp.js';
-import { PreparedFront } from './hypervolume.js';
+import { nonDominatedIndices, PreparedFront } from './hypervolume.js';
 
 /** An outcome with a limit, modelled by its own GP (the outcome in its original units and sign). */
 export interface SampledLimit {
@@ -218,4 +218,51 @@ export function monteCarloEhvi(input: EhviInput): Acquisition {
       return out;
     },
   };
+}
+
+/**
+ * The observed points that may lie on the front (qNEHVI's pruned baseline):
+ * those on the front of limit-meeting points in at least one of `samples`
+ * joint posterior samples of the objectives and limited outcomes at every
+ * observed point (one point of each group of identical inputs), the most
+ * often on it first, at most `max` of them.
+ */
+export function baselinePoints(
+  models: readonly GaussianProcess[],
+  limits: readonly SampledLimit[],
+  X: readonly number[][],
+  samples: number,
+  seed: number,
+  max: number,
+): number[][] {
+  const seen = new Set<string>();
+  const points: number[][] = [];
+  for (const x of X) {
+    const key = x.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    points.push(x);
+  }
+  const n = points.length;
+  if (n === 0) return [];
+  const M = models.length;
+  const z = quasiNormals(samples, (M + limits.length) * n, seed);
+  const objectives = samplePending(models, points, z, (i) => i * n);
+  const limited = samplePending(
+    limits.map((l) => l.model),
+    points,
+    z,
+    (k) => (M + k) * n,
+  );
+  const meets = (v: number, l: SampledLimit) => (l.op === '<=' ? v <= l.value : v >= l.value);
+  const count = new Array<number>(n).fill(0);
+  for (let s = 0; s < samples; s++) {
+    const ok = Array.from(points.keys()).filter((a) => limits.every((l, k) => meets(limited.values[s][a][k], l)));
+    for (const j of nonDominatedIndices(ok.map((a) => objectives.values[s][a]))) count[ok[j]]++;
+  }
+  return Array.from(points.keys())
+    .filter((a) => count[a] > 0)
+    .sort((a, b) => count[b] - count[a] || a - b)
+    .slice(0, max)
+    .map((a) => points[a]);
 }

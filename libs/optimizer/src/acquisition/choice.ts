@@ -13,13 +13,16 @@
  * may be negative, are searched among the points with P(feasible) ≥ ½ only.
  */
 import type { Rng } from '#random';
-import type { Surrogate } from '../surrogates/surrogate.js';
+import { isBoundedSurrogate, isDifferentiableSurrogate, type Surrogate } from '../surrogates/surrogate.js';
 import {
   type Acquisition,
   expectedImprovement,
+  expectedImprovementPartials,
   logExpectedImprovement,
+  logExpectedImprovementPartials,
   logProbabilityOfImprovement,
   probabilityOfImprovement,
+  type ScalarPartials,
   upperConfidenceBound,
 } from './analytic.js';
 import { posteriorSample } from './thompson.js';
@@ -105,12 +108,50 @@ export function isLogScale(kind: AcquisitionKind): boolean {
   return kind === 'logEI' || kind === 'PI';
 }
 
+/** Added to an acquisition's bound (relative to its size), for the rounding of f. */
+const BOUND_SLACK = 1e-12;
+
 class Pointwise implements Acquisition {
+  readonly gradient?: (x: number[], grad: Float64Array) => number;
+  readonly bound?: (X: number[][]) => Float64Array | undefined;
+
+  /**
+   * `partials`: ∂f/∂mean and ∂f/∂sd, for the gradient; `increasing`: f is
+   * nondecreasing in the sd, so that a bound on the variance bounds f.
+   */
   constructor(
     readonly name: string,
     private readonly model: Surrogate,
     private readonly f: (mean: number, sd: number) => number,
-  ) {}
+    partials?: ScalarPartials,
+    increasing = false,
+  ) {
+    if (increasing && isBoundedSurrogate(model)) {
+      this.bound = (X) => {
+        const b = model.posteriorBound(X);
+        if (!b) return undefined;
+        return Float64Array.from(X, (_x, i) => {
+          const u = f(b.mean[i], Math.sqrt(Math.max(b.varianceBound[i], 0)));
+          return u + BOUND_SLACK * (1 + Math.abs(u));
+        });
+      };
+    }
+    if (partials && isDifferentiableSurrogate(model)) {
+      const p = new Float64Array(2);
+      let dMean = new Float64Array(0);
+      let dVariance = new Float64Array(0);
+      this.gradient = (x, grad) => {
+        if (dMean.length !== x.length) [dMean, dVariance] = [new Float64Array(x.length), new Float64Array(x.length)];
+        const post = model.posteriorGradient(x, dMean, dVariance);
+        const sd = Math.sqrt(Math.max(post.variance, 0));
+        partials(post.mean, sd, p);
+        // ∂sd/∂x = ∂variance/∂x / (2 sd).
+        const perVariance = sd > 0 ? p[1] / (2 * sd) : 0;
+        for (let c = 0; c < x.length; c++) grad[c] = p[0] * dMean[c] + perVariance * dVariance[c];
+        return f(post.mean, sd);
+      };
+    }
+  }
 
   evaluate(X: number[][]): Float64Array {
     if (X.length === 0) return new Float64Array(0);
@@ -154,14 +195,35 @@ class ThompsonAcquisition implements Acquisition {
 export function acquisitionFor(choice: AcquisitionChoice, model: Surrogate, best: number, rng: Rng): Acquisition {
   switch (choice.kind) {
     case 'logEI':
-      return new Pointwise('logEI', model, (m, s) => logExpectedImprovement(m, s, best));
+      return new Pointwise(
+        'logEI',
+        model,
+        (m, s) => logExpectedImprovement(m, s, best),
+        (m, s, out) => logExpectedImprovementPartials(m, s, best, out),
+        true,
+      );
     case 'EI':
-      return new Pointwise('EI', model, (m, s) => expectedImprovement(m, s, best));
+      return new Pointwise(
+        'EI',
+        model,
+        (m, s) => expectedImprovement(m, s, best),
+        (m, s, out) => expectedImprovementPartials(m, s, best, out),
+        true,
+      );
     case 'PI':
       return new Pointwise('logPI', model, (m, s) => logProbabilityOfImprovement(m, s, best));
     case 'UCB': {
       const kappa = ucbKappa(choice);
-      return new Pointwise('UCB', model, (m, s) => upperConfidenceBound(m, s, kappa));
+      return new Pointwise(
+        'UCB',
+        model,
+        (m, s) => upperConfidenceBound(m, s, kappa),
+        (_m, _s, out) => {
+          out[0] = 1;
+          out[1] = kappa;
+        },
+        kappa >= 0,
+      );
     }
     case 'thompson':
       return new ThompsonAcquisition(model, rng);

@@ -31,6 +31,18 @@ export interface AcquisitionSearchOptions {
   extra?: number[][];
   /** True for points that must not be returned (observed, pending, already chosen). */
   excluded?: (x: number[]) => boolean;
+  /**
+   * Gradients of the continuous phase: 'differences' (forward differences,
+   * d + 1 evaluations per step; the default) or 'analytic' (the
+   * acquisition's own gradient where it has one, else differences).
+   */
+  gradient?: 'differences' | 'analytic';
+  /**
+   * Evaluate only the candidates whose upper bound (Acquisition.bound, where
+   * the acquisition has one) could place them among the best few: the same
+   * starts and result as evaluating all. Default false.
+   */
+  screen?: boolean;
 }
 
 export interface AcquisitionOptimum {
@@ -39,6 +51,8 @@ export interface AcquisitionOptimum {
 }
 
 const FD_STEP = 1e-6;
+/** Candidates evaluated at once by a screened search (one pass of the posterior's blocked solve). */
+const SCREEN_CHUNK = 64;
 const FULL_INTEGER_SCAN = 33;
 const PER_COMBINATION_LIMIT = 16;
 /** Shares of the total moved between two components of a composition without a step. */
@@ -55,16 +69,16 @@ export function maximizeAcquisition(
   const acq = enc.space.constraints.length > 0 ? feasibleOnly(objective, enc) : objective;
   const raw = sobolPoints(enc.space.dimension, options.rawSamples ?? 1024, options.seed).map((u) => enc.fromUnit(u));
   for (const e of options.extra ?? []) raw.push(enc.snap([...e]));
-  const values = acq.evaluate(raw);
-  const order = Array.from(raw.keys())
-    .filter((i) => Number.isFinite(values[i]) && !excluded(raw[i]))
-    .sort((a, b) => values[b] - values[a]);
+  const nStarts = options.starts ?? 8;
+  const combos = enc.descriptorCategoricals.reduce((a, b) => a * b.vectors.length, enc.categoricalCombinations);
+  const perCombination = enc.categoricals.length + enc.descriptorCategoricals.length > 0 && combos <= PER_COMBINATION_LIMIT;
+  // Only the best few candidates are needed unless every combination of choices gets starts of its own.
+  const { values, order } =
+    options.screen && !perCombination ? screened(acq, raw, excluded, Math.max(1, nStarts)) : scoredAll(acq, raw, excluded);
   if (order.length === 0) return undefined;
 
-  const nStarts = options.starts ?? 8;
   const starts = new Set<number>(order.slice(0, nStarts));
-  const combos = enc.descriptorCategoricals.reduce((a, b) => a * b.vectors.length, enc.categoricalCombinations);
-  if (enc.categoricals.length + enc.descriptorCategoricals.length > 0 && combos <= PER_COMBINATION_LIMIT) {
+  if (perCombination) {
     // The best candidates of every categorical combination get a start too.
     const perCombo = Math.max(1, Math.ceil(nStarts / combos));
     const counts = new Map<string, number>();
@@ -82,10 +96,58 @@ export function maximizeAcquisition(
   // No starts: the best candidate (an acquisition known on the candidates only, such as a Thompson sample).
   if (nStarts === 0) return best;
   for (const i of starts) {
-    const local = localSearch(acq, objective, enc, raw[i], values[i], options.maxIterations ?? 60);
+    const local = localSearch(acq, objective, enc, raw[i], values[i], options.maxIterations ?? 60, options.gradient === 'analytic');
     if (local.value > best.value && !excluded(local.x) && enc.feasible(local.x)) best = local;
   }
   return best;
+}
+
+interface Scored {
+  /** The acquisition at each candidate (NaN where a screened search did not need it). */
+  values: Float64Array;
+  /** The candidates with a finite value that may be returned, best first (ties by position). */
+  order: number[];
+}
+
+function scoredAll(acq: Acquisition, raw: number[][], excluded: (x: number[]) => boolean): Scored {
+  const values = acq.evaluate(raw);
+  const order = Array.from(raw.keys())
+    .filter((i) => Number.isFinite(values[i]) && !excluded(raw[i]))
+    .sort((a, b) => values[b] - values[a]);
+  return { values, order };
+}
+
+/**
+ * The same first `keep` entries of the order as scoredAll, with their values,
+ * evaluating the candidates in decreasing order of the acquisition's upper
+ * bound and stopping once the keep-th best value found exceeds the bound of
+ * every candidate left (those cannot enter the first `keep`). Without a
+ * bound, scoredAll.
+ */
+function screened(acq: Acquisition, raw: number[][], excluded: (x: number[]) => boolean, keep: number): Scored {
+  const bound = acq.bound?.(raw);
+  if (!bound) return scoredAll(acq, raw, excluded);
+  // A bound that came out NaN bounds nothing: such a candidate is evaluated first.
+  const upper = bound.map((u) => (Number.isNaN(u) ? Infinity : u));
+  const values = new Float64Array(raw.length).fill(NaN);
+  const queue = Array.from(raw.keys())
+    .filter((i) => !(upper[i] === -Infinity) && !excluded(raw[i]))
+    .sort((a, b) => upper[b] - upper[a] || a - b);
+  const found: number[] = [];
+  let kth = -Infinity;
+  for (let q = 0; q < queue.length; q += SCREEN_CHUNK) {
+    if (found.length >= keep && kth > upper[queue[q]]) break;
+    const chunk = queue.slice(q, q + SCREEN_CHUNK);
+    const v = acq.evaluate(chunk.map((i) => raw[i]));
+    chunk.forEach((i, j) => {
+      values[i] = v[j];
+      if (Number.isFinite(v[j])) found.push(i);
+    });
+    if (found.length >= keep) kth = found.map((i) => values[i]).sort((a, b) => b - a)[keep - 1];
+  }
+  // The evaluated candidates in the order scoredAll gives them (a stable sort of the positions).
+  const order = found.sort((a, b) => values[b] - values[a] || a - b);
+  return { values, order };
 }
 
 /** The acquisition, -∞ at points that violate a constraint of the space. */
@@ -120,13 +182,14 @@ function localSearch(
   x0: number[],
   v0: number,
   maxIterations: number,
+  analytic: boolean,
 ): AcquisitionOptimum {
   let x = [...x0];
   let value = v0;
   for (let round = 0; round < 4; round++) {
     const before = value;
     if (enc.continuous.length > 0) {
-      const r = continuousPhase(smooth, enc, x, maxIterations);
+      const r = continuousPhase(smooth, enc, x, maxIterations, analytic);
       if (r.value > value) ({ x, value } = r);
     }
     for (const { index, levels } of enc.integers) {
@@ -148,7 +211,7 @@ function localSearch(
   return { x, value };
 }
 
-function continuousPhase(smooth: Acquisition, enc: Encoder, x: number[], maxIterations: number): AcquisitionOptimum {
+function continuousPhase(smooth: Acquisition, enc: Encoder, x: number[], maxIterations: number, analytic: boolean): AcquisitionOptimum {
   const idx = enc.continuous;
   const m = idx.length;
   const point = (z: ArrayLike<number>) => {
@@ -156,8 +219,17 @@ function continuousPhase(smooth: Acquisition, enc: Encoder, x: number[], maxIter
     for (let j = 0; j < m; j++) p[idx[j]] = z[j];
     return p;
   };
+  const gradient = analytic ? smooth.gradient : undefined;
+  const full = new Float64Array(x.length);
+  // Minimise -acq, with the acquisition's own gradient on the continuous coordinates.
+  const exact = (z: Float64Array, g: Float64Array): number => {
+    const p = point(z);
+    const v = (gradient as NonNullable<Acquisition['gradient']>)(p, full);
+    for (let j = 0; j < m; j++) g[j] = -full[idx[j]];
+    return Number.isFinite(v) && enc.feasible(p) ? -v : Infinity;
+  };
   // Minimise -acq; forward differences evaluated in one batch (m + 1 points).
-  const fg = (z: Float64Array, g: Float64Array): number => {
+  const differences = (z: Float64Array, g: Float64Array): number => {
     const batch = [point(z)];
     for (let j = 0; j < m; j++) {
       const zj = Float64Array.from(z);
@@ -173,7 +245,7 @@ function continuousPhase(smooth: Acquisition, enc: Encoder, x: number[], maxIter
     return Number.isFinite(v[0]) && enc.feasible(batch[0]) ? -v[0] : Infinity;
   };
   const z0 = idx.map((k) => x[k]);
-  const res = minimizeLbfgs(fg, z0, {
+  const res = minimizeLbfgs(gradient ? exact : differences, z0, {
     lower: new Float64Array(m),
     upper: new Float64Array(m).fill(1),
     maxIterations,

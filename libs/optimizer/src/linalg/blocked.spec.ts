@@ -1,6 +1,15 @@
 import { Rng } from '#random';
-import { choleskyInPlace, choleskyJitter, extendCholesky, inverseFromCholesky, solveLower, solveLowerRows } from './dense.js';
-import { referenceCholeskyInPlace, referenceInverseFromCholesky, referenceSolveLower } from './reference.js';
+import {
+  choleskyInPlace,
+  choleskyJitter,
+  extendCholesky,
+  inverseFromCholesky,
+  solveLower,
+  solveLowerRows,
+  solveLowerTransposed,
+  solveLowerTransposedByRows,
+} from './dense.js';
+import { referenceCholeskyInPlace, referenceInverseFromCholesky, referenceSolveLower, referenceSolveLowerTransposed } from './reference.js';
 
 /** A Matérn-like SPD matrix of n random points in 3 dimensions with lengthscale `ls` and `nugget` on the diagonal. */
 function spd(n: number, seed: number, ls = 0.3, nugget = 1e-6, duplicate = false): Float64Array {
@@ -97,5 +106,28 @@ describe('blocked dense linear algebra against the plain loops', () => {
     choleskyInPlace(L, n);
     // A new point with covariance 1 to every old point but variance 0: no SPD completion.
     expect(extendCholesky(L, n, new Float64Array(n).fill(1), Float64Array.of(0), 1)).toBeUndefined();
+  });
+
+  it.each(SIZES)('the back substitution by rows agrees with the reference to rounding at n = %i', (n) => {
+    const L = spd(n, 50 + n);
+    expect(choleskyInPlace(L, n)).toBe(true);
+    const rng = new Rng(200 + n);
+    const b = Float64Array.from({ length: n }, () => rng.normal());
+    const ref = referenceSolveLowerTransposed(L, n, b);
+    const byRows = solveLowerTransposedByRows(L, n, b);
+    // The same solution; its sums run in the other order, so only to rounding (relative to the solution's size).
+    const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    for (let i = 0; i < n; i++) expect(Math.abs(byRows[i] - ref[i])).toBeLessThanOrEqual(1e-9 * scale);
+    expect(sameBits(solveLowerTransposed(L, n, b), ref)).toBe(true);
+    // Lᵀ x reproduces b.
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += L[k * n + i] * byRows[k];
+      expect(Math.abs(s - b[i])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(b[i])));
+    }
+    // `b` is left as it was when a separate output is given.
+    const copy = Float64Array.from(b);
+    solveLowerTransposedByRows(L, n, b, new Float64Array(n));
+    expect(sameBits(b, copy)).toBe(true);
   });
 });

@@ -35,6 +35,16 @@ export function referenceSolveLower(L: Float64Array, n: number, b: ArrayLike<num
   return out;
 }
 
+/** Back substitution Lᵀ x = b, one row of x at a time (see solveLowerTransposedByRows). */
+export function referenceSolveLowerTransposed(L: Float64Array, n: number, b: ArrayLike<number>, out = new Float64Array(n)): Float64Array {
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * out[k];
+    out[i] = s / L[i * n + i];
+  }
+  return out;
+}
+
 /** (L Lᵀ)⁻¹ through L⁻¹ by columns (see inverseFromCholesky). */
 export function referenceInverseFromCholesky(L: Float64Array, n: number): Float64Array {
   const Li = new Float64Array(n * n);

@@ -8,6 +8,7 @@ const SQRT_PI = Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const HALF_LOG_PI_OVER_2 = 0.5 * Math.log(Math.PI / 2);
+const SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
 
 /** φ(z), the standard normal density. */
 export function normalPdf(z: number): number {
@@ -67,6 +68,21 @@ export function log1mexp(x: number): number {
 /** h(z) = φ(z) + z Φ(z): expected improvement of a unit normal over -z. */
 export function h(z: number): number {
   return normalPdf(z) + z * normalCdf(z);
+}
+
+/**
+ * d log h(z) / dz = Φ(z) / h(z) (since h'(z) = Φ(z)), accurate for all z:
+ * below -1 through R = Φ(z)/φ(z) = √(π/2) erfcx(-z/√2) as R / (1 + z R),
+ * and below -1e3 its asymptote -z - 2/z + 6/z³ (from h(z) ~ φ(z)/z² (1 - 3/z²)),
+ * where R / (1 + z R) would lose digits to cancellation.
+ */
+export function dLogH(z: number): number {
+  if (z > -1) return normalCdf(z) / h(z);
+  if (z > -1e3) {
+    const r = SQRT_HALF_PI * erfcx(-z / Math.SQRT2);
+    return r / (1 + z * r);
+  }
+  return -z - 2 / z + 6 / (z * z * z);
 }
 
 /** log h(z), accurate for all z (finite down to z ≈ -1e154). */

@@ -214,3 +214,50 @@ describe('GaussianProcess', () => {
     expect(withP.mean[1]).toBeCloseTo(joint.mean[1], 14);
   });
 });
+
+describe('GaussianProcess.posteriorGradient', () => {
+  const rng = new Rng(11);
+  const X = Array.from({ length: 40 }, () => [rng.next(), rng.next(), rng.next()]);
+  const y = X.map(([a, b, c]) => 3 + 5 * Math.sin(4 * a) * Math.cos(3 * b) + 2 * c * c);
+  const hp = { lengthscales: [0.3, 0.5, 0.8], outputscale: 1.2, noise: 1e-3, mean: 0.1 };
+
+  it.each(['matern52', 'rbf'] as const)('matches central differences of the posterior (%s), with the same mean and variance', (kernel) => {
+    const gp = new GaussianProcess({ kernel, fixed: hp });
+    gp.fit(X, y);
+    const dMean = new Float64Array(3);
+    const dVariance = new Float64Array(3);
+    for (const x of [
+      [0.2, 0.7, 0.4],
+      [0.9, 0.1, 0.55],
+      X[3].map((v) => v + 1e-3),
+    ]) {
+      const at = gp.posteriorGradient(x, dMean, dVariance);
+      const post = gp.posterior([x]);
+      expect(Object.is(at.mean, post.mean[0])).toBe(true);
+      expect(Object.is(at.variance, post.variance[0])).toBe(true);
+      for (let c = 0; c < 3; c++) {
+        const h = 1e-5;
+        const up = [...x];
+        const down = [...x];
+        up[c] += h;
+        down[c] -= h;
+        const p = gp.posterior([up, down]);
+        const fdMean = (p.mean[0] - p.mean[1]) / (2 * h);
+        const fdVariance = (p.variance[0] - p.variance[1]) / (2 * h);
+        expect(Math.abs(dMean[c] - fdMean)).toBeLessThan(1e-5 * (1 + Math.abs(fdMean)));
+        expect(Math.abs(dVariance[c] - fdVariance)).toBeLessThan(1e-5 * (1 + Math.abs(fdVariance)));
+      }
+    }
+  });
+
+  it('is zero for the variance far from the data, where the variance is the prior', () => {
+    const gp = new GaussianProcess({ fixed: { ...hp, lengthscales: [0.01, 0.01, 0.01] } });
+    gp.fit(X, y);
+    const dMean = new Float64Array(3);
+    const dVariance = new Float64Array(3);
+    const at = gp.posteriorGradient([5, 5, 5], dMean, dVariance);
+    expect(at.variance).toBeCloseTo(hp.outputscale * gp.standardisation.scale ** 2, 10);
+    expect([...dMean, ...dVariance].every((g) => Math.abs(g) < 1e-12)).toBe(true);
+  });
+});
+

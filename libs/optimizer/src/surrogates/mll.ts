@@ -52,8 +52,11 @@ const LOG_2PI = Math.log(2 * Math.PI);
 export class MllData {
   readonly n: number;
   readonly dim: number;
-  /** diff2[k][i * n + j] = (X[i][k] - X[j][k])², i > j only. */
-  private readonly diff2: Float64Array[];
+  /**
+   * (X[i][k] - X[j][k])² for each pair i > j, the pairs row by row (i, then
+   * j < i) and the d dimensions of a pair together: at (i (i - 1) / 2 + j) d + k.
+   */
+  private readonly diff2: Float64Array;
 
   /**
    * `blocks[i]`: the block of point i (-1: none); with at least one block of
@@ -67,16 +70,16 @@ export class MllData {
   ) {
     this.n = X.length;
     this.dim = this.n > 0 ? X[0].length : 0;
-    this.diff2 = [];
-    for (let k = 0; k < this.dim; k++) {
-      const D = new Float64Array(this.n * this.n);
-      for (let i = 0; i < this.n; i++) {
-        for (let j = 0; j < i; j++) {
+    const dim = this.dim;
+    this.diff2 = new Float64Array(((this.n * (this.n - 1)) / 2) * dim);
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      for (let j = 0; j < i; j++) {
+        for (let k = 0; k < dim; k++) {
           const d = X[i][k] - X[j][k];
-          D[i * this.n + j] = d * d;
+          this.diff2[p++] = d * d;
         }
       }
-      this.diff2.push(D);
     }
   }
 
@@ -96,10 +99,11 @@ export class MllData {
     // K = s2 * M(r) + sb2 * [same block] + noise * I; keep r per pair for the gradient.
     const K = new Float64Array(n * n);
     const R = new Float64Array(n * n);
+    let p = 0;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < i; j++) {
         let r2 = 0;
-        for (let k = 0; k < dim; k++) r2 += diff2[k][i * n + j] * invL2[k];
+        for (let k = 0; k < dim; k++) r2 += diff2[p++] * invL2[k];
         const r = Math.sqrt(r2);
         R[i * n + j] = r;
         const v = s2 * this.shape.value(r) + (same(i, j) ? sb2 : 0);
@@ -122,6 +126,7 @@ export class MllData {
     let trOut = 0;
     let trNoise = 0;
     let trBlock = 0;
+    p = 0;
     for (let i = 0; i < n; i++) {
       trNoise += alpha[i] * alpha[i] - Kinv[i * n + i];
       trOut += (alpha[i] * alpha[i] - Kinv[i * n + i]) * s2;
@@ -133,7 +138,7 @@ export class MllData {
         trOut += 2 * w * kij;
         trBlock += 2 * w * block;
         const f = 2 * w * s2 * this.shape.lengthscaleFactor(R[i * n + j]);
-        for (let k = 0; k < dim; k++) grad[k] += f * diff2[k][i * n + j] * invL2[k];
+        for (let k = 0; k < dim; k++) grad[k] += f * diff2[p++] * invL2[k];
       }
     }
     for (let k = 0; k < dim; k++) grad[k] *= -0.5;

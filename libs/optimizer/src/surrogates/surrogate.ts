@@ -25,6 +25,32 @@ export function readPosterior(model: Surrogate, X: number[][]): Promise<Posterio
   return model.posteriorAsync ? model.posteriorAsync(X) : model.posterior(X);
 }
 
+/** A surrogate that can also give the gradient of its posterior at a point (for the acquisition's local search). */
+export interface DifferentiableSurrogate extends Surrogate {
+  /**
+   * Mean and variance at x, as `posterior([x])` gives them, with their
+   * gradients with respect to x written into `dMean` and `dVariance`.
+   */
+  posteriorGradient(x: readonly number[], dMean: Float64Array, dVariance: Float64Array): { mean: number; variance: number };
+}
+
+export function isDifferentiableSurrogate(s: Surrogate): s is DifferentiableSurrogate {
+  return typeof (s as Partial<DifferentiableSurrogate>).posteriorGradient === 'function';
+}
+
+/** A surrogate that can bound its posterior variance cheaply (for screening an acquisition's candidates). */
+export interface BoundedSurrogate extends Surrogate {
+  /**
+   * The posterior mean at each point, as `posterior` gives it, and an upper
+   * bound on each posterior variance; undefined where the model has none.
+   */
+  posteriorBound(X: number[][]): { mean: Float64Array; varianceBound: Float64Array } | undefined;
+}
+
+export function isBoundedSurrogate(s: Surrogate): s is BoundedSurrogate {
+  return typeof (s as Partial<BoundedSurrogate>).posteriorBound === 'function';
+}
+
 /** A surrogate that can also give the joint posterior (for Thompson sampling on a candidate set). */
 export interface JointSurrogate extends Surrogate {
   /** Mean and full covariance (row-major m x m) at m points. */

@@ -50,7 +50,7 @@ export interface MultiObjectiveOptions {
    * that the one GP per outcome cannot learn from a few dozen rows.
    */
   poolMaxOneHot?: number;
-  /** Options of every outcome's GP (kernel, priors, restarts); defaults in gp.ts. */
+  /** Options of every outcome's GP (kernel, priors, restarts); defaults in OUTCOME_GP_DEFAULTS (searched spaces), then gp.ts. */
   gp?: GpOptions;
   /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions). */
   encoding?: EncoderOptions;
@@ -104,4 +104,23 @@ export const POOL_SAMPLE_BUDGET = 2 ** 20;
 export function poolSamples(options: ResolvedMultiObjectiveOptions, rows: number): number {
   const fit = Math.floor(POOL_SAMPLE_BUDGET / Math.max(1, rows));
   return Math.max(options.mcSamples, Math.min(options.poolMcSamples, fit));
+}
+
+/**
+ * What the outcome GPs of a searched space (not a pool's) take unless the
+ * options' gp says otherwise: one fit from the priors' modes per ask, no
+ * restarts, no screened prior draws and no warm start from the last ask. The
+ * extra starts find fits of higher posterior with long lengthscales that
+ * extrapolate far from the data, where EHVI then sees wide posteriors at the
+ * corners of the space: on dtlz2_6 in batches of 4 every proposal of several
+ * asks went there. From the modes alone did better there in batches and one
+ * at a time, and as well on branincurrin (with and without a limit); on a
+ * pool (arylation_mo), which has no corners to search, it did worse, so pools
+ * keep gp.ts's defaults. Figures in bench/results/multiobjective-2026-12-07b/batches.md.
+ */
+export const OUTCOME_GP_DEFAULTS: Readonly<GpOptions> = Object.freeze({ restarts: 0, candidates: 0, warmStart: false });
+
+/** The outcome GPs' options: OUTCOME_GP_DEFAULTS under the ones given. */
+export function outcomeGpOptions(gp: GpOptions | undefined): GpOptions {
+  return { ...OUTCOME_GP_DEFAULTS, ...gp };
 }

@@ -16,6 +16,7 @@ import { maximizeAcquisition } from '../bo/optimize.js';
 import { maximinRows } from '../bo/pool.js';
 import { Rng } from '#random';
 import {
+  outcomeGpOptions,
   poolSamples,
   resolveMultiObjectiveOptions,
   type MultiObjectiveOptions,
@@ -107,7 +108,14 @@ export class MultiObjectiveStrategy {
       allX: observed.map((o) => enc.encode(o.params)),
       succeeded: observed.map((o) => complete(o, names)),
     };
-    const models = new OutcomeModels(request.objectives, constraints, data, this.gps, this.raw.gp ?? {}, this.options.refMargin);
+    const models = new OutcomeModels(
+      request.objectives,
+      constraints,
+      data,
+      this.gps,
+      outcomeGpOptions(this.raw.gp),
+      this.options.refMargin,
+    );
     this.record(models);
 
     const taken = new Set<string>();

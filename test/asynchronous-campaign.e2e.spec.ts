@@ -26,8 +26,9 @@ function mostAtOnce(intervals: { from: number; to: number }[]): number {
 }
 
 describe('an asynchronous campaign: batches overlap, the budget and batch size hold', () => {
-  // A rig slow enough, and uneven enough, that a batch has a tail worth not waiting for.
-  const env = serviceWithRig('async', { function: 'branin', noise: 0, 'latency-ms': 40, 'jitter-ms': 200, capacity: 8, seed: 3 });
+  // A rig slow enough, and uneven enough, that a batch has a tail worth not waiting for: up to 1.5 s, longer than a
+  // refill takes to be proposed even on a loaded machine (with 0.2 s a loaded CI run saw every tail end first).
+  const env = serviceWithRig('async', { function: 'branin', noise: 0, 'latency-ms': 40, 'jitter-ms': 1500, capacity: 8, seed: 3 });
 
   it('proposes the next batch while the current one finishes, never runs more than batchSize at once, and stops at the budget', async () => {
     const budget = 16;

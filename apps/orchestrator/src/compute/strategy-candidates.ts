@@ -81,13 +81,18 @@ export function askCandidates(
     info: {
       name: 'pool',
       settings: {
-        candidates: { list: job.listId, rows: job.rows.length, eligible: job.eligible.length, replicates: job.replicates },
+        candidates: listSettings(job),
         phase: modelled ? `gp-${acquisition.kind.toLowerCase()}-believer` : 'maximin-design',
         acquisitionChoice: { ...acquisition },
         rows: picks.map((p) => Number(p.id) + 1),
       },
     },
   };
+}
+
+/** What a batch's provenance says of the list it chose from, on either path. */
+function listSettings(job: CandidateJob): { list: string; rows: number; eligible: number; replicates: number } {
+  return { list: job.listId, rows: job.rows.length, eligible: job.eligible.length, replicates: job.replicates };
 }
 
 /** A proposal over a list with several outcomes: every outcome's prediction with the pick. */
@@ -137,7 +142,7 @@ export function askCandidatesPareto(
     info: {
       name: 'pool/multi-objective',
       settings: {
-        candidates: { list: job.listId, rows: job.rows.length, eligible: job.eligible.length, replicates: job.replicates },
+        candidates: listSettings(job),
         phase: fit ? `gp-${String(fit.acquisition)}` : 'maximin-design',
         ...(fit ? { fit } : {}),
         rows: picks.map((p) => Number(p.id) + 1),

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import { BatchEntity, CampaignEntity, ExperimentEntity, type CampaignStatus, type ExperimentStatus, queryRows } from '#persistence';
+import { BatchEntity, CampaignEntity, ExperimentEntity, ImportedResultEntity, type CampaignStatus, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
@@ -9,7 +9,7 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
 import { definitionOf, storedDefinition } from './stored-definition.js';
-import { paretoOf, type ParetoSummary } from './pareto.js';
+import { paretoOf, type CampaignPareto } from './pareto.js';
 import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
 import { planImport, type PlannedImport } from './imports.js';
@@ -50,11 +50,12 @@ export interface CampaignDetail extends CampaignSummary {
   experiments: ExperimentEntity[];
   /**
    * Several objectives or outcome limits: the objectives and limits, the
-   * reference point (given or inferred), the front (completed experiments
-   * that meet every limit, non-dominated) and its hypervolume after each
-   * completed result; null for a campaign of one objective.
+   * reference point (given or inferred from its own results), the front
+   * (completed experiments that meet every limit, non-dominated) and its
+   * hypervolume after each completed result, and apart from them the front
+   * of its imported results (`imported`); null for a campaign of one objective.
    */
-  pareto: ParetoSummary | null;
+  pareto: CampaignPareto | null;
 }
 
 /** Campaign use cases, shared by the REST API and (later) the console. */
@@ -149,7 +150,10 @@ export class CampaignsService {
       const base = summary(campaign, definition, stats.get(id));
       const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
-      return { ...base, definition, definitionVersion: campaign.definitionVersion ?? 1, seed: campaign.seed, batches, experiments, pareto: paretoOf(definition, experiments) };
+      // Several objectives: the imported results' front beside the campaign's own.
+      const imported = base.imported.results > 0 ? await m.getRepository(ImportedResultEntity).find({ where: { campaignId: id } }) : [];
+      const pareto = paretoOf(definition, experiments, imported);
+      return { ...base, definition, definitionVersion: campaign.definitionVersion ?? 1, seed: campaign.seed, batches, experiments, pareto };
     });
   }
 

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import { BatchEntity, CampaignEntity, ExperimentEntity, ImportedResultEntity, type CampaignStatus, type ExperimentStatus, queryRows } from '#persistence';
+import { BatchEntity, CampaignEntity, ExperimentEntity, type CampaignStatus, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors.js';
 import { EventBus } from '../common/events.js';
@@ -9,10 +9,11 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
 import { definitionOf, storedDefinition } from './stored-definition.js';
-import { paretoOf, type CampaignPareto } from './pareto.js';
+import { paretoOf, type CampaignPareto, type ImportedOutcome } from './pareto.js';
+import { outcomesOf } from './outcomes-definition.js';
 import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
-import { planImport, type PlannedImport } from './imports.js';
+import { planEarlierResults } from './imports.js';
 import { storeImport } from './imports.service.js';
 import { CandidatesService } from './candidates.service.js';
 import { UUID } from '../common/uuid.js';
@@ -151,7 +152,10 @@ export class CampaignsService {
       const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       // Several objectives: the imported results' front beside the campaign's own.
-      const imported = base.imported.results > 0 ? await m.getRepository(ImportedResultEntity).find({ where: { campaignId: id } }) : [];
+      const imported =
+        base.imported.results && outcomesOf(definition).pareto
+          ? await queryRows<ImportedOutcome>(m, `SELECT index, source, failed, "values" FROM imported_results WHERE campaign_id = $1`, [id])
+          : [];
       const pareto = paretoOf(definition, experiments, imported);
       return { ...base, definition, definitionVersion: campaign.definitionVersion ?? 1, seed: campaign.seed, batches, experiments, pareto };
     });
@@ -394,20 +398,6 @@ export class CampaignsService {
     for (const b of importedBest)
       of(b.campaign_id).imported.best = { index: b.index, params: b.params, value: b.objective, source: b.source };
     return stats;
-  }
-}
-
-/** A new campaign's earlier results, checked against its definition; their problems are the definition's. */
-function planEarlierResults(definition: CampaignDefinition, input: unknown): PlannedImport {
-  try {
-    return planImport(definition, input);
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-    throw new DomainError(
-      'invalid_definition',
-      'invalid campaign definition: its earlier results are not valid; nothing was stored',
-      e.problems.map((p) => `earlierResults: ${p}`),
-    );
   }
 }
 

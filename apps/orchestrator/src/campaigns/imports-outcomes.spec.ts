@@ -147,7 +147,10 @@ describe('importing earlier results into a campaign of several objectives and li
     });
 
     const csv = resultsCsv(definition, experiments, new Map([['b0', 0]]), imported);
-    const lines = csv.trim().split('\n').map((l) => l.split(','));
+    const lines = csv
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const cols = lines[0];
     const col = (row: string[], name: string) => row[cols.indexOf(name)];
     expect(cols).toEqual(expect.arrayContaining(['yield', 'cost', 'impurity', 'failed', 'pareto']));

@@ -110,7 +110,9 @@ export function planImport(definition: CampaignDefinition, input: unknown): Plan
     problems.push(...own);
     if (result.reason?.includes(NUL)) problems.push(`${at}: the failure reason contains a NUL character`);
     problems.push(...space.check(result.params).map((m) => `${at}: ${m}`));
-    const values = result.failed ? undefined : (result.values ?? (result.value !== undefined ? { [objective.name]: result.value } : undefined));
+    const values = result.failed
+      ? undefined
+      : (result.values ?? (result.value !== undefined ? { [objective.name]: result.value } : undefined));
     for (const [name, value] of Object.entries(values ?? {})) {
       const range = ranges.get(name);
       if (range?.low !== undefined && value < range.low)
@@ -149,8 +151,7 @@ function jsonRow(
     if (row.values !== undefined) own.push(`${at}: a failed experiment has no values, but values is ${JSON.stringify(row.values)}`);
     return { at, result: { params: row.params, failed: true, reason: row.reason }, own };
   }
-  if (row.value !== undefined && row.values !== undefined)
-    own.push(`${at}: give "value" or "values", not both`);
+  if (row.value !== undefined && row.values !== undefined) own.push(`${at}: give "value" or "values", not both`);
   else if (row.value !== undefined && several)
     own.push(`${at}: "value" holds one objective's value; this campaign needs "values" with one for each of ${list}`);
   else if (row.value === undefined && row.values === undefined)
@@ -159,11 +160,28 @@ function jsonRow(
     );
   if (row.values !== undefined) {
     for (const k of Object.keys(row.values))
-      if (!names.includes(k)) own.push(`${at}: values: "${k}" is not ${several ? 'an objective or limited outcome' : 'the objective'} of this campaign (${list})`);
+      if (!names.includes(k))
+        own.push(
+          `${at}: values: "${k}" is not ${several ? 'an objective or limited outcome' : 'the objective'} of this campaign (${list})`,
+        );
     for (const k of names) if (!Object.hasOwn(row.values, k)) own.push(`${at}: values: no value for "${k}"`);
   }
   const values = row.values && Object.fromEntries(names.flatMap((k) => (Object.hasOwn(row.values!, k) ? [[k, row.values![k]]] : [])));
   return { at, result: { params: row.params, ...(values ? { values } : { value: row.value }) }, own };
+}
+
+/** A new campaign's earlier results, checked against its definition; their problems are the definition's. */
+export function planEarlierResults(definition: CampaignDefinition, input: unknown): PlannedImport {
+  try {
+    return planImport(definition, input);
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    throw new DomainError(
+      'invalid_definition',
+      'invalid campaign definition: its earlier results are not valid; nothing was stored',
+      e.problems.map((p) => `earlierResults: ${p}`),
+    );
+  }
 }
 
 function refusal(problems: string[]): DomainError {

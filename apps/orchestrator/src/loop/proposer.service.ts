@@ -101,7 +101,14 @@ export class ProposerService {
         [campaign.id],
       ),
       // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
-      queryRows<{ index: number; params: Params; objective: number | null; values: Record<string, number> | null; failed: boolean; import_id: string }>(
+      queryRows<{
+        index: number;
+        params: Params;
+        objective: number | null;
+        values: Record<string, number> | null;
+        failed: boolean;
+        import_id: string;
+      }>(
         this.dataSource,
         `SELECT index, params, objective, "values", failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
         [campaign.id],

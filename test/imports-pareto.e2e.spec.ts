@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseCsv, toCsv } from '#tables';
+import { expectedImprovements } from '../apps/orchestrator/src/campaigns/pareto.js';
 import { until } from './support/poll.js';
 import { startTestService, TEST_TOKENS, type ErrorBody, type TestService } from './support/service.js';
 
@@ -81,7 +82,7 @@ interface Detail {
     index: number;
     batchId: string;
     params: Record<string, number>;
-    prediction: { outcomes?: Record<string, unknown> } | null;
+    prediction: { outcomes?: Record<string, { mean: number; sd: number }>; improves?: string[] } | null;
   }[];
   pareto: {
     reference: { point: Record<string, number>; source: string } | null;
@@ -219,7 +220,15 @@ describe('earlier results of several outcomes imported into a campaign of two ob
     expect(first.strategy.settings.fit?.refSource).toMatch(/^inferred/);
     const proposed = (await get(id)).experiments.filter((e) => e.batchId === first.id);
     expect(proposed).toHaveLength(2);
-    for (const e of proposed) expect(Object.keys(e.prediction?.outcomes ?? {}).sort()).toEqual(['cost', 'impurity', 'yield']);
+    // Each proposal's expected improvements are judged against the front of what the strategy learned from: the imports'.
+    const objectives = [
+      { name: 'yield', direction: 'maximize' as const },
+      { name: 'cost', direction: 'minimize' as const },
+    ];
+    for (const e of proposed) {
+      expect(Object.keys(e.prediction?.outcomes ?? {}).sort()).toEqual(['cost', 'impurity', 'yield']);
+      expect(e.prediction?.improves).toEqual(expectedImprovements(objectives, frontOf(values), e.prediction!.outcomes!));
+    }
 
     // Two results of its own, reported by hand: one meets the limit, one does not; the imports dominate both.
     expect((await svc.api('POST', `/api/campaigns/${id}/batches/${first.id}/approve`, {}, { as: 'operator' })).status).toBe(200);

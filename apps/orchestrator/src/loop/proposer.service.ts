@@ -118,7 +118,7 @@ export class ProposerService {
     const blocking = definition.strategy?.blocks;
     const blockOf = (block: string | undefined) => (block === undefined ? {} : { block });
     const outcomes = outcomesOf(definition);
-    // Several objectives or limits: every outcome's value, as of the campaign's own results.
+    // Several objectives or limits: every outcome's value, as the campaign's own results carry theirs.
     const observations: AskObservation[] = imported.map((r) => ({
       params: r.params,
       ...(r.failed || r.objective === null ? { failed: true } : { value: r.objective }),

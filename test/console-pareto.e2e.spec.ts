@@ -17,7 +17,11 @@ interface Detail {
     failureScope: string | null;
     prediction: { outcomes?: Record<string, { mean: number; sd: number }>; limits?: { probability: number }[] } | null;
   }[];
-  pareto: { front: { experimentId: string }[]; hypervolume: { hypervolume: number }[] } | null;
+  pareto: {
+    front: { experimentId: string }[];
+    hypervolume: { hypervolume: number }[];
+    imported: { front: { index: number }[] };
+  } | null;
 }
 
 /**
@@ -97,6 +101,22 @@ describe('operator console: a campaign of several objectives', () => {
     const failed = d.experiments.filter((e) => e.status === 'failed' && e.failureScope === 'experiment').length;
     expect(completed + failed).toBe(8);
     const pending = d.experiments.filter((e) => e.batchId === d.batches[1].id);
+    // Earlier results of every outcome, imported while the batch waits: their front is drawn apart from the campaign's.
+    const earlier = [
+      { params: { temperature: 90, residence_time: 20 }, values: { yield: 70, cost: 12, impurity: 2 } },
+      { params: { temperature: 60, residence_time: 5 }, values: { yield: 30, cost: 5, impurity: 1 } },
+      { params: { temperature: 100, residence_time: 25 }, values: { yield: 60, cost: 14, impurity: 3 } },
+      { params: { temperature: 130, residence_time: 28 }, values: { yield: 95, cost: 20, impurity: 9 } },
+    ];
+    const imported = await svc.api(
+      'POST',
+      `/api/campaigns/${campaignId}/imports`,
+      { source: 'Lee 2021', results: earlier },
+      { as: 'operator' },
+    );
+    expect(imported.status).toBe(201);
+    // (70, 12) and (30, 5) are on it; (60, 14) is dominated, (95, 20) breaks the limit.
+    expect((await detail()).pareto!.imported.front.map((f) => f.index)).toEqual([0, 1]);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${svc.httpUrl}/console/#campaign=${campaignId}`);
@@ -115,6 +135,10 @@ describe('operator console: a campaign of several objectives', () => {
     expect(await page.textContent('#chart-pareto .legend')).toContain(`failed (${failed}`);
     // The pending proposals are drawn at their predicted means with ± sd bars.
     expect(await page.locator('#chart-pareto .pending-prediction').count()).toBe(pending.length);
+    expect(await attr('imported')).toBe(2);
+    expect(await page.locator('#chart-pareto .mark-imported').count()).toBe(2);
+    expect(await page.textContent('#chart-pareto .legend')).toContain('front of the imported results (2)');
+    expect(await page.textContent('[data-testid=imported]')).toContain('4 earlier results, 2 on their Pareto front');
 
     // The hypervolume after each result.
     const hv = page.locator('#chart-hypervolume svg.plot');

@@ -119,8 +119,10 @@ class Client:
 
     def import_results(self, campaign_id: str, source: str, results: Sequence[Mapping[str, Any]] | None = None,
                        csv_text: str | None = None) -> dict[str, Any]:
-        """Earlier results the strategy learns from (operator): rows ``{"params": {...}, "value": v}`` (or
-        ``"failed": True, "reason": ...``), or CSV text with one column per parameter and one for the objective."""
+        """Earlier results the strategy learns from (operator): rows ``{"params": {...}, "value": v}`` (a campaign
+        of several objectives or outcome limits: ``"values": {name: v, ...}`` with every objective and limited
+        outcome), or ``"failed": True, "reason": ...``; or CSV text with one column per parameter and one per
+        objective (and limited outcome)."""
         body: dict[str, Any] = {"source": source}
         if results is not None:
             body["results"] = list(results)

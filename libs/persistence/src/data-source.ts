@@ -18,6 +18,7 @@ import { Liveness1796610000000 } from './migrations/1796610000000-liveness.js';
 import { DefinitionVersions1797200000000 } from './migrations/1797200000000-definition-versions.js';
 import { CampaignControls1797300000000 } from './migrations/1797300000000-campaign-controls.js';
 import { CandidateLists1797400000000 } from './migrations/1797400000000-candidate-lists.js';
+import { ImportedOutcomes1797520000000 } from './migrations/1797520000000-imported-outcomes.js';
 
 /** Explicit lists: no discovery by glob. */
 export const ENTITIES = [
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   DefinitionVersions1797200000000,
   CampaignControls1797300000000,
   CandidateLists1797400000000,
+  ImportedOutcomes1797520000000,
 ];
 
 export interface DataSourceOptions {

@@ -105,4 +105,20 @@ describe('results tables', () => {
     expect(r.problems).toEqual([]);
     expect(r.results).toEqual([{ params: { failed: 1 }, value: 3.5, line: 2 }]);
   });
+
+  it('reads a column per outcome where several are named, each result with every value', () => {
+    const plain = Space.parse([{ name: 'x', type: 'continuous', low: 0, high: 1 }]);
+    const r = tableResults(plain, ['yield', 'cost'], parseCsv('cost,x,yield,failed\n4,0.5,71,\n,0.2,,true\n,0.3,12,\nn/a,0.4,1,\n'));
+    expect(r.problems).toEqual([
+      'line 4, column "cost": empty (a failed experiment is marked true in a "failed" column)',
+      'line 5, column "cost": "n/a" is not a number',
+    ]);
+    expect(r.results).toEqual([
+      { params: { x: 0.5 }, value: 71, values: { yield: 71, cost: 4 }, line: 2 },
+      { params: { x: 0.2 }, failed: true, line: 3 },
+    ]);
+    expect(tableResults(plain, ['yield', 'cost'], parseCsv('x,yield\n0.5,71\n')).problems).toEqual([
+      'the header has no column for "cost" (it needs one per parameter and one per outcome ("yield", "cost"))',
+    ]);
+  });
 });

@@ -11,8 +11,10 @@ import { type CsvTable, separatorHint, unguardedCell } from './csv.js';
 /** One row of a results table: a point, and its outcome or its failure. */
 export interface TableResult {
   params: Params;
-  /** The objective's value; absent when the experiment failed. */
+  /** The objective's value (the first outcome's); absent when the experiment failed. */
   value?: number;
+  /** Every outcome's value, by name, where the table was read for several outcomes; absent when the experiment failed. */
+  values?: Record<string, number>;
   failed?: boolean;
   reason?: string;
   /** The row's line in the CSV text (the header is line 1). */
@@ -28,17 +30,22 @@ const FALSE = new Set(['false', '0', 'no', 'n', '']);
 
 /**
  * Reads a table's rows as results of `space` (one column per point key, see
- * Space.names, and one for the objective): numbers for continuous, integer
- * and composition keys, the cell's text for categorical choices. A row with
- * `failed` true is a failed experiment (its objective cell may be empty).
- * Columns the space and the objective do not use are listed, not read.
- * Values are not checked against the space here (see Space.check).
+ * Space.names, and one for the objective, or one per outcome where
+ * `outcomes` names several): numbers for continuous, integer and composition
+ * keys, the cell's text for categorical choices. A row with `failed` true is
+ * a failed experiment (its outcome cells empty); any other row needs a number
+ * in every outcome's cell. Columns the space and the outcomes do not use are
+ * listed, not read. Values are not checked against the space here (see
+ * Space.check). Given a list of outcomes, each result carries `values` (every
+ * outcome's, by name) besides `value` (the first's).
  */
 export function tableResults(
   space: Space,
-  objective: string,
+  outcomes: string | readonly string[],
   table: CsvTable,
 ): { results: TableResult[]; problems: string[]; ignoredColumns: string[] } {
+  const names = typeof outcomes === 'string' ? [outcomes] : [...outcomes];
+  const objective = names[0];
   const problems: string[] = [];
   const index = new Map<string, number>();
   table.columns.forEach((c, i) => {
@@ -47,14 +54,16 @@ export function tableResults(
     else index.set(name, i);
   });
   const categorical = new Set(space.parameters.filter((p) => p.type === 'categorical').map((p) => p.name));
-  const used = new Set([...space.names, objective]);
-  const missing = [...space.names, objective].filter((k) => !index.has(k));
+  const used = new Set([...space.names, ...names]);
+  const missing = [...space.names, ...names].filter((k) => !index.has(k));
   if (missing.length > 0) {
     const hint = separatorHint(table.columns);
+    const outcomeColumns =
+      names.length === 1 ? `one for the objective "${objective}"` : `one per outcome (${names.map((k) => `"${k}"`).join(', ')})`;
     problems.push(
       `the header has no column for ${missing.map((k) => `"${k}"`).join(', ')} (it needs one per parameter${
         space.names.length === space.parameters.length ? '' : ', composition components as <name>.<component>'
-      } and one for the objective "${objective}")${hint ? `; ${hint}` : ''}`,
+      } and ${outcomeColumns})${hint ? `; ${hint}` : ''}`,
     );
   }
   const failedAt = used.has(FAILED_COLUMN) ? undefined : index.get(FAILED_COLUMN);
@@ -94,18 +103,23 @@ export function tableResults(
     }
     const reason = reasonAt === undefined ? '' : unguardedCell(row[reasonAt].trim());
     if (TRUE.has(flag)) {
-      if (cell(objective) !== '') problems.push(`${at}: a failed experiment has no value, but "${objective}" is ${cell(objective)}`);
-      else if (problems.length === before) results.push({ params, failed: true, ...(reason ? { reason } : {}), line: r + 2 });
+      for (const k of names) if (cell(k) !== '') problems.push(`${at}: a failed experiment has no value, but "${k}" is ${cell(k)}`);
+      if (problems.length === before) results.push({ params, failed: true, ...(reason ? { reason } : {}), line: r + 2 });
       return;
     }
-    if (cell(objective) === '') {
-      problems.push(
-        `${at}, column "${objective}": empty (a failed experiment is marked true in a "${FAILED_COLUMN}" column${failedAt === undefined ? ', which this table lacks' : ''})`,
-      );
-      return;
+    const values: Record<string, number> = {};
+    for (const k of names) {
+      if (cell(k) === '') {
+        problems.push(
+          `${at}, column "${k}": empty (a failed experiment is marked true in a "${FAILED_COLUMN}" column${failedAt === undefined ? ', which this table lacks' : ''})`,
+        );
+        continue;
+      }
+      const v = number(k);
+      if (v !== undefined) values[k] = v;
     }
-    const value = number(objective);
-    if (value !== undefined && problems.length === before) results.push({ params, value, line: r + 2 });
+    if (problems.length === before)
+      results.push({ params, value: values[objective], ...(typeof outcomes === 'string' ? {} : { values }), line: r + 2 });
   });
   return { results, problems, ignoredColumns };
 }

@@ -169,13 +169,14 @@ export class CampaignsController {
   @Roles('operator')
   @ApiOperation({
     summary:
-      'Import earlier results (a literature table, a notebook) as JSON rows or CSV text: the strategy learns from them; they count toward neither the budget nor the target',
+      'Import earlier results (a literature table, a notebook) as JSON rows or CSV text, with a value for every objective and limited outcome: the strategy learns from them; they count toward neither the budget nor the target',
   })
   @ApiBody({ schema: jsonSchema(importSchema) })
   @ApiResponse({ status: 201, description: 'What was stored: the import id, the number of results and of failures, CSV columns not read' })
   @ApiResponse({
     status: 400,
-    description: 'A result is outside the space or has no valid value; every problem is listed and nothing is stored',
+    description:
+      'A result is outside the space, lacks a valid value for an objective or limited outcome, or names an outcome the campaign lacks; every problem is listed and nothing is stored',
     schema: errorSchema,
   })
   @ApiResponse({ status: 409, description: 'The campaign is completed or cancelled', schema: errorSchema })

@@ -9,10 +9,11 @@ import { CLOCK, type Clock } from '../common/ports.js';
 import { parseCampaignDefinition, spaceOf, type CampaignDefinition } from './campaign-definition.js';
 import { parseInput } from '../common/parse-input.js';
 import { definitionOf, storedDefinition } from './stored-definition.js';
-import { paretoOf, type ParetoSummary } from './pareto.js';
+import { paretoOf, type CampaignPareto, type ImportedOutcome } from './pareto.js';
+import { outcomesOf } from './outcomes-definition.js';
 import { stallOf, type CampaignStall } from './stalls.service.js';
 import { approvalChangeSchema, batchEditSchema, planBatchEdit, type ProposalRow } from './batch-edit.js';
-import { planImport, type PlannedImport } from './imports.js';
+import { planEarlierResults } from './imports.js';
 import { storeImport } from './imports.service.js';
 import { CandidatesService } from './candidates.service.js';
 import { UUID } from '../common/uuid.js';
@@ -50,11 +51,12 @@ export interface CampaignDetail extends CampaignSummary {
   experiments: ExperimentEntity[];
   /**
    * Several objectives or outcome limits: the objectives and limits, the
-   * reference point (given or inferred), the front (completed experiments
-   * that meet every limit, non-dominated) and its hypervolume after each
-   * completed result; null for a campaign of one objective.
+   * reference point (given or inferred from its own results), the front
+   * (completed experiments that meet every limit, non-dominated) and its
+   * hypervolume after each completed result, and apart from them the front
+   * of its imported results (`imported`); null for a campaign of one objective.
    */
-  pareto: ParetoSummary | null;
+  pareto: CampaignPareto | null;
 }
 
 /** Campaign use cases, shared by the REST API and (later) the console. */
@@ -149,7 +151,13 @@ export class CampaignsService {
       const base = summary(campaign, definition, stats.get(id));
       const batches = await m.getRepository(BatchEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
       const experiments = await m.getRepository(ExperimentEntity).find({ where: { campaignId: id }, order: { index: 'ASC' } });
-      return { ...base, definition, definitionVersion: campaign.definitionVersion ?? 1, seed: campaign.seed, batches, experiments, pareto: paretoOf(definition, experiments) };
+      // Several objectives: the imported results' front beside the campaign's own.
+      const imported =
+        base.imported.results && outcomesOf(definition).pareto
+          ? await queryRows<ImportedOutcome>(m, `SELECT index, source, failed, "values" FROM imported_results WHERE campaign_id = $1`, [id])
+          : [];
+      const pareto = paretoOf(definition, experiments, imported);
+      return { ...base, definition, definitionVersion: campaign.definitionVersion ?? 1, seed: campaign.seed, batches, experiments, pareto };
     });
   }
 
@@ -390,20 +398,6 @@ export class CampaignsService {
     for (const b of importedBest)
       of(b.campaign_id).imported.best = { index: b.index, params: b.params, value: b.objective, source: b.source };
     return stats;
-  }
-}
-
-/** A new campaign's earlier results, checked against its definition; their problems are the definition's. */
-function planEarlierResults(definition: CampaignDefinition, input: unknown): PlannedImport {
-  try {
-    return planImport(definition, input);
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-    throw new DomainError(
-      'invalid_definition',
-      'invalid campaign definition: its earlier results are not valid; nothing was stored',
-      e.problems.map((p) => `earlierResults: ${p}`),
-    );
   }
 }
 

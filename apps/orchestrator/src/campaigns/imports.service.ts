@@ -19,7 +19,7 @@ export interface ImportReceipt {
   /** Results stored, failed ones included. */
   results: number;
   failed: number;
-  /** CSV columns that named neither a parameter nor the objective, and were not read. */
+  /** CSV columns that named neither a parameter nor an outcome (the objective, or every objective and limited outcome), and were not read. */
   ignoredColumns: string[];
   importedBy: string;
   importedAt: Date;
@@ -99,9 +99,10 @@ export async function storeImport(
   const importId = randomUUID();
   const failed = plan.results.filter((r) => r.failed).length;
   await m.query(
-    `INSERT INTO imported_results (id, campaign_id, import_id, index, params, objective, failed, failure_reason, source, imported_by, imported_at)
-     SELECT v.id, $1, $2, first.index + v.ord - 1, v.params, v.objective, v.failed, v.reason, $3, $4, $5
-     FROM unnest($6::uuid[], $7::jsonb[], $8::float8[], $9::boolean[], $10::text[]) WITH ORDINALITY AS v(id, params, objective, failed, reason, ord),
+    `INSERT INTO imported_results (id, campaign_id, import_id, index, params, objective, "values", failed, failure_reason, source, imported_by, imported_at)
+     SELECT v.id, $1, $2, first.index + v.ord - 1, v.params, v.objective, v.outcomes, v.failed, v.reason, $3, $4, $5
+     FROM unnest($6::uuid[], $7::jsonb[], $8::float8[], $9::boolean[], $10::text[], $11::jsonb[])
+            WITH ORDINALITY AS v(id, params, objective, failed, reason, outcomes, ord),
           (SELECT COALESCE(MAX(index) + 1, 0) AS index FROM imported_results WHERE campaign_id = $1) AS first`,
     [
       campaignId,
@@ -114,6 +115,8 @@ export async function storeImport(
       plan.results.map((r) => r.value),
       plan.results.map((r) => r.failed),
       plan.results.map((r) => r.reason),
+      // Every objective's and limited outcome's value (SQL NULL for a failure).
+      plan.results.map((r) => (r.values === null ? null : JSON.stringify(r.values))),
     ],
   );
   await audit.record(

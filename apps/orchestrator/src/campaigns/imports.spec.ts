@@ -48,8 +48,8 @@ describe('importing earlier results into a campaign', () => {
     });
     expect(rows.source).toBe('ELN page 12');
     expect(rows.results).toEqual([
-      { params: point, value: 71, failed: false, reason: null },
-      { params: { ...point, solvent: 'DMF' }, value: null, failed: true, reason: 'precipitate' },
+      { params: point, value: 71, values: { yield: 71 }, failed: false, reason: null },
+      { params: { ...point, solvent: 'DMF' }, value: null, values: null, failed: true, reason: 'precipitate' },
     ]);
     expect(csv.results).toEqual(rows.results);
     expect(csv.ignoredColumns).toEqual(['operator']);
@@ -152,8 +152,8 @@ describe("exporting a campaign's results", () => {
     );
     const back = planImport(definition, { source: 'export', csv });
     expect(back.results).toEqual([
-      { params: point, value: 71, failed: false, reason: null },
-      { params: { ...point, solvent: 'DMF' }, value: null, failed: true, reason: 'it broke' },
+      { params: point, value: 71, values: { yield: 71 }, failed: false, reason: null },
+      { params: { ...point, solvent: 'DMF' }, value: null, values: null, failed: true, reason: 'it broke' },
     ]);
     expect(back.ignoredColumns).toEqual(['source', 'experiment', 'batch', 'device', 'finished_at', 'metadata']);
   });
@@ -180,7 +180,7 @@ describe("exporting a campaign's results", () => {
       'source,experiment,#batch,device,finished_at,batch,failed,y,metadata\ncampaign,0,0,rig-1,2026-12-06T10:00:00.000Z,2,1,3,\n',
     );
     expect(planImport(named, { source: 'export', csv }).results).toEqual([
-      { params: { batch: 2, failed: 1 }, value: 3, failed: false, reason: null },
+      { params: { batch: 2, failed: 1 }, value: 3, values: { y: 3 }, failed: false, reason: null },
     ]);
   });
 });

@@ -162,7 +162,42 @@ export function limitProbability(limit: OutcomeConstraint, p: Prediction): numbe
   return limit.op === '<=' ? normalCdf(z) : 1 - normalCdf(z);
 }
 
-/** The Pareto summary of a campaign of several objectives or with outcome limits, from its completed experiments; null otherwise. */
+/**
+ * A campaign's imported results as a front of their own: those that meet
+ * every limit and that no other such imported result dominates, by their
+ * index among the campaign's imports, and its hypervolume against the
+ * campaign's reference point (null while it has none).
+ */
+export interface ImportedFront {
+  /** Imported results with a value for every objective and limited outcome (failures not counted). */
+  results: number;
+  front: { index: number; source: string; values: Record<string, number> }[];
+  hypervolume: number | null;
+}
+
+/**
+ * The Pareto summary of a campaign: its own front and hypervolume (what its
+ * target is judged by), and beside them its imported results' front.
+ */
+export interface CampaignPareto extends ParetoSummary {
+  imported: ImportedFront;
+}
+
+/** An imported result as the summary reads it. */
+export interface ImportedOutcome {
+  index: number;
+  source: string;
+  failed: boolean;
+  values: Record<string, number> | null;
+}
+
+/**
+ * The Pareto summary of a campaign of several objectives or with outcome
+ * limits, from its completed experiments, and the front of its imported
+ * results apart (as `best` and `imported.best` are apart for one objective:
+ * earlier results are learned from but are not the campaign's); null for a
+ * campaign of one objective.
+ */
 export function paretoOf(
   definition: OutcomeFields & { objective: ObjectiveDefinition },
   experiments: readonly {
@@ -172,11 +207,32 @@ export function paretoOf(
     values: Record<string, number | null> | null;
     finishedAt: Date | null;
   }[],
-): ParetoSummary | null {
+  imported: readonly ImportedOutcome[] = [],
+): CampaignPareto | null {
   const outcomes = outcomesOf(definition);
   if (!outcomes.pareto) return null;
   const completed = experiments.flatMap((e) =>
     e.status === 'completed' && e.values ? [{ experimentId: e.id, index: e.index, values: e.values, finishedAt: e.finishedAt }] : [],
   );
-  return paretoSummary(outcomes.objectives, outcomes.constraints, completed);
+  const own = paretoSummary(outcomes.objectives, outcomes.constraints, completed);
+  const { objectives, constraints } = outcomes;
+  const names = outcomes.names;
+  const complete = imported.flatMap((r) => {
+    const v = r.failed || !r.values ? undefined : numbers(r.values, names);
+    return v ? [{ ...r, v }] : [];
+  });
+  const meeting = complete.filter((r) => meetsLimits(r.v, constraints));
+  const front = nonDominatedIndices(meeting.map((r) => signed(objectives, r.v)))
+    .map((k) => meeting[k])
+    .sort((a, b) => a.index - b.index);
+  const hv = own.reference
+    ? hypervolume(
+        front.map((r) => signed(objectives, r.v)),
+        signed(objectives, own.reference.point),
+      )
+    : null;
+  return {
+    ...own,
+    imported: { results: complete.length, front: front.map((r) => ({ index: r.index, source: r.source, values: r.v })), hypervolume: hv },
+  };
 }

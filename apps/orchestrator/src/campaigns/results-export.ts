@@ -20,9 +20,11 @@ const ORIGIN = ['source', 'experiment', 'batch', 'device', 'finished_at'] as con
  * table an import reads (POST /api/campaigns/:id/imports), so one campaign's
  * results can start another. A device failure is not a result and is left out.
  * A campaign of several objectives or with outcome limits has a column per
- * objective and limited outcome, and `pareto` (true for the results on its
- * front: non-dominated among those that meet every limit). A last column holds
- * each result's metadata (JSON).
+ * objective and limited outcome (imported results' too), and `pareto` (true
+ * for the campaign's own results on its front: non-dominated among those that
+ * meet every limit; empty for imported results, which are not the campaign's,
+ * as they are not on its front in GET /api/campaigns/:id). A last column
+ * holds each result's metadata (JSON).
  */
 export function resultsCsv(
   definition: CampaignDefinition,
@@ -42,7 +44,7 @@ export function resultsCsv(
     | 'metadata'
   >[],
   batchIndex: ReadonlyMap<string, number>,
-  imported: readonly Pick<ImportedResultEntity, 'params' | 'objective' | 'failed' | 'failureReason' | 'source' | 'importedAt'>[],
+  imported: readonly Pick<ImportedResultEntity, 'params' | 'objective' | 'values' | 'failed' | 'failureReason' | 'source' | 'importedAt'>[],
 ): string {
   const keys = spaceOf(definition).names;
   const outcomes = outcomesOf(definition);
@@ -68,7 +70,12 @@ export function resultsCsv(
       null,
       r.importedAt.toISOString(),
       ...values(r.params),
-      ...outcome([r.objective, ...names.slice(1).map(() => null)], r.failed, r.failureReason),
+      // Rows imported with one value (before imports held every outcome's) have only the objective's.
+      ...outcome(
+        names.map((n, k) => r.values?.[n] ?? (k === 0 ? r.objective : null)),
+        r.failed,
+        r.failureReason,
+      ),
       ...(front ? [null] : []),
       null,
     ]);

@@ -101,9 +101,16 @@ export class ProposerService {
         [campaign.id],
       ),
       // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
-      queryRows<{ params: Params; objective: number | null; failed: boolean; import_id: string }>(
+      queryRows<{
+        index: number;
+        params: Params;
+        objective: number | null;
+        values: Record<string, number> | null;
+        failed: boolean;
+        import_id: string;
+      }>(
         this.dataSource,
-        `SELECT params, objective, failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
+        `SELECT index, params, objective, "values", failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
         [campaign.id],
       ),
     ]);
@@ -111,9 +118,11 @@ export class ProposerService {
     const blocking = definition.strategy?.blocks;
     const blockOf = (block: string | undefined) => (block === undefined ? {} : { block });
     const outcomes = outcomesOf(definition);
+    // Several objectives or limits: every outcome's value, as the campaign's own results carry theirs.
     const observations: AskObservation[] = imported.map((r) => ({
       params: r.params,
       ...(r.failed || r.objective === null ? { failed: true } : { value: r.objective }),
+      ...(outcomes.pareto && !r.failed ? { values: measuredValues(r.values) } : {}),
       ...blockOf(importBlock(blocking, r.import_id)),
     }));
     const pending: Params[] = [];
@@ -143,15 +152,17 @@ export class ProposerService {
       : undefined;
     // On a worker thread unless PROPOSAL_WORKERS=0 (strategy-pool.ts): a GP fit takes up to seconds of CPU, which here would stall the service.
     // The proposals come back checked against the campaign's space (askStrategy).
-    // Several objectives: each proposal's expected improvements are judged against the measured front.
+    // Several objectives: each proposal's expected improvements are judged against the front of every measured result
+    // the strategy learns from, imported ones included (as one objective's acquisition takes its incumbent from them too).
     const front = outcomes.pareto
-      ? paretoSummary(
-          outcomes.objectives,
-          outcomes.constraints,
-          rows
+      ? paretoSummary(outcomes.objectives, outcomes.constraints, [
+          ...imported.flatMap((r) =>
+            r.values ? [{ experimentId: `import:${r.index}`, index: -1 - r.index, values: r.values, finishedAt: null }] : [],
+          ),
+          ...rows
             .filter((r) => r.status === S.completed && r.values !== null)
             .map((r) => ({ experimentId: r.id, index: r.index, values: r.values ?? {}, finishedAt: r.finished_at })),
-        ).front.map((f) => f.values)
+        ]).front.map((f) => f.values)
       : undefined;
     const definitionVersion = campaign.definitionVersion ?? 1;
     const asked = await this.strategies.ask({

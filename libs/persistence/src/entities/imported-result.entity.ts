@@ -24,9 +24,13 @@ export class ImportedResultEntity {
   @Column('jsonb')
   params!: Record<string, number | string>;
 
-  /** The campaign objective's value; null when the experiment failed. */
+  /** The campaign objective's value (the first objective's, with several); null when the experiment failed. */
   @Column('double precision', { nullable: true })
   objective!: number | null;
+
+  /** The value of every objective and limited outcome of the campaign, by name; null when the experiment failed. */
+  @Column('jsonb', { nullable: true })
+  values!: Record<string, number> | null;
 
   @Column('boolean', { default: false })
   failed!: boolean;

@@ -36,7 +36,8 @@ function pendingOf(campaign) {
 /**
  * Draws the Pareto card: two selects for the axes, then the plot of the front (joined by its
  * attainment steps), the dominated results, those that break a limit, failed runs that reported both
- * values, and the pending proposals at their predicted means with ± sd bars.
+ * values, the front of the imported earlier results (apart: they are not the campaign's), and the
+ * pending proposals at their predicted means with ± sd bars.
  */
 export function drawPareto(host, campaign, onChange) {
   const p = campaign.pareto;
@@ -67,13 +68,14 @@ export function drawPareto(host, campaign, onChange) {
   const placed = (list) => list.filter((e) => finite(e.values?.[axes.x]) && finite(e.values?.[axes.y]));
   const shownFailed = placed(failed);
   const pts = placed(completed);
-  if (pts.length === 0 && pending.length === 0) {
+  const imported = placed(p.imported?.front ?? []);
+  if (pts.length === 0 && pending.length === 0 && imported.length === 0) {
     const svg = empty('no results yet');
     host.append(svg);
     return;
   }
-  const xs = [...pts, ...shownFailed].map((e) => e.values[axes.x]);
-  const ys = [...pts, ...shownFailed].map((e) => e.values[axes.y]);
+  const xs = [...pts, ...shownFailed, ...imported].map((e) => e.values[axes.x]);
+  const ys = [...pts, ...shownFailed, ...imported].map((e) => e.values[axes.y]);
   for (const e of pending) {
     const px = e.prediction.outcomes[axes.x];
     const py = e.prediction.outcomes[axes.y];
@@ -101,6 +103,15 @@ export function drawPareto(host, campaign, onChange) {
     const dot = el('circle', { cx: x(e.values[axes.x]), cy: y(e.values[axes.y]), r: kind === 'front' ? 5 : 3.5, class: `dot-${kind}` });
     dot.append(el('title', {}, `#${e.index} ${kind}: ${axes.x} ${num(e.values[axes.x])}, ${axes.y} ${num(e.values[axes.y])}`));
     svg.append(dot);
+  }
+  for (const f of imported) {
+    const cx = x(f.values[axes.x]);
+    const cy = y(f.values[axes.y]);
+    const mark = el('rect', { x: cx - 4, y: cy - 4, width: 8, height: 8, class: 'mark-imported' });
+    mark.append(
+      el('title', {}, `imported result ${f.index} (${f.source}): ${axes.x} ${num(f.values[axes.x])}, ${axes.y} ${num(f.values[axes.y])}`),
+    );
+    svg.append(mark);
   }
   for (const e of shownFailed) {
     const cx = x(e.values[axes.x]);
@@ -133,6 +144,7 @@ export function drawPareto(host, campaign, onChange) {
     infeasible: String(counts.infeasible),
     failed: String(shownFailed.length),
     pending: String(pending.length),
+    imported: String(imported.length),
   });
   const unplaced = failed.length - shownFailed.length;
   host.append(
@@ -145,6 +157,7 @@ export function drawPareto(host, campaign, onChange) {
       p.constraints.length ? h('span', { class: 'key key-infeasible' }, `breaks a limit (${counts.infeasible})`) : null,
       h('span', { class: 'key key-failed' }, `failed (${failed.length}${unplaced ? `, ${unplaced} without values` : ''})`),
       h('span', { class: 'key key-pending' }, `proposed: predicted mean ± sd (${pending.length})`),
+      p.imported?.results ? h('span', { class: 'key key-imported' }, `front of the imported results (${imported.length})`) : null,
     ),
   );
 }

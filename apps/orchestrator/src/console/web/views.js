@@ -93,7 +93,13 @@ export function renderHead(host, c, { canOperate, onPause, onResume, onPolicy })
 function importedFacts(c) {
   const i = c.imported;
   const failed = i.failed ? ` (${i.failed} failed)` : '';
-  const best = i.best ? `, best ${c.definition.objective.name} = ${num(i.best.value)} from ${i.best.source}` : '';
+  // Several objectives: how many are on their own Pareto front (drawn apart from the campaign's); one objective: the best.
+  const front = c.pareto?.imported;
+  const best = front
+    ? `, ${front.front.length} on their Pareto front`
+    : i.best
+      ? `, best ${c.definition.objective.name} = ${num(i.best.value)} from ${i.best.source}`
+      : '';
   return `${i.results} earlier results${failed}${best}; learned from, not counted in the budget`;
 }
 

@@ -49,15 +49,6 @@ export interface BayesianStrategyOptions {
    * the model's lengthscales, and the acquisition on the noiseless model; 0 turns it off.
    */
   repeatRadius?: number;
-  /**
-   * When the repeat check (repeatRadius) acts: 'always'; 'unimproved', once
-   * the best result has not improved at all for `repeatStall` model-chosen
-   * results; 'stalled', on the stall escape's asks only (stallAfter,
-   * stallThreshold, stallPeriod), the other asks keep the fitted model.
-   */
-  repeatWhen?: 'always' | 'unimproved' | 'stalled';
-  /** Model-chosen results without any improvement of the best before repeatWhen 'unimproved' acts. */
-  repeatStall?: number;
   /** How categorical choices with descriptors and compositions reach the model (see EncoderOptions); default descriptors for both. */
   encoding?: EncoderOptions;
   /** The acquisition (see acquisition/choice.ts); default log EI. Batches 'fantasies' and 'penalisation' need a log-scale one (log EI; PI too for 'penalisation'). */
@@ -95,10 +86,6 @@ export const BAYESIAN_DEFAULTS: Readonly<Omit<ResolvedBayesianOptions, 'initialD
   // Off: 0.01 halves the re-evaluations and helps the generated suite, but costs branin its last digits
   // (bench/results/repeats-2026-12-07).
   repeatRadius: 0,
-  // Acting only once the best has stalled kept branin but gained nothing on the suite's tuning half and lost
-  // rosenbrock-4-d8 ('stalled') or styblinski-5-d4 ('unimproved') (bench/results/generalise-2026-12-08).
-  repeatWhen: 'always',
-  repeatStall: 5,
 });
 
 /** The options with every one left out set from BAYESIAN_DEFAULTS (in the order the provenance has always listed them). */
@@ -119,8 +106,6 @@ export function resolveBayesianOptions(options: BayesianStrategyOptions): Resolv
     stallMargin: options.stallMargin ?? d.stallMargin,
     stallPeriod: options.stallPeriod ?? d.stallPeriod,
     repeatRadius: options.repeatRadius ?? d.repeatRadius,
-    repeatWhen: options.repeatWhen ?? d.repeatWhen,
-    repeatStall: options.repeatStall ?? d.repeatStall,
     initialDesign: options.initialDesign,
   };
 }

@@ -138,44 +138,23 @@ export class BayesianStrategy implements Strategy {
 
     const taken = new Set<string>();
     for (const p of [...observed.map((o) => o.params), ...request.pending, ...(request.rejected ?? [])]) taken.add(space.key(p));
-    // Stall escape (see stall-escape.ts). With a margin, the escape's EI asks
-    // for an improvement by that much: near the incumbent the posterior sd is
-    // tiny, so that EI vanishes there and the search goes to the best-looking
-    // unresolved region. Only model-chosen points count: the design is no stall.
-    // Results measured in blocks are compared net of their blocks' offsets: a plate that reads low throughout is no stall.
-    const offsets = gp.blockOffsets();
-    const net = blocks ? y.map((v, i) => warp.inverse(v - offsets[i])) : raw;
-    const stalled = this.options.stallAfter > 0 ? Math.min(stalledFor(net, this.options.stallThreshold), succeeded.length - nInit) : 0;
-    const stalling = this.options.stallAfter > 0 && stalled >= this.options.stallAfter;
-    const margin = this.options.stallMargin * Math.sqrt(gp.hyperparameters.outputscale) * gp.standardisation.scale;
-
-    const escapeCombo = stalling
-      ? leastTriedCombination(enc, [...allX, ...request.pending.filter(valid).map((p) => enc.encode(p))], X[y.indexOf(Math.max(...y))])
-      : undefined;
     // Noiseless data (see noiseless.ts): the acquisition on the noiseless model, and no candidate a hair from a point
-    // evaluated, pending or chosen. When (repeatWhen): from the first model-chosen ask ('always'); once the best has not
-    // improved at all for repeatStall model-chosen results ('unimproved'); or on the stall escape's asks only ('stalled').
-    const when = this.options.repeatWhen;
-    const unimproved = Math.min(stalledFor(net, 0), succeeded.length - nInit);
-    const checks =
-      this.options.repeatRadius > 0 && (when === 'always' || (when === 'unimproved' ? unimproved >= this.options.repeatStall : stalling));
-    const quiet = checks ? noiselessModel(gp) : undefined;
-    if (this.options.repeatRadius > 0) fitInfo.noise = checks ? (quiet ? 'negligible' : 'material') : 'unchecked';
+    // evaluated, pending or chosen.
+    const quiet = this.options.repeatRadius > 0 ? noiselessModel(gp) : undefined;
+    if (this.options.repeatRadius > 0) fitInfo.noise = quiet ? 'negligible' : 'material';
     const visited = [...allX, ...request.pending.filter(valid).map((p) => enc.encode(p))];
     const near = quiet ? nearAny(visited, gp.hyperparameters.lengthscales, this.options.repeatRadius) : () => false;
-    const onEscape = when === 'stalled';
-    const excludedIf = (quietAsk: boolean) => (x: number[]) => taken.has(space.key(enc.decode(x))) || (quietAsk && near(x));
+    const excluded = (x: number[]) => taken.has(space.key(enc.decode(x))) || near(x);
 
     // Pending points and earlier picks of the batch: the Kriging believer adds them
     // to the model with their posterior mean; local penalisation damps the
     // acquisition around them instead.
     const rng = new Rng(mixSeed(request.seed, observed.length, request.pending.length));
     const penalise = this.options.batch === 'penalisation';
-    let model = onEscape ? gp : (quiet ?? gp);
-    // With repeatWhen 'stalled', the escape's asks use the noiseless model, kept beside the fitted one.
-    let quietModel = onEscape ? quiet : undefined;
+    let model = quiet ?? gp;
     // With block offsets an observed value holds its block's offset: EI's incumbent is the best result
     // net of its block's estimated offset (the best result itself where the offsets come out near zero).
+    const offsets = gp.blockOffsets();
     let best = Math.max(...y.map((v, i) => v - offsets[i]));
     const centres: PenaltyCentre[] = [];
     const lipschitz = penalise ? lipschitzEstimate(gp, enc, X, rng.nextUint32()) : 0;
@@ -194,13 +173,25 @@ export class BayesianStrategy implements Strategy {
         const believed = Array.from(model.posterior(points).mean);
         model = model.conditioned(points, believed);
         best = Math.max(best, ...believed);
-        if (quietModel) quietModel = quietModel.conditioned(points, Array.from(quietModel.posterior(points).mean));
       }
     };
     remember(request.pending.filter(valid).map((p) => enc.encode(p)));
 
-    // An escape acts only where it changes the search: another combination of choices, an EI margin, or the noiseless model.
-    const acts = stalling && (escapeCombo !== undefined || margin > 0 || (onEscape && quiet !== undefined));
+    // Stall escape (see stall-escape.ts). With a margin, the escape's EI asks
+    // for an improvement by that much: near the incumbent the posterior sd is
+    // tiny, so that EI vanishes there and the search goes to the best-looking
+    // unresolved region. Only model-chosen points count: the design is no stall.
+    // Results measured in blocks are compared net of their blocks' offsets: a plate that reads low throughout is no stall.
+    const net = blocks ? y.map((v, i) => warp.inverse(v - offsets[i])) : raw;
+    const stalled = this.options.stallAfter > 0 ? Math.min(stalledFor(net, this.options.stallThreshold), succeeded.length - nInit) : 0;
+    const stalling = this.options.stallAfter > 0 && stalled >= this.options.stallAfter;
+    const margin = this.options.stallMargin * Math.sqrt(gp.hyperparameters.outputscale) * gp.standardisation.scale;
+
+    const escapeCombo = stalling
+      ? leastTriedCombination(enc, [...allX, ...request.pending.filter(valid).map((p) => enc.encode(p))], X[y.indexOf(Math.max(...y))])
+      : undefined;
+    // An escape acts only where it changes the search: another combination of choices, or an EI margin.
+    const acts = stalling && (escapeCombo !== undefined || margin > 0);
     const escape = (b: number) => acts && (n > 1 ? b === n - 1 : (stalled - this.options.stallAfter) % this.options.stallPeriod === 0);
 
     const proposals: Proposal[] = [];
@@ -215,21 +206,18 @@ export class BayesianStrategy implements Strategy {
     for (let b = 0; b < n; b++) {
       const escaping = escape(b);
       if (escaping) escapes++;
-      const quietAsk = onEscape ? escaping && quietModel !== undefined : quiet !== undefined;
-      const askModel = onEscape && quietAsk && quietModel ? quietModel : model;
-      const excluded = excludedIf(quietAsk);
       const target = escaping ? (escapeBest > -Infinity ? escapeBest : best) + margin : best;
       const thompson = this.acquisition.kind === 'thompson';
       // Thompson sampling draws from an rng of its own, so that the other acquisitions' draws stay as they were.
       let acq: Acquisition =
         fantasyPoints.length > 0
           ? fantasyLogEI(gp, fantasyPoints, target, this.options.fantasies, rng)
-          : acquisitionFor(this.acquisition, askModel, target, thompson ? new Rng(rng.nextUint32()) : rng);
+          : acquisitionFor(this.acquisition, model, target, thompson ? new Rng(rng.nextUint32()) : rng);
       if (failedAny && this.feasibility) acq = withFeasibility(this.acquisition.kind, acq, logProbabilityFeasible(this.feasibility));
       if (escaping && escapeCombo !== undefined) acq = withinCombination(acq, enc, escapeCombo);
       if (centres.length > 0) acq = locallyPenalised(acq, centres, lipschitz, best);
       const exploring =
-        this.options.explore > 0 && rng.next() < this.options.explore ? paretoExploration(askModel, enc, rng, excluded) : undefined;
+        this.options.explore > 0 && rng.next() < this.options.explore ? paretoExploration(model, enc, rng, excluded) : undefined;
       const found = exploring
         ? { x: exploring, value: acq.evaluate([exploring])[0] }
         : maximizeAcquisition(acq, enc, {

@@ -41,37 +41,6 @@ describe('re-measurements of a noiseless function', () => {
     expect(closest.filter((d) => d <= 1e-3).length).toBeGreaterThan(3);
   }, 60_000);
 
-  it('with repeatWhen unimproved, leaves the search as it was while the best improves and checks once it has stalled', async () => {
-    const plain = await loop(new BayesianStrategy({ rawSamples: 256, repeatRadius: 0 }), 20, ramp);
-    const strategy = new BayesianStrategy({ rawSamples: 256, repeatRadius: 0.01, repeatWhen: 'unimproved', repeatStall: 3 });
-    const staged = await loop(strategy, 20, ramp);
-    // Model-chosen results (after the 5-point design) since the best last improved, before each ask.
-    const unimproved = staged.obs.map((_, t) => {
-      let last = 0;
-      for (let i = 1; i < t; i++) if ((staged.obs[i].value as number) > Math.max(...staged.obs.slice(0, i).map((o) => o.value as number))) last = i;
-      return Math.min(t - 1 - last, t - 5);
-    });
-    const firstStalled = unimproved.findIndex((u) => u >= 3);
-    expect(firstStalled).toBeGreaterThan(5);
-    // Up to the stall the same proposals as without the check; from it on none within a hair of an evaluated point.
-    expect(staged.obs.slice(0, firstStalled).map((o) => o.params)).toEqual(plain.obs.slice(0, firstStalled).map((o) => o.params));
-    const checked = staged.closest.filter((_, t) => unimproved[t] >= 3);
-    expect(checked.length).toBeGreaterThan(0);
-    expect(Math.min(...checked)).toBeGreaterThan(1e-3);
-    expect(Math.min(...plain.closest.slice(firstStalled))).toBeLessThanOrEqual(1e-3);
-  }, 60_000);
-
-  it("with repeatWhen stalled, uses the noiseless model on the stall escape's asks only", async () => {
-    const plain = await loop(new BayesianStrategy({ rawSamples: 256, repeatRadius: 0 }), 20, ramp);
-    const strategy = new BayesianStrategy({ rawSamples: 256, repeatRadius: 0.01, repeatWhen: 'stalled' });
-    const staged = await loop(strategy, 20, ramp);
-    // The escape's first ask comes once the best has not improved significantly for stallAfter (5) model-chosen results:
-    // up to it the same proposals as without the check, and the runs part there.
-    const first = staged.obs.findIndex((o, t) => o.params.x !== plain.obs[t].params.x || o.params.y !== plain.obs[t].params.y);
-    expect(first).toBeGreaterThan(10);
-    expect(staged.closest[first]).toBeGreaterThan(1e-3);
-  }, 60_000);
-
   it('leaves noisy data alone: the noise is material and the model keeps it', async () => {
     const rng = new Rng(3);
     const strategy = new BayesianStrategy({ rawSamples: 256, repeatRadius: 0.01 });

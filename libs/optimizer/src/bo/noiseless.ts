@@ -15,8 +15,7 @@
  * lengthscales, are not proposed. With material noise nothing changes:
  * re-measuring can then pay. Off by default (BayesianStrategyOptions.repeatRadius
  * 0): what it did on the generated suite and the public problems is in
- * bench/results/repeats-2026-12-07; acting only once the best has stalled
- * (repeatWhen 'unimproved' or 'stalled') in bench/results/generalise-2026-12-08.
+ * bench/results/repeats-2026-12-07.
  */
 import type { GaussianProcess } from '../surrogates/gp.js';
 

@@ -167,6 +167,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     this.unsubscribe.forEach((u) => u());
     await Promise.all([this.campaignPass.stop(), this.dispatchPass.stop()]);
     await this.proposalsSettled();
+    await this.dispatcher.sendsSettled();
   }
 
   /** Runs both passes now, or right after the ones in progress. */
@@ -182,6 +183,7 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     await this.campaignStep();
     await this.proposalsSettled();
     await this.dispatchStep();
+    await this.dispatcher.sendsSettled();
   }
 
   /** Waits for the proposals in progress (and those their settling starts) to settle. */

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import { type BatchStatus, ExperimentEntity, type ExperimentStatus, type FailureScope, queryRows } from '#persistence';
+import { ExperimentEntity, type ExperimentStatus, type FailureScope, queryRows } from '#persistence';
 import {
   EXPERIMENT_STATUS,
   EXPERIMENT_TRANSITIONS as T,
-  INITIAL_STATUS,
   MANUAL_DEVICE_KIND,
   ON_DEVICE,
   sqlStatus,
@@ -16,23 +15,6 @@ import {
 const set = (t: Transition, column = 'status') => `${column} = ${sqlStatus(t.to)}`;
 /** `status IN (<from>, ...)`: the statuses a transition applies to. */
 const from = (t: Transition, column = 'status') => `${column} IN ${sqlStatuses(t.from)}`;
-
-/** A new batch, its experiments and its audit entry, as the proposer stores them. */
-export interface ProposedBatch {
-  batchId: string;
-  campaignId: string;
-  /** The campaign's approval policy approved it: its experiments are queued at once. */
-  approved: boolean;
-  batchStatus: BatchStatus;
-  strategy: string;
-  now: Date;
-  decidedBy: string | null;
-  /** The index of the campaign's first new experiment. */
-  firstIndex: number;
-  experiments: { id: string; params: string; prediction: string | null }[];
-  /** The audit entry's details (JSON), to which the batch's index is added. */
-  audit: string;
-}
 
 /** An experiment on a device, as the caller saw it; a write applies only if it is still so. */
 export interface OnDevice {
@@ -52,46 +34,6 @@ export interface OnDevice {
 @Injectable()
 export class ExperimentsRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /**
-   * Stores a batch with its experiments (proposed, or queued when auto-approved) and its audit
-   * entry in one statement (atomic by itself, one round trip); the batch's index is the next free
-   * one of the campaign, which only the replica holding the campaign's lease advances. Returns the index.
-   */
-  async insertBatch(b: ProposedBatch): Promise<number> {
-    const [{ index }] = await queryRows<{ index: number }>(
-      this.dataSource,
-      `WITH b AS (
-         INSERT INTO batches (id, campaign_id, index, status, strategy, proposed_at, decided_at, decided_by, decision_note)
-         VALUES ($1, $2, (SELECT COALESCE(MAX(index) + 1, 0) FROM batches WHERE campaign_id = $2), $3, $4, $5, $6, $7, NULL)
-         RETURNING index
-       ), e AS (
-         INSERT INTO experiments (id, campaign_id, batch_id, index, params, status, attempt, prediction, created_at)
-         SELECT v.id, $2, $1, v.index, v.params, $8, 0, v.prediction, $5
-         FROM unnest($9::uuid[], $10::int[], $11::jsonb[], $12::jsonb[]) AS v(id, index, params, prediction)
-       ), a AS (
-         INSERT INTO audit_log (at, actor, action, campaign_id, details)
-         SELECT $5, 'service', 'batch.proposed', $2, $13::jsonb || jsonb_build_object('index', b.index) FROM b
-       )
-       SELECT index FROM b`,
-      [
-        b.batchId,
-        b.campaignId,
-        b.batchStatus,
-        b.strategy,
-        b.now,
-        b.approved ? b.now : null,
-        b.decidedBy,
-        b.approved ? INITIAL_STATUS.autoApproved : INITIAL_STATUS.awaitingApproval,
-        b.experiments.map((e) => e.id),
-        b.experiments.map((_, i) => b.firstIndex + i),
-        b.experiments.map((e) => e.params),
-        b.experiments.map((e) => e.prediction),
-        b.audit,
-      ],
-    );
-    return index;
-  }
 
   /** An operator's decision on a batch moves its proposed experiments on: queued (approved) or rejected. */
   async decideBatch(m: EntityManager, batchId: string, decision: 'approved' | 'rejected', now: Date): Promise<void> {

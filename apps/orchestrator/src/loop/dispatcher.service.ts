@@ -77,11 +77,20 @@ export class DispatcherService {
     private readonly commands: DeviceCommandsService,
   ) {}
 
+  /** Run commands published and not yet acknowledged by the broker (dispatchQueued does not wait for them). */
+  private readonly sending = new Set<Promise<void>>();
+
+  /** Waits for the run commands being published (at shutdown, and in tests after a step). */
+  async sendsSettled(): Promise<void> {
+    while (this.sending.size > 0) await Promise.all(this.sending);
+  }
+
   async dispatchQueued(): Promise<number> {
-    const sends: Promise<void>[] = [];
-    const queued = await queryRows<QueuedRow>(
-      this.dataSource,
-      `SELECT e.id, e.campaign_id, e.params, e.failed_on, e.waiting_reason,
+    // The queue and the devices' free slots read side by side: one round trip's wait instead of two.
+    const [queued, devices] = await Promise.all([
+      queryRows<QueuedRow>(
+        this.dataSource,
+        `SELECT e.id, e.campaign_id, e.params, e.failed_on, e.waiting_reason,
               c.definition->>'deviceKind' AS device_kind, c.definition->'objective'->>'name' AS objective,
               ARRAY(SELECT DISTINCT x->>'name' FROM jsonb_array_elements(COALESCE(c.definition->'objectives', '[]'::jsonb)
                     || COALESCE(c.definition->'outcomeConstraints', '[]'::jsonb)) x) AS outcomes
@@ -90,17 +99,18 @@ export class DispatcherService {
          AND (c.definition->>'deviceKind' IS DISTINCT FROM $2 OR e.waiting_reason IS DISTINCT FROM $3)
        ORDER BY e.created_at, e.index
        LIMIT $1`,
-      [QUEUE_WINDOW, MANUAL_DEVICE_KIND, WAITING_FOR_PERSON],
-    );
+        [QUEUE_WINDOW, MANUAL_DEVICE_KIND, WAITING_FOR_PERSON],
+      ),
+      queryRows<OnlineDevice>(
+        this.dataSource,
+        `SELECT d.id, d.kind, d.capabilities, d.capacity - COALESCE(a.n, 0) AS free
+         FROM devices d
+         LEFT JOIN (SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ${sqlStatuses(ON_DEVICE)} GROUP BY device_id) a ON a.device_id = d.id
+         WHERE d.status = 'online' AND d.stopped_at IS NULL
+         ORDER BY d.id`,
+      ),
+    ]);
     if (queued.length === 0) return 0;
-    const devices = await queryRows<OnlineDevice>(
-      this.dataSource,
-      `SELECT d.id, d.kind, d.capabilities, d.capacity - COALESCE(a.n, 0) AS free
-       FROM devices d
-       LEFT JOIN (SELECT device_id, count(*)::int AS n FROM experiments WHERE status IN ${sqlStatuses(ON_DEVICE)} GROUP BY device_id) a ON a.device_id = d.id
-       WHERE d.status = 'online' AND d.stopped_at IS NULL
-       ORDER BY d.id`,
-    );
     const planned: { e: QueuedRow; device: OnlineDevice }[] = [];
     for (const e of queued) {
       // A person runs it: it is never sent to a device, and waits for an operator's report.
@@ -143,10 +153,12 @@ export class DispatcherService {
     for (const a of assigned) {
       const e = byId.get(a.id)!;
       this.bus.emit('experiment.updated', { campaignId: e.campaign_id, experimentId: e.id, status: EXPERIMENT_TRANSITIONS.dispatch.to });
-      // Not awaited one by one: each publish waits for its broker acknowledgement; they go out together.
-      sends.push(this.send({ id: e.id, campaign_id: e.campaign_id, device_id: a.device_id, params: e.params, attempt: a.attempt }, now));
+      // Not awaited: each publish waits for its broker acknowledgement, and the next pass need not. The
+      // assignment is stored; a command the broker never took is re-sent (resendUnaccepted).
+      const sent = this.send({ id: e.id, campaign_id: e.campaign_id, device_id: a.device_id, params: e.params, attempt: a.attempt }, now);
+      this.sending.add(sent);
+      void sent.finally(() => this.sending.delete(sent));
     }
-    await Promise.all(sends);
     return assigned.length;
   }
 

@@ -6,6 +6,7 @@ import { DeviceMonitorService } from './device-monitor.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
 import { LoopService } from './loop.service.js';
+import { ProposalStore } from './proposal-store.js';
 import { ProposerService } from './proposer.service.js';
 import { StallMonitorService } from './stall-monitor.service.js';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
@@ -17,6 +18,6 @@ import { ExperimentsModule } from '../experiments/experiments.module.js';
  */
 @Module({
   imports: [AuditModule, CampaignsModule, ComputeModule, ExperimentsModule],
-  providers: [ProposerService, DispatcherService, DeviceMonitorService, LeasesService, StallMonitorService, LoopService],
+  providers: [ProposalStore, ProposerService, DispatcherService, DeviceMonitorService, LeasesService, StallMonitorService, LoopService],
 })
 export class LoopModule {}

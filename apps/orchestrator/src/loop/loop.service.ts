@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type BatchStatus, CampaignEntity, type ExperimentStatus, queryRows } from '#persistence';
 import { AuditService } from '../audit/audit.service.js';
 import type { CampaignDefinition } from '../campaigns/campaign-definition.js';
@@ -25,11 +25,16 @@ import { DeviceMonitorService } from './device-monitor.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { LeasesService } from './leases.service.js';
 import { ProposerService } from './proposer.service.js';
+import { SerialPass } from './serial-pass.js';
 import { StallMonitorService } from './stall-monitor.service.js';
 import { logIds } from '../common/logger.js';
 
-/** Campaigns advanced at once in a step (bounded by the database pool, which the rest of the service shares). */
-const ADVANCE_LANES = 4;
+/**
+ * Campaigns proposing at once. Their reads and batch inserts share statements (proposal-store.ts, one
+ * connection each), so this bounds the asks waiting for the strategy pool and the reads of candidate
+ * lists (those take a connection each, from the pool that ingestion shares), not the proposer's round trips.
+ */
+const PROPOSING_AT_ONCE = 32;
 
 /** What the campaign pass reads of a running campaign to decide what it needs. */
 interface CampaignHead {
@@ -52,44 +57,6 @@ interface Progress {
   /** Smallest and largest objective measured. */
   min: number | null;
   max: number | null;
-}
-
-/**
- * A pass that never overlaps itself: woken while running, it runs once more
- * right after; many wakes in between make one pass.
- */
-class SerialPass {
-  private running?: Promise<void>;
-  private again = false;
-  stopped = false;
-
-  constructor(
-    private readonly pass: () => Promise<void>,
-    private readonly onError: (e: unknown) => void,
-  ) {}
-
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch(this.onError)
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          setImmediate(() => this.wake());
-        }
-      });
-  }
-
-  /** Stops waking and waits for the pass in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
-  }
 }
 
 /**
@@ -127,6 +94,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   /** Campaigns held at the last lease renewal; undefined before the first. */
   private heldCache?: Set<string>;
   private lastHeld = new Set<string>();
+  /** Proposals in progress, by campaign; each removes itself when it settles. */
+  private readonly proposing = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -197,6 +166,8 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     clearInterval(this.timer);
     this.unsubscribe.forEach((u) => u());
     await Promise.all([this.campaignPass.stop(), this.dispatchPass.stop()]);
+    await this.proposalsSettled();
+    await this.dispatcher.sendsSettled();
   }
 
   /** Runs both passes now, or right after the ones in progress. */
@@ -210,7 +181,36 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     this.resendsDue = true;
     this.controlsDue = true;
     await this.campaignStep();
+    await this.proposalsSettled();
     await this.dispatchStep();
+    await this.dispatcher.sendsSettled();
+  }
+
+  /** Waits for the proposals in progress (and those their settling starts) to settle. */
+  private async proposalsSettled(): Promise<void> {
+    while (this.proposing.size > 0) await Promise.all(this.proposing.values());
+  }
+
+  /**
+   * Proposes a campaign's next n experiments, apart from the pass that decided it: the batch goes to the
+   * dispatch pass when stored (batch.proposed). Failures are logged; the campaign is looked at again on
+   * the next sweep or change, as it would be after a failed pass.
+   */
+  private startProposal(head: { id: string; name: string }, n: number): void {
+    const run = (async () => {
+      try {
+        if ((await this.proposer.propose(head.id, n)) === 'exhausted')
+          await this.finish(head, 'no candidates left: every row of its list was proposed or excluded');
+      } catch (e) {
+        this.logger.error(`campaign ${head.id}: ${e instanceof Error ? e.message : String(e)}`, logIds({ campaignId: head.id }));
+      }
+    })();
+    this.proposing.set(head.id, run);
+    void run.finally(() => {
+      this.proposing.delete(head.id);
+      // Changes while it proposed (or campaigns left over for want of room) wait for a pass.
+      if (this.dirty.size > 0) this.campaignPass.wake();
+    });
   }
 
   /** The campaigns that changed (all held ones on a sweep): close batches, stop, propose; then free what dead devices hold. */
@@ -223,11 +223,13 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     const unknown = [...this.dirty].some((id) => !this.heldCache?.has(id));
     if (sweep || unknown || this.heldCache === undefined) this.heldCache = await this.leases.acquire();
     const held = this.heldCache;
-    const ids = [...held].filter((id) => sweep || this.dirty.has(id) || !this.lastHeld.has(id));
-    this.dirty.clear();
+    // A campaign whose proposal is in progress is left to it: its batch is not stored yet, so its progress
+    // would ask for another. Its changes meanwhile stay marked, for the pass its proposal wakes when it settles.
+    const ids = [...held].filter((id) => !this.proposing.has(id) && (sweep || this.dirty.has(id) || !this.lastHeld.has(id)));
+    for (const id of [...this.dirty]) if (!this.proposing.has(id)) this.dirty.delete(id);
     this.lastHeld = held;
     // The figures that decide (budget, objective) are read without the definitions' parameters;
-    // whole campaigns are loaded only for those that propose.
+    // whole campaigns are read only for those that propose (proposal-store.ts).
     const heads = ids.length
       ? await queryRows<CampaignHead>(
           this.dataSource,
@@ -244,40 +246,32 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
     const finished = [...progress.values()].flatMap((p) =>
       p.open.filter((b) => b.status === 'approved' && b.unfinished === 0).map((b) => b.id),
     );
+    const proposals = new Map<string, number>();
+    const finishes: [CampaignHead, string][] = [];
+    for (const head of heads) {
+      const reached = paretoDone.get(head.id);
+      const next = reached !== undefined ? { finish: reached } : this.decide(head, progress.get(head.id)!);
+      if (next?.finish !== undefined) finishes.push([head, next.finish]);
+      else if (next?.propose !== undefined) proposals.set(head.id, next.propose);
+    }
+    // Proposals run on their own (startProposal): the pass goes on to close batches and check devices, and the
+    // next pass, woken by results meanwhile, need not wait for this one's slowest strategy.
+    for (const head of heads) {
+      const n = proposals.get(head.id);
+      if (n === undefined || this.stopped) continue;
+      if (this.proposing.size < PROPOSING_AT_ONCE) this.startProposal(head, n);
+      else this.dirty.add(head.id); // looked at again when one of those in progress settles
+    }
     if (finished.length > 0) {
       await this.dataSource.query(`UPDATE batches SET status = 'completed' WHERE id = ANY($1::uuid[]) AND status = 'approved'`, [finished]);
     }
-    const proposals = new Map<string, number>();
-    for (const head of heads) {
+    for (const [head, reason] of finishes) {
       try {
-        const reached = paretoDone.get(head.id);
-        const next = reached !== undefined ? { finish: reached } : this.decide(head, progress.get(head.id)!);
-        if (next?.finish !== undefined) await this.finish(head, next.finish);
-        else if (next?.propose !== undefined) proposals.set(head.id, next.propose);
+        await this.finish(head, reason);
       } catch (e) {
         this.logger.error(`campaign ${head.id}: ${e instanceof Error ? e.message : String(e)}`, logIds({ campaignId: head.id }));
       }
     }
-    const campaigns = proposals.size
-      ? await this.dataSource
-          .getRepository(CampaignEntity)
-          .find({ where: { id: In([...proposals.keys()]), status: 'running' }, order: { createdAt: 'ASC' } })
-      : [];
-    // Campaigns propose side by side (a few at a time), so one campaign's database
-    // round trips and strategy do not wait behind another's; each campaign is in one lane only.
-    let next = 0;
-    const lane = async () => {
-      while (next < campaigns.length && !this.stopped) {
-        const campaign = campaigns[next++];
-        try {
-          if ((await this.proposer.propose(campaign, proposals.get(campaign.id)!)) === 'exhausted')
-            await this.finish(campaign, 'no candidates left: every row of its list was proposed or excluded');
-        } catch (e) {
-          this.logger.error(`campaign ${campaign.id}: ${e instanceof Error ? e.message : String(e)}`, logIds({ campaignId: campaign.id }));
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(ADVANCE_LANES, campaigns.length) }, lane));
     // Experiments on offline, silent or timed-out devices go back to the queue (and wake the dispatch pass):
     // on the sweeps (timeouts are a matter of time) and when a device changed.
     if (sweep || this.devicesChanged) {
@@ -359,20 +353,23 @@ export class LoopService implements OnApplicationBootstrap, BeforeApplicationShu
   private async progress(ids: string[]): Promise<Map<string, Progress>> {
     const out = new Map<string, Progress>(ids.map((id) => [id, { open: [], counts: {}, min: null, max: null }]));
     if (ids.length === 0) return out;
-    const open = await queryRows<{ id: string; campaign_id: string; status: BatchStatus; unfinished: number }>(
+    // The two reads side by side: one round trip's wait instead of two.
+    const [open, counts] = await Promise.all([
+      queryRows<{ id: string; campaign_id: string; status: BatchStatus; unfinished: number }>(
       this.dataSource,
       `SELECT b.id, b.campaign_id, b.status,
               (SELECT count(*)::int FROM experiments e WHERE e.batch_id = b.id AND e.status NOT IN ${sqlStatuses(FINISHED)}) AS unfinished
        FROM batches b WHERE b.campaign_id = ANY($1::uuid[]) AND b.status IN ('proposed', 'approved') ORDER BY b.index`,
-      [ids],
-    );
+        [ids],
+      ),
+      queryRows<{ campaign_id: string; status: ExperimentStatus; n: number; min: number | null; max: number | null }>(
+        this.dataSource,
+        `SELECT campaign_id, status, count(*)::int AS n, MIN(objective) AS min, MAX(objective) AS max
+         FROM experiments WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id, status`,
+        [ids],
+      ),
+    ]);
     for (const b of open) out.get(b.campaign_id)!.open.push({ id: b.id, status: b.status, unfinished: b.unfinished });
-    const counts = await queryRows<{ campaign_id: string; status: ExperimentStatus; n: number; min: number | null; max: number | null }>(
-      this.dataSource,
-      `SELECT campaign_id, status, count(*)::int AS n, MIN(objective) AS min, MAX(objective) AS max
-       FROM experiments WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id, status`,
-      [ids],
-    );
     for (const r of counts) {
       const p = out.get(r.campaign_id)!;
       p.counts[r.status] = r.n;

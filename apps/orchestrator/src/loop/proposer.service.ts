@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { type Params } from '#optimizer';
-import { type CampaignEntity, type ExperimentStatus, type FailureScope, type JsonObject, queryRows } from '#persistence';
+import { type JsonObject } from '#persistence';
 import { policyApproves } from '../campaigns/approval-policy.js';
 import { type CampaignDefinition, experimentBlock, importBlock, spaceOf } from '../campaigns/campaign-definition.js';
 import { CandidatesService, usesOf } from '../campaigns/candidates.service.js';
@@ -16,30 +15,15 @@ import { outcomesOf } from '../campaigns/outcomes-definition.js';
 import { paretoSummary } from '../campaigns/pareto.js';
 import { StrategyPool } from '../compute/strategy-pool.js';
 import { EXPERIMENT_STATUS as S, UNFINISHED } from '../experiments/experiment-lifecycle.js';
-import { ExperimentsRepository } from '../experiments/experiments.repository.js';
 import { logIds } from '../common/logger.js';
-
-interface ExperimentRow {
-  id: string;
-  index: number;
-  values: Record<string, number | null> | null;
-  finished_at: Date | null;
-  params: Params;
-  status: ExperimentStatus;
-  objective: number | null;
-  failure_scope: FailureScope | null;
-  batch_id: string;
-  device_id: string | null;
-}
+import { ProposalStore } from './proposal-store.js';
 
 /** Asks a campaign's strategy for the next batch and persists it before anything acts on it. */
 @Injectable()
 export class ProposerService {
   private readonly logger = new Logger('proposer');
-
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly experiments: ExperimentsRepository,
+    private readonly store: ProposalStore,
     private readonly bus: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -91,29 +75,13 @@ export class ProposerService {
    * candidate list has no row left to propose and nothing is running: the
    * campaign can go no further.
    */
-  async propose(campaign: CampaignEntity, n: number): Promise<'exhausted' | undefined> {
-    const definition = definitionOf(campaign);
-    // The two reads side by side: one round trip's wait instead of two.
-    const [rows, imported] = await Promise.all([
-      queryRows<ExperimentRow>(
-        this.dataSource,
-        `SELECT id, index, params, status, objective, "values", finished_at, failure_scope, batch_id, device_id FROM experiments WHERE campaign_id = $1 ORDER BY index`,
-        [campaign.id],
-      ),
-      // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
-      queryRows<{
-        index: number;
-        params: Params;
-        objective: number | null;
-        values: Record<string, number> | null;
-        failed: boolean;
-        import_id: string;
-      }>(
-        this.dataSource,
-        `SELECT index, params, objective, "values", failed, import_id FROM imported_results WHERE campaign_id = $1 ORDER BY index`,
-        [campaign.id],
-      ),
-    ]);
+  async propose(campaignId: string, n: number): Promise<'exhausted' | undefined> {
+    // Read in one statement with the other campaigns proposing now (proposal-store.ts).
+    // Imported earlier results first (the order the strategy reads them in), then the campaign's own.
+    const { campaign: row, rows, imported } = await this.store.history(campaignId);
+    if (!row) return; // no longer running (completed, cancelled or paused since the pass decided)
+    const campaign = { id: row.id, name: row.name, seed: row.seed, definitionVersion: row.definition_version };
+    const definition = definitionOf(row);
     // Blocks (definition.strategy.blocks): results of one batch, or of one device, share an offset; so do those of one import.
     const blocking = definition.strategy?.blocks;
     const blockOf = (block: string | undefined) => (block === undefined ? {} : { block });
@@ -164,7 +132,7 @@ export class ProposerService {
             .map((r) => ({ experimentId: r.id, index: r.index, values: r.values ?? {}, finishedAt: r.finished_at })),
         ]).front.map((f) => f.values)
       : undefined;
-    const definitionVersion = campaign.definitionVersion ?? 1;
+    const definitionVersion = campaign.definitionVersion;
     const asked = await this.strategies.ask({
       definition: strategyDefinition(definition),
       direction: definition.objective.direction,
@@ -179,20 +147,6 @@ export class ProposerService {
       campaign: { id: campaign.id, definitionVersion },
     });
     const { proposals, info, waitedMs } = asked;
-    // The definition changed while the strategy worked (PATCH /api/campaigns/:id): these proposals were made under
-    // settings that no longer hold (a budget cut, another strategy); the loop's next pass proposes under the new ones.
-    const [stored] = await queryRows<{ definition_version: number }>(
-      this.dataSource,
-      `SELECT definition_version FROM campaigns WHERE id = $1`,
-      [campaign.id],
-    );
-    if (stored && stored.definition_version !== definitionVersion) {
-      this.logger.log(
-        `campaign ${campaign.id}: its definition changed (version ${definitionVersion} to ${stored.definition_version}) during the ask; proposing again`,
-        logIds({ campaignId: campaign.id }),
-      );
-      return;
-    }
     const elapsedMs = Math.round(asked.elapsedMs);
     if (proposals.length === 0) {
       if (candidates && candidates.eligible.length === 0 && pending.length === 0) return 'exhausted';
@@ -226,7 +180,9 @@ export class ProposerService {
       approvedBy: auto ? policyActor : null,
       flagged: proposals.filter((p) => p.extrapolation).length,
     };
-    const batchIndex = await this.experiments.insertBatch({
+    // Stored only if the definition has not changed while the strategy worked (PATCH /api/campaigns/:id): proposals made
+    // under settings that no longer hold (a budget cut, another strategy) are dropped; the loop's next pass proposes under the new ones.
+    const batchIndex = await this.store.store({
       batchId,
       campaignId: campaign.id,
       approved: auto,
@@ -253,7 +209,15 @@ export class ProposerService {
             : null,
       })),
       audit: JSON.stringify(audit),
+      definitionVersion,
     });
+    if (batchIndex === 'stale') {
+      this.logger.log(
+        `campaign ${campaign.id}: its definition changed (from version ${definitionVersion}) during the ask; proposing again`,
+        logIds({ campaignId: campaign.id }),
+      );
+      return;
+    }
     this.logger.log(
       `campaign ${campaign.name}: batch ${batchIndex} of ${proposals.length} proposed by ${info.name} in ${elapsedMs} ms${asked.kept ? ' (its kept fit extended)' : ''}${waitedMs >= 1 ? ` (after ${Math.round(waitedMs)} ms waiting for a strategy worker)` : ''}${auto ? ' (auto-approved)' : ', waiting for approval'}`,
       logIds({ campaignId: campaign.id, batchId }),

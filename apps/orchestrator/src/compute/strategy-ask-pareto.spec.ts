@@ -74,10 +74,11 @@ describe('asks of several objectives and a limit by model kind', () => {
     }
   });
 
-  it('default and bayesian keep the GP per outcome', async () => {
+  it('default and bayesian take the GP per outcome on few results (default past its cost estimate takes the trees)', async () => {
     for (const kind of ['default', 'bayesian']) {
       const { info } = await askStrategy(job(kind, { n: 1 }));
       expect(info.name).toBe('bayesian/multi-objective');
+      if (kind === 'default') expect(info.settings).toMatchObject({ chosenBy: 'default', gpBudgetMs: 2000 });
     }
   }, 60_000);
 

@@ -74,7 +74,7 @@ export function isParetoModelKind(kind: string): kind is ParetoModelKind {
 /**
  * The several-objective strategy of a model kind: a GP per outcome for
  * bayesian, and for default while the GPs' estimated ask time stays within
- * 2 s (trees per outcome past it, as the one-objective default does: see
+ * 10 s (trees per outcome past it, as the one-objective default past 2 s: see
  * bench/results/mo-trees-2026-12-08), extremely randomised trees per outcome
  * for trees, a neural ensemble per outcome for neural.
  */

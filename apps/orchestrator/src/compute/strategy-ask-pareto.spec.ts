@@ -78,7 +78,7 @@ describe('asks of several objectives and a limit by model kind', () => {
     for (const kind of ['default', 'bayesian']) {
       const { info } = await askStrategy(job(kind, { n: 1 }));
       expect(info.name).toBe('bayesian/multi-objective');
-      if (kind === 'default') expect(info.settings).toMatchObject({ chosenBy: 'default', gpBudgetMs: 2000 });
+      if (kind === 'default') expect(info.settings).toMatchObject({ chosenBy: 'default', gpBudgetMs: 10_000 });
     }
   }, 60_000);
 

@@ -2,6 +2,8 @@ import { Rng } from '#random';
 import { Space } from '../space.js';
 import { estimatedGpAskMs, estimatedMultiGpAskMs } from '../bo/gp-cost.js';
 import { MultiObjectiveDefaultStrategy } from './multi-default-strategy.js';
+import { MultiObjectiveTreesStrategy } from './multi-candidate-strategy.js';
+import { MultiObjectiveStrategy } from './multi-strategy.js';
 
 const D = 6;
 const space = Space.parse(Array.from({ length: D }, (_, i) => ({ name: `x${i}`, type: 'continuous', low: 0, high: 1 })));
@@ -26,8 +28,19 @@ describe('MultiObjectiveDefaultStrategy', () => {
     expect(estimatedMultiGpAskMs(300, D, 1, 3) - fixed).toBeCloseTo(3 * (estimatedGpAskMs(300, D, 1) - fixed), 9);
   });
 
-  it('keeps the GPs while their ask is estimated fast, then goes to the trees, and says which and why', async () => {
-    const s = new MultiObjectiveDefaultStrategy({ gp: { rawSamples: 64, mcSamples: 16, starts: 2 }, trees: { rawSamples: 512 } });
+  it('keeps the GPs to about 1,000 results for two objectives in 6-D, fewer with more outcomes', () => {
+    const s = new MultiObjectiveDefaultStrategy();
+    expect(s.choose(900, D, 1, 2)).toBeInstanceOf(MultiObjectiveStrategy);
+    expect(s.choose(1100, D, 1, 2)).toBeInstanceOf(MultiObjectiveTreesStrategy);
+    expect(s.choose(900, D, 1, 3)).toBeInstanceOf(MultiObjectiveTreesStrategy);
+  });
+
+  it('keeps the GPs while their ask is estimated within its budget, then goes to the trees, and says which and why', async () => {
+    const s = new MultiObjectiveDefaultStrategy({
+      gpBudgetMs: 2000,
+      gp: { rawSamples: 64, mcSamples: 16, starts: 2 },
+      trees: { rawSamples: 512, perturbations: 32 },
+    });
     const few = observations(12);
     await s.ask({ space, objectives, observations: few, pending: [], n: 1, seed: 1 });
     expect(s.info.name).toBe('bayesian/multi-objective');

@@ -23,6 +23,7 @@ interface Experiment {
     outcomes?: Record<string, { mean: number; sd: number }>;
     limits?: { name: string; op: string; value: number; probability: number }[];
     improves?: string[];
+    acquisition?: number;
   } | null;
 }
 
@@ -132,7 +133,7 @@ describe('a campaign of two objectives and an outcome limit', () => {
           { name: 'yield', op: '>=', value: 150 },
           { name: 'impurity', op: '<=', value: 5 },
         ],
-        strategy: { kind: 'trees' },
+        strategy: { kind: 'doptimal', model: 'linear', runs: 6 },
       }),
     );
     expect(res.status).toBe(400);
@@ -141,7 +142,7 @@ describe('a campaign of two objectives and an outcome limit', () => {
       expect.arrayContaining([
         'objectives[1]: objective "yield" is named twice',
         'outcomeConstraints[0]: "yield" >= 150 is impossible: "yield" is at most 100',
-        expect.stringMatching(/^strategy kind "trees" handles one objective/),
+        expect.stringMatching(/^strategy kind "doptimal" handles one objective/),
         `"purity" is not measured by devices of kind "${kind}" (they declare cost, impurity, yield)`,
       ]),
     );
@@ -223,6 +224,33 @@ describe('a campaign of two objectives and an outcome limit', () => {
       const e = completed.find((x) => x.index === Number(r[cols.indexOf('experiment')]))!;
       expect(Number(r[cols.indexOf('cost')])).toBe(values(e).cost);
     }
+  }, 300_000);
+
+  it('runs with trees per outcome: accepted, and each model proposal records every prediction, the limit and the acquisition', async () => {
+    const created = await svc.api<{ id: string }>('POST', '/api/campaigns', definition({ strategy: { kind: 'trees' } }));
+    expect(created.status).toBe(201);
+    const done = await until(
+      async () => {
+        const c = (await svc.api<Detail>('GET', `/api/campaigns/${created.body.id}`)).body;
+        return c.status === 'completed' ? c : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 200, what: 'the trees campaign to spend its budget' },
+    );
+    expect(done.counts.completed).toBe(12);
+    const modelBatches = done.batches.filter((b) => b.strategy.name === 'bayesian/extra-trees-multi-objective');
+    expect(modelBatches.length).toBeGreaterThan(0);
+    for (const b of modelBatches) {
+      expect(b.strategy.settings.fit).toEqual(expect.objectContaining({ refSource: 'given', ref: [0, 20] }));
+      for (const e of done.experiments.filter((x) => x.batchId === b.id)) {
+        const p = e.prediction!;
+        expect(Object.keys(p.outcomes ?? {}).sort()).toEqual(['cost', 'impurity', 'yield']);
+        expect(p.mean).toBe(p.outcomes?.yield.mean);
+        expect(p.limits).toEqual([expect.objectContaining({ name: 'impurity', op: '<=', value: 5, probability: expect.any(Number) })]);
+        expect(Array.isArray(p.improves)).toBe(true);
+        expect(p.acquisition).toEqual(expect.any(Number));
+      }
+    }
+    expect(done.pareto?.front.length).toBeGreaterThan(0);
   }, 300_000);
 
   it('ends when the front reaches its hypervolume target', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Rng } from '#random';
 import { Space, type AskRequest, type Observation } from '#optimizer';
-import { NeuralEnsembleStrategy } from './neural-strategy.js';
+import { MultiObjectiveNeuralStrategy, NeuralEnsembleStrategy } from './neural-strategy.js';
 
 const space = Space.parse([
   { name: 'x', type: 'continuous', low: -2, high: 2 },
@@ -108,4 +108,44 @@ describe('NeuralEnsembleStrategy', () => {
     expect(strategy.info.settings).toMatchObject({ initialDesignOf: 'bayesian/neural-ensemble-logei' });
     expect(strategy.info.settings.fit).toBeUndefined();
   });
+});
+
+describe('MultiObjectiveNeuralStrategy', () => {
+  // Two objectives (f above, and the distance from (1, 1), both minimised) and a limit y <= 0.5 on a measured outcome.
+  const outcomes = (p: Record<string, number | string>) => ({
+    f: f(p),
+    d: Math.hypot((p.x as number) - 1, (p.y as number) - 1),
+    y: p.y as number,
+  });
+
+  it('proposes new points where the learned limit holds, each with every outcome predicted and its backend recorded', async () => {
+    const obs = observations(30).map((o) => ({ params: o.params, values: outcomes(o.params) }));
+    const s = new MultiObjectiveNeuralStrategy({
+      rawSamples: 512,
+      ensemble: { members: 3, hidden: [16, 16], minSteps: 200, maxSteps: 200, logger: () => {} },
+    });
+    const batch = await s.ask({
+      space,
+      objectives: [
+        { name: 'f', direction: 'minimize' },
+        { name: 'd', direction: 'minimize' },
+      ],
+      constraints: [{ name: 'y', op: '<=', value: 0.5 }],
+      observations: obs,
+      pending: [],
+      n: 2,
+      seed: 4,
+    });
+    expect(batch).toHaveLength(2);
+    expect(space.key(batch[0].params)).not.toBe(space.key(batch[1].params));
+    for (const p of batch) {
+      expect(space.check(p.params)).toEqual([]);
+      expect(Object.keys(p.predictions ?? {}).sort()).toEqual(['d', 'f', 'y']);
+      expect(p.params.y as number).toBeLessThan(0.8);
+    }
+    expect(s.info.name).toBe('bayesian/neural-ensemble-multi-objective');
+    const fit = s.info.settings.fit as { backend: { name: string }; refSource: string };
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(fit.backend.name);
+    expect(fit.refSource).toMatch(/^inferred/);
+  }, 120_000);
 });

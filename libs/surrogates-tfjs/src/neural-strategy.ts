@@ -14,7 +14,7 @@
  * already knows. The backend a fit ran on is logged once per process (or
  * worker thread) and recorded in the provenance of every proposal.
  */
-import { CandidateStrategy, type CandidateStrategyOptions } from '#optimizer';
+import { CandidateStrategy, type CandidateStrategyOptions, type MultiCandidateOptions, MultiObjectiveCandidateStrategy } from '#optimizer';
 import { NeuralEnsemble, type NeuralEnsembleOptions } from './nn-ensemble.js';
 
 export interface NeuralStrategyOptions extends CandidateStrategyOptions {
@@ -25,13 +25,35 @@ export interface NeuralStrategyOptions extends CandidateStrategyOptions {
 export class NeuralEnsembleStrategy extends CandidateStrategy<NeuralEnsemble> {
   constructor(options: NeuralStrategyOptions = {}) {
     const { ensemble = {}, ...rest } = options;
-    const settings = { ...ensemble, variance: ensemble.variance ?? 'epistemic' };
-    const { logger: _logger, ...described } = settings;
-    super(rest, {
-      name: 'bayesian/neural-ensemble-logei',
-      settings: { surrogate: 'deep ensemble of MLPs (TensorFlow.js)', ensemble: described },
-      create: (seed) => new NeuralEnsemble({ ...settings, seed }),
-      fitted: ({ description }) => ({ backend: description.backend, steps: description.steps }),
-    });
+    super(rest, ensembleSurrogate('bayesian/neural-ensemble-logei', ensemble));
   }
+}
+
+export interface MultiObjectiveNeuralOptions extends MultiCandidateOptions {
+  /** Options of every outcome's ensemble (members, layers, steps, backend); `seed` comes from each ask. */
+  ensemble?: Omit<NeuralEnsembleOptions, 'seed'>;
+}
+
+/**
+ * Several objectives and outcome limits with one ensemble per objective and
+ * per limited outcome (MultiObjectiveCandidateStrategy of libs/optimizer):
+ * each ask fits as many ensembles as there are outcomes.
+ */
+export class MultiObjectiveNeuralStrategy extends MultiObjectiveCandidateStrategy<NeuralEnsemble> {
+  constructor(options: MultiObjectiveNeuralOptions = {}) {
+    const { ensemble = {}, ...rest } = options;
+    super(rest, ensembleSurrogate('bayesian/neural-ensemble-multi-objective', ensemble));
+  }
+}
+
+/** The ensemble as a candidate strategy's surrogate: epistemic variance unless asked otherwise, its backend recorded. */
+function ensembleSurrogate(name: string, ensemble: Omit<NeuralEnsembleOptions, 'seed'>) {
+  const settings = { ...ensemble, variance: ensemble.variance ?? 'epistemic' };
+  const { logger: _logger, ...described } = settings;
+  return {
+    name,
+    settings: { surrogate: 'deep ensemble of MLPs (TensorFlow.js)', ensemble: described },
+    create: (seed: number) => new NeuralEnsemble({ ...settings, seed }),
+    fitted: ({ description }: NeuralEnsemble) => ({ backend: description.backend, steps: description.steps }),
+  };
 }

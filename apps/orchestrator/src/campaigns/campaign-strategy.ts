@@ -1,5 +1,18 @@
-import { DesignStrategy, type Strategy, DefaultStrategy, BayesianStrategy, TreeEnsembleStrategy, DOptimalStrategy } from '#optimizer';
-import { NeuralEnsembleStrategy } from '#surrogates-tfjs';
+import {
+  DesignStrategy,
+  type Strategy,
+  DefaultStrategy,
+  BayesianStrategy,
+  TreeEnsembleStrategy,
+  DOptimalStrategy,
+  MultiObjectiveDefaultStrategy,
+  MultiObjectiveStrategy,
+  MultiObjectiveTreesStrategy,
+  type MultiAskRequest,
+  type MultiProposal,
+  type StrategyInfo,
+} from '#optimizer';
+import { MultiObjectiveNeuralStrategy, NeuralEnsembleStrategy } from '#surrogates-tfjs';
 import { assertNever } from '../common/errors.js';
 import { acquisitionOf, type CampaignDefinition } from './campaign-definition.js';
 
@@ -41,5 +54,42 @@ export function strategyFor(definition: Pick<CampaignDefinition, 'strategy' | 'b
     }
     default:
       return assertNever(kind, 'strategy kind');
+  }
+}
+
+/** A strategy of several objectives and outcome limits: its provenance, and an ask. */
+export interface ParetoStrategy {
+  readonly info: StrategyInfo;
+  ask(request: MultiAskRequest): Promise<MultiProposal[]>;
+}
+
+/** The several-objective model kinds (the design kinds run as for one objective: they read no values). */
+export const PARETO_MODEL_KINDS = ['default', 'bayesian', 'trees', 'neural'] as const;
+export type ParetoModelKind = (typeof PARETO_MODEL_KINDS)[number];
+
+export function isParetoModelKind(kind: string): kind is ParetoModelKind {
+  return (PARETO_MODEL_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * The several-objective strategy of a model kind: a GP per outcome for
+ * bayesian, and for default while the GPs' estimated ask time stays within
+ * 10 s (trees per outcome past it, as the one-objective default past 2 s: see
+ * bench/results/mo-trees-2026-12-08), extremely randomised trees per outcome
+ * for trees, a neural ensemble per outcome for neural.
+ */
+export function paretoStrategyFor(kind: ParetoModelKind, definition: Pick<CampaignDefinition, 'strategy'>): ParetoStrategy {
+  const { encoding } = definition.strategy;
+  switch (kind) {
+    case 'default':
+      return new MultiObjectiveDefaultStrategy({ encoding });
+    case 'bayesian':
+      return new MultiObjectiveStrategy({ encoding });
+    case 'trees':
+      return new MultiObjectiveTreesStrategy({ encoding });
+    case 'neural':
+      return new MultiObjectiveNeuralStrategy({ encoding });
+    default:
+      return assertNever(kind, 'several-objective strategy kind');
   }
 }

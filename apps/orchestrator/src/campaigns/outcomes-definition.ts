@@ -70,8 +70,11 @@ export interface OutcomeFields {
 
 export const MAX_OBJECTIVES = 8;
 
-/** The strategy kinds that handle several objectives or outcome limits (a GP per outcome, or a design that needs no model). */
-export const PARETO_STRATEGY_KINDS = ['default', 'bayesian', 'sobol', 'lhs', 'random'] as const;
+/**
+ * The strategy kinds that handle several objectives or outcome limits: a model per outcome (GPs for default and
+ * bayesian, extremely randomised trees for trees, a neural ensemble for neural), or a design that needs no model.
+ */
+export const PARETO_STRATEGY_KINDS = ['default', 'bayesian', 'trees', 'neural', 'sobol', 'lhs', 'random'] as const;
 
 /** The first objective, filled in from `objectives` where only they are given. */
 export function primaryObjective(d: OutcomeFields): ObjectiveDefinition | undefined {

@@ -50,6 +50,10 @@ describe('definitions of several objectives', () => {
     );
   });
 
+  it('accepts every model kind with several objectives and a limit: a GP, trees or a neural ensemble per outcome', () => {
+    for (const kind of ['default', 'bayesian', 'trees', 'neural']) expect(problemsOf({ ...base, strategy: { kind } })).toEqual([]);
+  });
+
   it('keeps the single objective as it was', () => {
     const { objectives: _o, outcomeConstraints: _c, ...rest } = base;
     const d = parseCampaignDefinition({ ...rest, objective: { name: 'yield', direction: 'maximize', target: 90 } });
@@ -72,7 +76,7 @@ describe('definitions of several objectives', () => {
           { name: 'impurity', op: '<=', value: 2 },
         ],
         target: { dominate: { yield: 80, purity: 3 } },
-        strategy: { kind: 'trees' },
+        strategy: { kind: 'doptimal', model: 'linear', runs: 6 },
         deviceKind: 'reactor',
       },
       [['yield', 'temp']],
@@ -85,7 +89,7 @@ describe('definitions of several objectives', () => {
         'outcomeConstraints[0]: "yield" >= 150 is impossible: "yield" is at most 100',
         'outcomeConstraints: "impurity" >= 5 and <= 2 cannot both hold',
         'target.dominate: "purity" is not an objective (yield, temp)',
-        expect.stringContaining('strategy kind "trees" handles one objective'),
+        expect.stringContaining('strategy kind "doptimal" handles one objective'),
         expect.stringContaining('"impurity" is not measured by devices of kind "reactor"'),
       ]),
     );

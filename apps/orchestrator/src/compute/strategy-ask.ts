@@ -1,15 +1,7 @@
-import {
-  MultiObjectiveStrategy,
-  type Direction,
-  type Observation,
-  type Params,
-  type Prediction,
-  type Proposal,
-  type StrategyInfo,
-} from '#optimizer';
+import { type Direction, type Observation, type Params, type Prediction, type Proposal, type StrategyInfo } from '#optimizer';
 import type { InsightsJob, InsightsOutcome } from '#insights';
 import { acquisitionOf, spaceOf, type CampaignDefinition } from '../campaigns/campaign-definition.js';
-import { strategyFor } from '../campaigns/campaign-strategy.js';
+import { isParetoModelKind, paretoStrategyFor, strategyFor, type ParetoModelKind } from '../campaigns/campaign-strategy.js';
 import type { Outcomes } from '../campaigns/outcomes-definition.js';
 import { expectedImprovements, limitProbability } from '../campaigns/pareto.js';
 import { askCandidates, askCandidatesPareto, type CandidateJob } from './strategy-candidates.js';
@@ -121,9 +113,10 @@ export type InsightsReply = PoolReply<InsightsOutcome>;
  * a worker and on the main thread.
  */
 export async function askStrategy(job: AskJob, cache?: StrategyCache): Promise<AskOutcome> {
-  if (job.outcomes?.pareto && PARETO_MODEL_KINDS.includes(job.definition.strategy.kind)) {
+  const kind = job.definition.strategy.kind;
+  if (job.outcomes?.pareto && isParetoModelKind(kind)) {
     if (job.candidates) return askParetoCandidates(job, job.candidates, job.outcomes);
-    return askPareto(job, job.outcomes);
+    return askPareto(job, job.outcomes, kind);
   }
   const space = spaceOf(job.definition);
   if (job.candidates) {
@@ -161,12 +154,9 @@ export function strategyKey(job: AskJob): StrategyKey | undefined {
   return { campaign: job.campaign.id, fingerprint };
 }
 
-/** The kinds that run the several-objective GP strategy; the design kinds run as for one objective (they read no values). */
-const PARETO_MODEL_KINDS: readonly string[] = ['default', 'bayesian'];
-
-async function askPareto(job: AskJob, outcomes: Outcomes): Promise<AskOutcome> {
+async function askPareto(job: AskJob, outcomes: Outcomes, kind: ParetoModelKind): Promise<AskOutcome> {
   const space = spaceOf(job.definition);
-  const strategy = new MultiObjectiveStrategy({ encoding: job.definition.strategy.encoding });
+  const strategy = paretoStrategyFor(kind, job.definition);
   const started = performance.now();
   const proposals = await strategy.ask({
     space,
@@ -202,7 +192,7 @@ function askParetoCandidates(job: AskJob, candidates: CandidateJob, outcomes: Ou
 function paretoProposals(
   space: ReturnType<typeof spaceOf>,
   strategyName: string,
-  proposals: readonly { params: Params; predictions?: Record<string, Prediction>; acquisition?: number }[],
+  proposals: readonly { params: Params; predictions?: Record<string, Prediction>; acquisition?: number; extrapolation?: string }[],
   outcomes: Outcomes,
   front: readonly Record<string, number>[] = [],
 ): AskProposal[] {
@@ -219,6 +209,7 @@ function paretoProposals(
       predictions,
       limits: outcomes.constraints.map((c) => ({ ...c, probability: limitProbability(c, predictions[c.name]) })),
       improves: expectedImprovements(outcomes.objectives, front, predictions),
+      ...(p.extrapolation ? { extrapolation: p.extrapolation } : {}),
     };
   });
 }

@@ -4,7 +4,8 @@
  * stdio CLI (cli/asktell.ts) stays a thin loop and the logic is testable.
  * One objective without outcome limits goes to BayesianStrategy (PoolStrategy
  * for pools) exactly as before; several objectives, or outcome limits, go to
- * MultiObjectiveStrategy (MultiObjectivePoolStrategy), every result carrying
+ * MultiObjectiveStrategy (MultiObjectivePoolStrategy; MultiObjectiveTreesStrategy
+ * with the multiObjectiveTrees option), every result carrying
  * the value of each objective and limited outcome.
  */
 import { type Params, Space } from '../space.js';
@@ -15,11 +16,19 @@ import { BayesianStrategy } from '../bo/bayesian-strategy.js';
 import { type MultiObjectiveOptions, resolveMultiObjectiveOptions } from '../multi/multi-options.js';
 import type { ObjectiveSpec, OutcomeConstraint } from '../multi/outcome-models.js';
 import { MultiObjectivePoolStrategy, MultiObjectiveStrategy, type MultiObservation } from '../multi/multi-strategy.js';
+import { type MultiCandidateOptions, MultiObjectiveTreesStrategy } from '../multi/multi-candidate-strategy.js';
 
 export type Reply = Record<string, unknown>;
 
-/** The session's options: the single-objective strategy's, and the several-objective one's under `multiObjective`. */
-export type AskTellOptions = BayesianStrategyOptions & { multiObjective?: MultiObjectiveOptions };
+/**
+ * The session's options: the single-objective strategy's, and the several-objective one's under `multiObjective`;
+ * `multiObjectiveTrees` (its options, `{}` for the defaults) puts several objectives on a searched space on
+ * extremely randomised trees per outcome (MultiObjectiveTreesStrategy) instead of a GP per outcome.
+ */
+export type AskTellOptions = BayesianStrategyOptions & {
+  multiObjective?: MultiObjectiveOptions;
+  multiObjectiveTrees?: MultiCandidateOptions;
+};
 
 interface Problem {
   parameters: unknown;
@@ -58,14 +67,16 @@ export class AskTellSession {
   private readonly strategy: BayesianStrategy;
   private readonly multiOptions: MultiObjectiveOptions;
   private readonly poolAcquisition: BayesianStrategyOptions['acquisition'];
-  private multiStrategy: MultiObjectiveStrategy | undefined;
+  private readonly treesOptions: MultiCandidateOptions | undefined;
+  private multiStrategy: MultiObjectiveStrategy | MultiObjectiveTreesStrategy | undefined;
   closed = false;
 
   constructor(
     options: AskTellOptions = {},
     private readonly log: (line: string) => void = () => {},
   ) {
-    const { multiObjective, ...single } = options;
+    const { multiObjective, multiObjectiveTrees, ...single } = options;
+    this.treesOptions = multiObjectiveTrees;
     this.strategy = new BayesianStrategy(single);
     this.poolAcquisition = single.acquisition;
     this.multiOptions = multiObjective ?? {};
@@ -131,7 +142,9 @@ export class AskTellSession {
         };
       }
     } else if (multi) {
-      this.multiStrategy = new MultiObjectiveStrategy(this.multiOptions);
+      this.multiStrategy = this.treesOptions
+        ? new MultiObjectiveTreesStrategy(this.treesOptions)
+        : new MultiObjectiveStrategy(this.multiOptions);
     }
     return { ok: true };
   }
@@ -220,7 +233,8 @@ export class AskTellSession {
       });
       return { candidates: picks.map((p) => ({ id: p.id })) };
     }
-    const proposals = await (this.multiStrategy as MultiObjectiveStrategy).ask({
+    if (!this.multiStrategy) throw new Error('init first');
+    const proposals = await this.multiStrategy.ask({
       space: s.space,
       objectives: m.objectives,
       constraints: m.constraints,

@@ -24,3 +24,16 @@ export function estimatedGpAskMs(n: number, dim: number, batch: number): number 
   const search = SEARCH_MS * n * n * ((1 + dim / 6) / 2) * Math.max(1, batch);
   return FIXED_MS + EVALUATIONS * likelihood + search;
 }
+
+/**
+ * The estimated time of one cold ask of the several-objective GP strategy
+ * with `outcomes` GPs (objectives and limited outcomes): the fixed part once,
+ * the part that grows with N (fits and the search through every GP's
+ * posterior) once per outcome. Against the one-objective ask on the same
+ * points (dtlz2 in 6-D, a loaded 2-core machine) two GPs took 2.2–2.3 times
+ * as long at N = 200 and 400, three 3.5 times at N = 400
+ * (bench/results/mo-trees-2026-12-08).
+ */
+export function estimatedMultiGpAskMs(n: number, dim: number, batch: number, outcomes: number): number {
+  return FIXED_MS + Math.max(1, outcomes) * (estimatedGpAskMs(n, dim, batch) - FIXED_MS);
+}

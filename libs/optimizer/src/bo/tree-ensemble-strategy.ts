@@ -24,13 +24,13 @@ import {
   type AcquisitionChoice,
 } from '../acquisition/choice.js';
 import { DesignStrategy } from '../design/design-strategy.js';
-import { sobolPoints } from '../design/sobol.js';
 import { Rng } from '#random';
 import type { Params } from '../space.js';
 import type { AskRequest, Proposal, Strategy, StrategyInfo } from '../strategy-interface.js';
 import { ExtraTrees, type ExtraTreesOptions } from '../surrogates/extra-trees.js';
 import { readPosterior, type Surrogate } from '../surrogates/surrogate.js';
-import { Encoder, encoderDefaults, writeChoice, type EncoderOptions } from './encoding.js';
+import { Encoder, encoderDefaults, type EncoderOptions } from './encoding.js';
+import { candidateSet, FEASIBILITY_FLOOR, nearestDistance, penalise } from './candidate-set.js';
 import { inInitialDesign, initialDesignInfo, initialDesignSize } from './initial-design.js';
 
 export interface CandidateStrategyOptions {
@@ -65,15 +65,6 @@ export interface CandidateSurrogate<M extends Surrogate = Surrogate> {
   /** Facts known only after a fit (e.g. the backend it ran on), added to the provenance. */
   fitted?(model: M): Record<string, unknown>;
 }
-
-/**
- * Smallest P(feasible) the acquisition is weighted by (a forest gives exactly
- * 0 where every leaf holds failures only; the floor keeps such candidates
- * ordered instead of all -∞). Low enough that an objective model's large
- * uncertainty where nothing has succeeded (a neural network extrapolating
- * into a failed region) does not outweigh it.
- */
-const FEASIBILITY_FLOOR = 1e-4;
 
 /** A candidate picked for the batch: its acquisition value and the model's posterior there. */
 interface Chosen {
@@ -239,32 +230,14 @@ export class CandidateStrategy<M extends Surrogate = Surrogate> implements Strat
   }
 
   private candidates(enc: Encoder, X: number[][], y: number[], rng: Rng, seed: number): number[][] {
-    const out = sobolPoints(enc.space.dimension, this.o.rawSamples, seed).map((u) => enc.fromUnit(u));
     const order = y.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
-    for (const [, i] of order.slice(0, this.o.localCentres)) {
-      for (let k = 0; k < this.o.perturbations; k++) {
-        const x = X[i].slice();
-        const scale = 0.02 + 0.18 * rng.next();
-        for (const j of enc.continuous) x[j] += scale * rng.normal();
-        for (const g of enc.integers) x[g.index] += (scale * rng.normal() * g.levels) / Math.max(1, g.levels - 1);
-        for (const b of enc.categoricals) {
-          if (rng.next() < 0.2) {
-            for (let c = 0; c < b.size; c++) x[b.offset + c] = 0;
-            x[b.offset + rng.int(b.size)] = 1;
-          }
-        }
-        // A categorical encoded by its descriptors: another choice's exact vector.
-        for (const b of enc.descriptorCategoricals) if (rng.next() < 0.2) writeChoice(b, rng.int(b.vectors.length), x);
-        out.push(enc.snap(x));
-      }
-    }
-    return out;
+    const centres = order.slice(0, this.o.localCentres).map(([, i]) => X[i]);
+    return candidateSet(enc, centres, this.o, rng, seed);
   }
 
   private describe(chosen: Chosen[], enc: Encoder, X: number[][], sign: number): Proposal[] {
     return chosen.map((c) => {
-      let nearest = Infinity;
-      for (const x of X) nearest = Math.min(nearest, enc.distance(c.x, x));
+      const nearest = nearestDistance(enc, c.x, X);
       const proposal: Proposal = {
         params: enc.decode(c.x),
         prediction: { mean: sign * c.mean, sd: Math.sqrt(Math.max(c.variance, 0)) },
@@ -291,10 +264,3 @@ export class TreeEnsembleStrategy extends CandidateStrategy<ExtraTrees> {
 
 /** Options of TreeEnsembleStrategy (its `trees` also shape the objective's forest). */
 export type TreeStrategyOptions = CandidateStrategyOptions;
-
-function penalise(score: Float64Array, candidates: number[][], enc: Encoder, centre: number[], r2: number): void {
-  for (let i = 0; i < candidates.length; i++) {
-    const d = enc.distance(candidates[i], centre);
-    score[i] += Math.log(Math.max(1e-12, 1 - Math.exp((-d * d) / r2)));
-  }
-}

@@ -49,14 +49,17 @@ export interface MultiProposal {
   predictions?: Record<string, Prediction>;
   /** log of the acquisition (EHVI x P(meets limits), or ParEGO's log EI). */
   acquisition?: number;
+  /** Why the models extrapolate there, where they do (a proposal far from every measured point). */
+  extrapolation?: string;
 }
 
 /** Whether an observation gave a finite value for every outcome the models need. */
-function complete(o: MultiObservation, names: readonly string[]): boolean {
+export function complete(o: MultiObservation, names: readonly string[]): boolean {
   return !o.failed && o.values !== undefined && names.every((k) => typeof o.values?.[k] === 'number' && Number.isFinite(o.values[k]));
 }
 
-function outcomeNames(objectives: readonly ObjectiveSpec[], constraints: readonly OutcomeConstraint[]): string[] {
+/** Every outcome modelled: the objectives, then the limited outcomes not among them. */
+export function outcomeNames(objectives: readonly ObjectiveSpec[], constraints: readonly OutcomeConstraint[]): string[] {
   return [...new Set([...objectives.map((o) => o.name), ...constraints.map((c) => c.name)])];
 }
 
@@ -289,7 +292,8 @@ function localCandidates(enc: Encoder, base: number[][], count: number, rng: Rng
   return out;
 }
 
-function mixSeed(seed: number, observations: number, pending: number): number {
+/** The seed of one ask: the request's, mixed with how many results and pending points it saw. */
+export function mixSeed(seed: number, observations: number, pending: number): number {
   let h = (Math.trunc(seed) ^ 0x2545f491) >>> 0;
   h = Math.imul(h ^ observations, 0x9e3779b1) >>> 0;
   h = Math.imul(h ^ pending, 0x85ebca6b) >>> 0;

@@ -1,16 +1,21 @@
 /**
  * The models of a several-objective campaign, fitted on encoded inputs: one
- * GP per objective (maximisation outcomes), one per outcome with a limit, and
- * the probability of success once runs have failed (FeasibilityModel, as in
- * the single-objective strategy). The front is the posterior means at the
- * observed points that met every limit, non-dominated; the reference point is
- * the given one or, where none is given, inferred from the data (recorded in
- * `refSource`).
+ * model per objective (maximisation outcomes), one per outcome with a limit,
+ * and the probability of success once runs have failed. The front is the
+ * posterior means at the observed points that met every limit,
+ * non-dominated; the reference point is the given one or, where none is
+ * given, inferred from the data (recorded in `refSource`).
+ *
+ * FittedOutcomes holds models of any kind that give a posterior per point
+ * (GPs, trees, a neural ensemble), fitted by the caller; OutcomeModels fits
+ * a GP per outcome and FeasibilityModel (as the single-objective GP strategy
+ * does), for the acquisitions that sample GPs jointly (ehvi.ts, propose.ts).
  */
 import { logNormalCdf } from '../stats/normal.js';
 import type { Direction, Prediction } from '../strategy-interface.js';
 import { FeasibilityModel } from '../surrogates/feasibility.js';
 import { GaussianProcess, type GpOptions } from '../surrogates/gp.js';
+import type { Surrogate } from '../surrogates/surrogate.js';
 import { nonDominatedIndices } from './hypervolume.js';
 
 export interface ObjectiveSpec {
@@ -43,10 +48,44 @@ export interface OutcomeData {
   succeeded: boolean[];
 }
 
-export class OutcomeModels {
-  readonly models: GaussianProcess[];
-  readonly limitModels: GaussianProcess[];
-  readonly feasibility: FeasibilityModel | undefined;
+/** What gives the probability that a run at each point does not fail (FeasibilityModel, a forest on 1/0 labels). */
+export interface SuccessModel {
+  probability(X: number[][]): Float64Array;
+}
+
+/** Fitted models: one per objective (on maximisation outcomes, see signedOutcomes), one per limit, and success where runs failed. */
+export interface FittedModels<M extends Surrogate, S extends SuccessModel> {
+  models: M[];
+  limitModels: M[];
+  feasibility?: S;
+}
+
+/** The maximisation outcomes (rows): each objective's value, negated where it is minimised. */
+export function signedOutcomes(objectives: readonly ObjectiveSpec[], values: readonly Readonly<Record<string, number>>[]): number[][] {
+  return values.map((v) => objectives.map((o) => (o.direction === 'maximize' ? 1 : -1) * v[o.name]));
+}
+
+/** log of the probability that each point meets every limit, from each limited outcome's posterior mean and sd there. */
+export function logLimitProbability(
+  constraints: readonly OutcomeConstraint[],
+  limitModels: readonly Surrogate[],
+  X: number[][],
+): Float64Array {
+  const out = new Float64Array(X.length);
+  constraints.forEach((c, k) => {
+    const { mean, variance } = limitModels[k].posterior(X);
+    for (let a = 0; a < X.length; a++) {
+      const z = (c.value - mean[a]) / Math.sqrt(Math.max(variance[a], 1e-18));
+      out[a] += logNormalCdf(c.op === '<=' ? z : -z);
+    }
+  });
+  return out;
+}
+
+export class FittedOutcomes<M extends Surrogate, S extends SuccessModel = SuccessModel> {
+  readonly models: M[];
+  readonly limitModels: M[];
+  readonly feasibility: S | undefined;
   readonly signs: number[];
   /** Encoded inputs of the succeeded experiments, the models' training inputs. */
   readonly X: number[][];
@@ -61,52 +100,25 @@ export class OutcomeModels {
   constructor(
     readonly objectives: readonly ObjectiveSpec[],
     readonly constraints: readonly OutcomeConstraint[],
-    data: OutcomeData,
-    gps: Map<string, GaussianProcess>,
-    gpOptions: GpOptions,
+    data: Pick<OutcomeData, 'X' | 'values'>,
+    fitted: FittedModels<M, S>,
     refMargin: number,
-    feasibility?: FeasibilityModel,
   ) {
     const { X, values } = data;
     this.X = X;
-    const gpFor = (key: string) => {
-      let gp = gps.get(key);
-      if (!gp) gps.set(key, (gp = new GaussianProcess(gpOptions)));
-      return gp;
-    };
+    this.models = fitted.models;
+    this.limitModels = fitted.limitModels;
+    this.feasibility = fitted.feasibility;
     this.signs = objectives.map((o) => (o.direction === 'maximize' ? 1 : -1));
-    this.Y = values.map((v) => objectives.map((o, i) => this.signs[i] * v[o.name]));
-    this.models = objectives.map((o, i) => {
-      const gp = gpFor(`objective:${o.name}`);
-      gp.fit(
-        X,
-        this.Y.map((y) => y[i]),
-      );
-      return gp;
-    });
-    this.limitModels = constraints.map((c) => {
-      const gp = gpFor(`limit:${c.name}`);
-      gp.fit(
-        X,
-        values.map((v) => v[c.name]),
-      );
-      return gp;
-    });
-    if (data.succeeded.some((s) => !s)) {
-      this.feasibility = feasibility ?? new FeasibilityModel(data.allX[0].length);
-      this.feasibility.fit(
-        data.allX,
-        data.succeeded.map((s) => (s ? 1 : 0)),
-      );
-    }
+    this.Y = signedOutcomes(objectives, values);
 
     // The observed front: posterior means (robust to noise) at the points that met the limits.
     const meeting = values.flatMap((v, k) => (meetsLimits(v, constraints) ? [k] : []));
     const meetingX = meeting.map((k) => X[k]);
     const means = this.models.map((g) => (meetingX.length > 0 ? g.posterior(meetingX).mean : new Float64Array(0)));
-    const fitted = meeting.map((_, j) => means.map((mu) => mu[j]));
-    const keep = nonDominatedIndices(fitted);
-    this.front = keep.map((j) => fitted[j]);
+    const meetingMeans = meeting.map((_, j) => means.map((mu) => mu[j]));
+    const keep = nonDominatedIndices(meetingMeans);
+    this.front = keep.map((j) => meetingMeans[j]);
     this.frontX = keep.map((j) => meetingX[j]);
 
     if (objectives.every((o) => o.ref !== undefined)) {
@@ -127,14 +139,7 @@ export class OutcomeModels {
 
   /** log of the probability that each point meets every limit and does not fail. */
   logWeight(X: number[][]): Float64Array {
-    const out = new Float64Array(X.length);
-    this.constraints.forEach((c, k) => {
-      const { mean, variance } = this.limitModels[k].posterior(X);
-      for (let a = 0; a < X.length; a++) {
-        const z = (c.value - mean[a]) / Math.sqrt(Math.max(variance[a], 1e-18));
-        out[a] += logNormalCdf(c.op === '<=' ? z : -z);
-      }
-    });
+    const out = logLimitProbability(this.constraints, this.limitModels, X);
     if (this.feasibility) {
       const p = this.feasibility.probability(X);
       for (let a = 0; a < X.length; a++) out[a] += Math.log(Math.max(p[a], 1e-300));
@@ -173,4 +178,61 @@ export class OutcomeModels {
     });
     return out;
   }
+}
+
+/** One GP per objective and per limited outcome (kept in `gps` by outcome, so their fits warm-start across asks), and FeasibilityModel. */
+export class OutcomeModels extends FittedOutcomes<GaussianProcess, FeasibilityModel> {
+  constructor(
+    objectives: readonly ObjectiveSpec[],
+    constraints: readonly OutcomeConstraint[],
+    data: OutcomeData,
+    gps: Map<string, GaussianProcess>,
+    gpOptions: GpOptions,
+    refMargin: number,
+    feasibility?: FeasibilityModel,
+  ) {
+    super(objectives, constraints, data, fitOutcomeGps(objectives, constraints, data, gps, gpOptions, feasibility), refMargin);
+  }
+}
+
+function fitOutcomeGps(
+  objectives: readonly ObjectiveSpec[],
+  constraints: readonly OutcomeConstraint[],
+  data: OutcomeData,
+  gps: Map<string, GaussianProcess>,
+  gpOptions: GpOptions,
+  given: FeasibilityModel | undefined,
+): FittedModels<GaussianProcess, FeasibilityModel> {
+  const { X, values } = data;
+  const gpFor = (key: string) => {
+    let gp = gps.get(key);
+    if (!gp) gps.set(key, (gp = new GaussianProcess(gpOptions)));
+    return gp;
+  };
+  const Y = signedOutcomes(objectives, values);
+  const models = objectives.map((o, i) => {
+    const gp = gpFor(`objective:${o.name}`);
+    gp.fit(
+      X,
+      Y.map((y) => y[i]),
+    );
+    return gp;
+  });
+  const limitModels = constraints.map((c) => {
+    const gp = gpFor(`limit:${c.name}`);
+    gp.fit(
+      X,
+      values.map((v) => v[c.name]),
+    );
+    return gp;
+  });
+  let feasibility: FeasibilityModel | undefined;
+  if (data.succeeded.some((s) => !s)) {
+    feasibility = given ?? new FeasibilityModel(data.allX[0].length);
+    feasibility.fit(
+      data.allX,
+      data.succeeded.map((s) => (s ? 1 : 0)),
+    );
+  }
+  return { models, limitModels, feasibility };
 }

@@ -19,6 +19,36 @@ export function simplexWeights(m: number, rng: Rng): number[] {
 }
 
 /**
+ * The augmented Chebyshev scalarisation of one outcome vector y
+ * (maximisation), each objective normalised from lo[i] to hi[i]; worse than
+ * lo (the reference point) counts as lo, as in the hypervolume: a long tail
+ * of bad values would otherwise set the scalarised model's scale.
+ */
+export function chebyshev(
+  y: ArrayLike<number>,
+  weights: readonly number[],
+  rho: number,
+  lo: readonly number[],
+  hi: readonly number[],
+): number {
+  let min = Infinity;
+  let sum = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const v = Math.max(hi[i] > lo[i] ? (y[i] - lo[i]) / (hi[i] - lo[i]) : 0.5, 0);
+    min = Math.min(min, weights[i] * v);
+    sum += weights[i] * v;
+  }
+  return min + rho * sum;
+}
+
+/** The bounds chebyshevScalarise normalises between: the reference point (the worst of Y where not given) and the best of Y. */
+export function chebyshevBounds(Y: readonly (readonly number[])[], m: number, lower?: readonly number[]): { lo: number[]; hi: number[] } {
+  const lo = Array.from({ length: m }, (_, i) => lower?.[i] ?? Math.min(...Y.map((y) => y[i])));
+  const hi = Array.from({ length: m }, (_, i) => Math.max(...Y.map((y) => y[i])));
+  return { lo, hi };
+}
+
+/**
  * The augmented Chebyshev scalarisation of maximisation outcomes Y (rows),
  * each objective normalised from `lo` (the reference point; the worst of Y
  * where not given) to the best of Y.
@@ -29,19 +59,6 @@ export function chebyshevScalarise(
   rho: number,
   lower?: readonly number[],
 ): number[] {
-  const m = weights.length;
-  const lo = Array.from({ length: m }, (_, i) => lower?.[i] ?? Math.min(...Y.map((y) => y[i])));
-  const hi = Array.from({ length: m }, (_, i) => Math.max(...Y.map((y) => y[i])));
-  return Y.map((y) => {
-    let min = Infinity;
-    let sum = 0;
-    for (let i = 0; i < m; i++) {
-      // Worse than the reference point counts as the reference point (as in the hypervolume): a long tail of
-      // bad values would otherwise set the scalarised GP's scale.
-      const v = Math.max(hi[i] > lo[i] ? (y[i] - lo[i]) / (hi[i] - lo[i]) : 0.5, 0);
-      min = Math.min(min, weights[i] * v);
-      sum += weights[i] * v;
-    }
-    return min + rho * sum;
-  });
+  const { lo, hi } = chebyshevBounds(Y, weights.length, lower);
+  return Y.map((y) => chebyshev(y, weights, rho, lo, hi));
 }

@@ -34,7 +34,10 @@ export interface BatchRequest {
 /** Most observed points sampled as the noisy baseline; above it the posterior means stand in for the front. */
 const MAX_NOISY_BASELINE = 256;
 
-export function acquisitionKind(options: ResolvedMultiObjectiveOptions, objectives: number): 'ehvi' | 'parego' {
+export function acquisitionKind(
+  options: { acquisition: ResolvedMultiObjectiveOptions['acquisition']; maxEhviObjectives: number },
+  objectives: number,
+): 'ehvi' | 'parego' {
   if (options.acquisition !== 'auto') return options.acquisition;
   return objectives <= options.maxEhviObjectives ? 'ehvi' : 'parego';
 }

@@ -89,7 +89,7 @@ export function randomOrthogonal(d: number, r: Random): number[][] {
 }
 
 /** d continuous parameters x1..xd on random boxes (offsets -20..20, widths 0.5..50). */
-function randomBoxes(r: Random, d: number, prefix = 'x'): ParameterSpec[] {
+export function randomBoxes(r: Random, d: number, prefix = 'x'): ParameterSpec[] {
   return Array.from({ length: d }, (_, i) => {
     const low = round3(-20 + 40 * r());
     return { name: `${prefix}${i + 1}`, type: 'continuous' as const, low, high: round3(low + logUniform(r, 0.5, 50)) };
@@ -115,7 +115,12 @@ function drawSetting(r: Random, allowed: 'all' | 'no8' = 'all'): { batch: number
  * boundary, a·t + 0.1 sin(5 b·t) < c, covering about `share` of the box; with
  * `keep`, c is lowered so that `keep` stays feasible by `margin`.
  */
-function failingRegion(r: Random, d: number, share: number, keep?: { t: number[]; margin: number }): (t: readonly number[]) => boolean {
+export function failingRegion(
+  r: Random,
+  d: number,
+  share: number,
+  keep?: { t: number[]; margin: number },
+): (t: readonly number[]) => boolean {
   const a = randomOrthogonal(d, r)[0];
   const b = randomOrthogonal(d, r)[0];
   const s = (t: readonly number[]) => {
@@ -268,7 +273,7 @@ const chiSquare = (r: Random, k: number) => Array.from({ length: k }, () => r.no
  * spectral density (Gaussian for the squared exponential; a multivariate t
  * with 2 nu degrees of freedom for Matérn nu), scaled per dimension by 1/lengthscale.
  */
-function gpDraw(r: Random, d: number, kernel: 'rbf' | 'matern52' | 'matern32', lengthscales: number[]) {
+export function gpDraw(r: Random, d: number, kernel: 'rbf' | 'matern52' | 'matern32', lengthscales: number[]) {
   const omega: Float64Array[] = [];
   const phase = new Float64Array(FEATURES);
   const weight = new Float64Array(FEATURES);

@@ -64,7 +64,15 @@ describe('devices: crash mid-experiment', () => {
     devices.push(b);
     a.crash();
 
-    const moved = await b.waitForRuns(2);
+    // Where this wait fails, say what the service had stored: it has failed under load and the cause is not known.
+    const moved = await b.waitForRuns(2).catch(async (e: unknown) => {
+      const devices = await svc.dataSource.query(`SELECT id, status, offline_cause, status_changed_at FROM devices WHERE kind = $1`, [
+        kind,
+      ]);
+      throw new Error(
+        `${(e as Error).message}; experiments ${JSON.stringify(await rows(created.body.id))}; devices ${JSON.stringify(devices)}`,
+      );
+    });
     expect(moved.map((r) => r.attempt)).toEqual([2, 2]);
     expect(new Set(moved.map((r) => r.experimentId))).toEqual(new Set(runs.map((r) => r.experimentId)));
     for (const [i, r] of moved.entries())

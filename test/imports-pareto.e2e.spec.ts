@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseCsv, toCsv } from '#tables';
 import { expectedImprovements } from '../apps/orchestrator/src/campaigns/pareto.js';
+import { dominates, hypervolume2 } from './support/pareto.js';
 import { until } from './support/poll.js';
 import { startTestService, TEST_TOKENS, type ErrorBody, type TestService } from './support/service.js';
 
@@ -41,25 +42,11 @@ function earlier(): { csv: string; values: Values[]; params: { temperature: numb
 }
 
 const signed = (v: Values) => [v.yield, -v.cost];
-const dominates = (a: number[], b: number[]) => a.every((x, i) => x >= b[i]) && a.some((x, i) => x > b[i]);
 /** Those that meet the limit and that no other such result dominates. */
 const frontOf = (all: Values[]) => {
   const meeting = all.filter((v) => v.impurity <= 5);
   return meeting.filter((v) => !meeting.some((o) => o !== v && dominates(signed(o), signed(v))));
 };
-/** The hypervolume of two maximised objectives above ref, by a sweep. */
-function hypervolume2(points: number[][], ref: number[]): number {
-  const pts = points.filter((p) => p[0] > ref[0] && p[1] > ref[1]).sort((a, b) => b[0] - a[0]);
-  let hv = 0;
-  let top = ref[1];
-  for (const p of pts) {
-    if (p[1] > top) {
-      hv += (p[0] - ref[0]) * (p[1] - top);
-      top = p[1];
-    }
-  }
-  return hv;
-}
 
 interface Batch {
   id: string;

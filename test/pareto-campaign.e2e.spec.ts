@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimRig, type SimRig } from '#simulators';
 import { testMqttUrl } from './support/database.js';
+import { dominates, hypervolume2 } from './support/pareto.js';
 import { until } from './support/poll.js';
 import { startTestService, TEST_TOKENS, type ErrorBody, type TestService } from './support/service.js';
 
@@ -48,21 +49,6 @@ const parameters = [
 
 /** Two objectives maximised-first: yield (max) and cost (min), as points to compare. */
 const signed = (v: Record<string, number>) => [v.yield, -v.cost];
-const dominates = (a: number[], b: number[]) => a.every((x, i) => x >= b[i]) && a.some((x, i) => x > b[i]);
-
-/** The hypervolume of two maximised objectives above ref, by a sweep: an independent reckoning of what the API reports. */
-function hypervolume2(points: number[][], ref: number[]): number {
-  const pts = points.filter((p) => p[0] > ref[0] && p[1] > ref[1]).sort((a, b) => b[0] - a[0]);
-  let hv = 0;
-  let top = ref[1];
-  for (const p of pts) {
-    if (p[1] > top) {
-      hv += (p[0] - ref[0]) * (p[1] - top);
-      top = p[1];
-    }
-  }
-  return hv;
-}
 
 describe('a campaign of two objectives and an outcome limit', () => {
   const kind = `flowreactor-${randomUUID().slice(0, 8)}`;

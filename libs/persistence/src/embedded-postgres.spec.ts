@@ -48,6 +48,27 @@ describe('startEmbeddedPostgres', () => {
     expect(rows).toEqual([{ v: 42 }]);
   });
 
+  // A newcomer who removes the checkout and clones it again at the same path: the earlier cluster
+  // outside the folder holds the earlier credentials, which went with the folder.
+  (asRoot ? it : it.skip)('starts on a new cluster when the folder only its owner can enter is made again at the same path', async () => {
+    const home = join(folder, 'home');
+    await mkdir(home, { mode: 0o700 });
+    const dataDir = join(home, 'hakken', '.data');
+    const first = await startEmbeddedPostgres({ dataDir });
+    started.push(first);
+    await first.stop();
+
+    await rm(join(home, 'hakken'), { recursive: true, force: true });
+    const second = await startEmbeddedPostgres({ dataDir });
+    started.push(second);
+    expect(second.clusterDir).not.toBe(first.clusterDir);
+    const client = new pg.Client({ connectionString: second.url });
+    await client.connect();
+    const { rows } = await client.query<{ one: number }>('SELECT 1 AS one');
+    await client.end();
+    expect(rows).toEqual([{ one: 1 }]);
+  });
+
   it('keeps its cluster in a data folder its server can reach', async () => {
     await chmod(folder, 0o755);
     const db = await startEmbeddedPostgres({ dataDir: join(folder, 'data') });

@@ -172,17 +172,21 @@ async function reachableCopy(
 /**
  * The data folder's "postgres" when the account can reach it (the data
  * folder itself is opened to it, as the server needs), else a folder of its
- * own under /var/lib/hakken, named after the data folder so that the next
- * start finds the same cluster.
+ * own under /var/lib/hakken, recorded in the data folder so that the next
+ * start finds the same cluster. A new data folder gets a new cluster, also at
+ * a path where an earlier folder was removed: that one's cluster holds the
+ * removed folder's credentials, which the new folder does not have.
  */
 async function reachableClusterDir(dataDir: string, runAs: RunAs, log: (line: string) => void): Promise<string> {
   await chmod(dataDir, 0o755);
   if (await canEnter(dataDir, runAs)) return join(dataDir, 'postgres');
-  const digest = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
-  const clusterDir = join(SYSTEM_DATA, digest);
+  const location = join(dataDir, 'postgres-cluster-location');
+  const recorded = existsSync(location) ? (await readFile(location, 'utf8')).trim() : '';
+  const digest = createHash('sha256').update(dataDir).update(randomBytes(8)).digest('hex').slice(0, 16);
+  const clusterDir = recorded || join(SYSTEM_DATA, digest);
   await mkdir(SYSTEM_DATA, { recursive: true, mode: 0o755 });
   log(`the "postgres" account cannot enter ${dataDir}: its cluster lives in ${clusterDir}`);
-  await writeFile(join(dataDir, 'postgres-cluster-location'), `${clusterDir}\n`);
+  if (!recorded) await writeFile(location, `${clusterDir}\n`);
   return clusterDir;
 }
 
